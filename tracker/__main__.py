@@ -1,0 +1,88 @@
+"""Command line: python -m tracker {migrate,load-territories,load-demo,create-user,serve}."""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+
+
+async def _migrate() -> None:
+    from piccolo.apps.migrations.commands.forwards import forwards
+
+    from tracker.db import prepare_sqlite_file
+
+    prepare_sqlite_file()
+    await forwards(app_name="tracker", migration_id="all", fake=False)
+
+
+async def _load_territories() -> None:
+    from tracker.territories.reference import load_epci
+
+    inserted = await load_epci()
+    print(f"Territoires : {inserted} EPCI ajoutés (les existants sont conservés).")
+
+
+async def _load_demo() -> None:
+    from tracker.demo import load_demo
+
+    await _load_territories()
+    await load_demo()
+
+
+async def _create_user(args: argparse.Namespace) -> None:
+    import getpass
+
+    from tracker.accounts.service import create_user
+
+    password = getpass.getpass("Mot de passe (12 caractères au moins) : ")
+    user = await create_user(
+        email=args.email, full_name=args.name, password=password, is_admin=args.admin, is_reviewer=args.reviewer
+    )
+    print(f"Compte créé : {user.email}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tracker")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("migrate", help="applique les migrations")
+    commands.add_parser("load-territories", help="charge les 1 255 EPCI")
+    commands.add_parser("load-demo", help="charge les EPCI et les données de démonstration (idempotent)")
+    create = commands.add_parser("create-user", help="crée un compte")
+    create.add_argument("email")
+    create.add_argument("name")
+    create.add_argument("--admin", action="store_true")
+    create.add_argument("--reviewer", action="store_true")
+    serve = commands.add_parser("serve", help="sert l'application")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1)
+    args = parser.parse_args(argv)
+
+    if args.command == "migrate":
+        asyncio.run(_migrate())
+    elif args.command == "load-territories":
+        asyncio.run(_load_territories())
+    elif args.command == "load-demo":
+        asyncio.run(_load_demo())
+    elif args.command == "create-user":
+        asyncio.run(_create_user(args))
+    elif args.command == "serve":
+        import uvicorn
+
+        from tracker.demo import print_sign_in_help
+
+        print_sign_in_help(args.host, args.port)
+        uvicorn.run(
+            "tracker.app:create_app",
+            factory=True,
+            host=args.host,
+            port=args.port,
+            workers=args.workers,
+            proxy_headers=True,
+            forwarded_allow_ips="127.0.0.1",
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

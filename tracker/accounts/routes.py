@@ -1,0 +1,81 @@
+"""Sign in, sign out, and the home page that sends each user to their own work."""
+from __future__ import annotations
+
+from litestar import Request, get, post
+from litestar.datastructures import Cookie
+from litestar.response import Redirect, Template
+
+from tracker.accounts import throttle
+from tracker.accounts.permissions import Viewer
+from tracker.accounts.service import SESSION_COOKIE, authenticate, close_session, open_session
+from tracker.config import settings
+from tracker.roadmaps.service import roadmaps_of
+from tracker.territories.tables import Territory
+from tracker.web.pages import local_path, redirect, render
+
+
+@get("/", name="home")
+async def home(viewer: Viewer) -> Redirect:
+    if not viewer.is_authenticated:
+        return redirect("/connexion")
+    if len(viewer.roles) == 1 and not viewer.sees_all_territories:
+        (territory_id,) = viewer.roles
+        territory = await Territory.select(Territory.siren).where(Territory.id == territory_id).first()
+        roadmaps = await roadmaps_of(territory_id)
+        if len(roadmaps) == 1:
+            return redirect(f"/feuilles-de-route/{roadmaps[0]['id']}")
+        return redirect(f"/territoires/{territory['siren']}")
+    return redirect("/territoires")
+
+
+@get("/connexion", name="login")
+async def login_form(request: Request, viewer: Viewer, suivant: str | None = None) -> Template:
+    return render(request, "accounts/login.html", {"next": local_path(suivant, "/"), "email": ""})
+
+
+@post("/connexion", name="login_post")
+async def login(request: Request) -> Template | Redirect:
+    form = await request.form()
+    email = str(form.get("email", ""))[:254]
+    password = str(form.get("password", ""))[:1024]
+    next_path = local_path(str(form.get("suivant", "")), "/")
+    context = {"next": next_path, "email": email}
+    if await throttle.is_locked(email):
+        context["error"] = (
+            "Trop de tentatives de connexion ont échoué pour cette adresse. Réessayez dans 15 minutes "
+            "ou demandez à votre référent de réinitialiser votre mot de passe."
+        )
+        return render(request, "accounts/login.html", context, status_code=429)
+    user = await authenticate(email, password) if email and password else None
+    if user is None:
+        await throttle.record_failure(email)
+        context["error"] = "Adresse électronique ou mot de passe incorrect."
+        return render(request, "accounts/login.html", context, status_code=401)
+    await throttle.clear(email)
+    old_token = request.cookies.get(SESSION_COOKIE)
+    await close_session(old_token)
+    token = await open_session(user)
+    response = redirect(next_path, flash="connecte")
+    response.set_cookie(
+        Cookie(
+            key=SESSION_COOKIE,
+            value=token,
+            httponly=True,
+            secure=settings.secure_cookies,
+            samesite="lax",
+            path="/",
+            max_age=settings.session_absolute_hours * 3600,
+        )
+    )
+    return response
+
+
+@post("/deconnexion", name="logout")
+async def logout(request: Request) -> Redirect:
+    await close_session(request.cookies.get(SESSION_COOKIE))
+    response = redirect("/connexion", flash="deconnecte")
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+ROUTES = [home, login_form, login, logout]

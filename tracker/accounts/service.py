@@ -1,0 +1,139 @@
+"""Accounts and server-side sessions."""
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+import arrow
+
+from tracker.accounts.passwords import hash_password, password_problem, verify_password
+from tracker.accounts.permissions import ANONYMOUS, Viewer
+from tracker.accounts.tables import Membership, User, UserSession
+from tracker.config import settings
+from tracker.db import write_transaction
+from tracker.errors import InvalidInput
+
+SESSION_COOKIE = "suivi_session"
+# last_seen_at is written at most this often, so that reading pages does not mean writing the database.
+_TOUCH_EVERY = timedelta(seconds=60)
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+async def create_user(
+    *,
+    email: str,
+    full_name: str,
+    password: str,
+    is_admin: bool = False,
+    is_reviewer: bool = False,
+    password_hash: str | None = None,
+) -> User:
+    email = normalise_email(email)
+    if "@" not in email or len(email) > 254:
+        raise InvalidInput("Adresse électronique invalide.", errors={"email": "Adresse électronique invalide."})
+    if password_hash is None:
+        problem = password_problem(password)
+        if problem:
+            raise InvalidInput(problem, errors={"password": problem})
+        password_hash = await hash_password(password)
+    user = User(
+        email=email,
+        full_name=full_name.strip()[:120],
+        password_hash=password_hash,
+        is_admin=is_admin,
+        is_reviewer=is_reviewer,
+        created_at=arrow.utcnow().datetime,
+    )
+    await user.save()
+    return user
+
+
+async def authenticate(email: str, password: str) -> User | None:
+    user = await User.objects().where(User.email == normalise_email(email)).first()
+    ok = await verify_password(user.password_hash if user else None, password)
+    if not ok or user is None or not user.is_active:
+        return None
+    return user
+
+
+async def open_session(user: User) -> str:
+    """A fresh random session id at every sign-in (no fixation); returns the cookie value."""
+    token = secrets.token_urlsafe(32)
+    now = arrow.utcnow()
+    async with write_transaction():
+        await UserSession.insert(
+            UserSession(
+                token_hash=_token_hash(token),
+                user=user.id,
+                created_at=now.datetime,
+                last_seen_at=now.datetime,
+                expires_at=now.shift(hours=settings.session_absolute_hours).datetime,
+            )
+        )
+        await User.update({User.last_login_at: now.datetime}).where(User.id == user.id)
+    return token
+
+
+async def close_session(token: str | None) -> None:
+    if token:
+        async with write_transaction():
+            await UserSession.delete().where(UserSession.token_hash == _token_hash(token))
+
+
+async def viewer_for_token(token: str | None) -> Viewer:
+    """The Viewer for a session cookie, or ANONYMOUS if it is unknown, expired, idle too long or the user is disabled."""
+    if not token or len(token) > 100:
+        return ANONYMOUS
+    row = (
+        await UserSession.select(
+            UserSession.id,
+            UserSession.last_seen_at,
+            UserSession.expires_at,
+            UserSession.user.id.as_alias("user_id"),
+            UserSession.user.email.as_alias("email"),
+            UserSession.user.full_name.as_alias("full_name"),
+            UserSession.user.is_admin.as_alias("is_admin"),
+            UserSession.user.is_reviewer.as_alias("is_reviewer"),
+            UserSession.user.is_active.as_alias("is_active"),
+        )
+        .where(UserSession.token_hash == _token_hash(token))
+        .first()
+    )
+    if row is None:
+        return ANONYMOUS
+    now = arrow.utcnow()
+    idle_limit = arrow.get(row["last_seen_at"]).shift(minutes=settings.session_idle_minutes)
+    if not row["is_active"] or now > arrow.get(row["expires_at"]) or now > idle_limit:
+        async with write_transaction():
+            await UserSession.delete().where(UserSession.id == row["id"])
+        return ANONYMOUS
+    if now - arrow.get(row["last_seen_at"]) > _TOUCH_EVERY:
+        await UserSession.update({UserSession.last_seen_at: now.datetime}).where(UserSession.id == row["id"])
+    memberships = await Membership.select(Membership.territory, Membership.role).where(
+        Membership.user == row["user_id"]
+    )
+    return Viewer(
+        user_id=row["user_id"],
+        email=row["email"],
+        full_name=row["full_name"],
+        is_admin=row["is_admin"],
+        is_reviewer=row["is_reviewer"],
+        roles={m["territory"]: m["role"] for m in memberships},
+        session_id=row["id"],
+    )
+
+
+async def grant_membership(user_id: int, territory_id: int, role: str) -> None:
+    if role not in {"lecteur", "editeur", "referent"}:
+        raise InvalidInput("Rôle inconnu.")
+    async with write_transaction():
+        await Membership.delete().where((Membership.user == user_id) & (Membership.territory == territory_id))
+        await Membership.insert(Membership(user=user_id, territory=territory_id, role=role))

@@ -1,0 +1,160 @@
+"""Wiring: routes, plugins, middleware, error pages. Built once by create_app()."""
+from __future__ import annotations
+
+import logging
+from urllib.parse import quote
+
+from litestar import Litestar, Request, Response, get
+from litestar.config.csrf import CSRFConfig
+from litestar.di import Provide
+from litestar.exceptions import (
+    HTTPException,
+    MethodNotAllowedException,
+    NotFoundException,
+    PermissionDeniedException,
+    ValidationException,
+)
+from litestar.plugins.htmx import HTMXPlugin
+from litestar.response import Redirect, Template
+from litestar.datastructures import ResponseHeader
+from litestar.static_files import create_static_files_router
+from piccolo.querystring import QueryString
+
+from tracker.accounts.routes import ROUTES as ACCOUNT_ROUTES
+from tracker.config import ROOT, settings
+from tracker.db import close_pool, engine, start_pool
+from tracker.errors import DomainError
+from tracker.roadmaps.routes import ROUTES as ROADMAP_ROUTES
+from tracker.territories.routes import ROUTES as TERRITORY_ROUTES
+from tracker.web.pages import NotAuthenticated, is_htmx, provide_viewer, render
+from tracker.web.templating import template_config
+
+log = logging.getLogger("tracker")
+
+CSRF_COOKIE = "suivi_csrf"
+CSRF_HEADER = "x-csrftoken"
+MAX_BODY_BYTES = 1024 * 1024
+
+SECURITY_HEADERS = [
+    ResponseHeader(
+        name="Content-Security-Policy",
+        value="default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+        "frame-ancestors 'none'; form-action 'self'; base-uri 'none'; object-src 'none'",
+    ),
+    ResponseHeader(name="X-Content-Type-Options", value="nosniff"),
+    ResponseHeader(name="Referrer-Policy", value="same-origin"),
+    ResponseHeader(name="X-Frame-Options", value="DENY"),
+]
+
+STATUS_TEXT = {
+    400: ("Requête invalide", "La requête n’a pas pu être comprise : vérifiez l’adresse ou le formulaire."),
+    401: ("Connexion requise", "Connectez-vous pour accéder à cette page."),
+    403: ("Accès refusé", "Vous n’avez pas les droits nécessaires pour cette action."),
+    404: ("Page introuvable", "Cette page n’existe pas ou ne vous est pas accessible."),
+    405: ("Méthode non autorisée", "Cette adresse ne s’utilise pas ainsi : revenez à la page précédente."),
+    409: ("Modification concurrente", "Quelqu’un d’autre a modifié cet élément : rechargez la page."),
+    413: ("Envoi trop volumineux", "Les données envoyées dépassent la taille autorisée (1 Mo)."),
+    422: ("Saisie à corriger", "Le formulaire contient des erreurs."),
+    429: ("Trop de requêtes", "Trop de requêtes en peu de temps : patientez quelques minutes."),
+    500: ("Erreur du serveur", "Une erreur inattendue s’est produite. Elle a été enregistrée ; réessayez plus tard."),
+}
+CSRF_MESSAGE = (
+    "Le formulaire a expiré ou n’a pas été envoyé depuis ce site (jeton de sécurité absent ou invalide). "
+    "Rechargez la page et recommencez."
+)
+
+
+@get("/healthz", name="healthz")
+async def healthz() -> Response:
+    db = engine()
+    try:
+        await db.run_querystring(QueryString("SELECT 1"))
+        database = "ok"
+    except Exception:  # noqa: BLE001 - the health check reports, it does not raise
+        log.exception("health check: database unreachable")
+        database = "indisponible"
+    ok = database == "ok"
+    return Response(
+        content={"status": "ok" if ok else "erreur", "database": database, "engine": settings.engine_name},
+        status_code=200 if ok else 503,
+    )
+
+
+def error_page(request: Request, status_code: int, message: str | None = None, title: str | None = None) -> Response:
+    default_title, default_message = STATUS_TEXT.get(status_code, STATUS_TEXT[500 if status_code >= 500 else 400])
+    context = {"title": title or default_title, "message": message or default_message, "status_code": status_code}
+    if is_htmx(request):
+        # Shown in the page's message area rather than inside whatever element was targeted.
+        response = render(request, "errors/error.html", context, blocks=["error_message"], status_code=status_code)
+        response.headers.update({"HX-Retarget": "#messages", "HX-Reswap": "innerHTML"})
+        return response
+    return render(request, "errors/error.html", context, status_code=status_code)
+
+
+def on_domain_error(request: Request, exc: DomainError) -> Response:
+    return error_page(request, exc.status_code, exc.message, exc.title)
+
+
+def on_not_authenticated(request: Request, _: NotAuthenticated) -> Response:
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    location = "/connexion" + (f"?suivant={quote(target)}" if request.method == "GET" else "")
+    if is_htmx(request):
+        return Response(content="", status_code=401, headers={"HX-Redirect": location})
+    return Redirect(path=location, status_code=303)
+
+
+def on_http_exception(request: Request, exc: HTTPException) -> Response:
+    if isinstance(exc, PermissionDeniedException) and "CSRF" in str(exc.detail):
+        return error_page(request, 403, CSRF_MESSAGE, "Formulaire expiré")
+    if isinstance(exc, ValidationException):
+        return error_page(request, 400)
+    return error_page(request, exc.status_code)
+
+
+def on_server_error(request: Request, exc: Exception) -> Response:
+    log.exception("erreur non gérée sur %s %s", request.method, request.url.path, exc_info=exc)
+    return error_page(request, 500)
+
+
+async def on_startup() -> None:
+    await start_pool()
+
+
+async def on_shutdown() -> None:
+    await close_pool()
+
+
+def create_app() -> Litestar:
+    return Litestar(
+        route_handlers=[
+            healthz,
+            *ACCOUNT_ROUTES,
+            *TERRITORY_ROUTES,
+            *ROADMAP_ROUTES,
+            create_static_files_router(path="/static", directories=[ROOT / "tracker" / "static"], name="static"),
+        ],
+        dependencies={"viewer": Provide(provide_viewer)},
+        plugins=[HTMXPlugin()],
+        template_config=template_config(),
+        csrf_config=CSRFConfig(
+            secret=settings.secret_key,
+            cookie_name=CSRF_COOKIE,
+            header_name=CSRF_HEADER,
+            cookie_secure=settings.secure_cookies,
+            cookie_samesite="lax",
+            exclude=["/healthz", "/static"],
+        ),
+        exception_handlers={
+            DomainError: on_domain_error,
+            NotAuthenticated: on_not_authenticated,
+            NotFoundException: on_http_exception,
+            MethodNotAllowedException: on_http_exception,
+            HTTPException: on_http_exception,
+            Exception: on_server_error,
+        },
+        on_startup=[on_startup],
+        on_shutdown=[on_shutdown],
+        request_max_body_size=MAX_BODY_BYTES,
+        response_headers=SECURITY_HEADERS,
+        debug=settings.debug,
+    )

@@ -1,0 +1,231 @@
+"""Demo data for `make run`: three territories after their workshops, ~25 actions in every status with months
+of history, partners of every sector, demo accounts. Idempotent: a second run keeps what is there."""
+from __future__ import annotations
+
+import arrow
+
+from tracker.accounts.passwords import hash_password
+from tracker.accounts.permissions import Viewer
+from tracker.accounts.service import create_user, grant_membership
+from tracker.accounts.tables import User
+from tracker.db import write_transaction
+from tracker.history import service as history
+from tracker.partners.kinds import sector_of
+from tracker.partners.tables import Partner, PartnerTerritory
+from tracker.roadmaps.lifecycle import change_action_status
+from tracker.roadmaps.tables import Action, ActionNote, Axis, Roadmap, Workshop
+from tracker.territories.tables import Territory
+
+PASSWORD = "suivi-demo-2026"
+GRAND_ANGOULEME = "200071827"
+VALENCE_ROMANS = "200068781"
+CHARENTE_LIMOUSINE = "200072049"
+
+ACCOUNTS = [
+    # email, name, admin, reviewer, (siren, role) or None, what to print
+    ("admin@adgcf.example.org", "Camille Administratrice", True, False, None, "administrateur"),
+    ("revue@adgcf.example.org", "Dominique Revue", False, True, None, "chargé de mission ADGCF"),
+    ("codir@grandangouleme.example.org", "Claire Martin", False, False, (GRAND_ANGOULEME, "editeur"),
+     "éditeur, Grand Angoulême"),
+    ("lecture@grandangouleme.example.org", "Paul Lecteur", False, False, (GRAND_ANGOULEME, "lecteur"),
+     "lecteur, Grand Angoulême"),
+    ("codir@valenceromans.example.org", "Nadia Benali", False, False, (VALENCE_ROMANS, "editeur"),
+     "éditeur, Valence Romans"),
+    ("codir@charentelimousine.example.org", "Jean Dupuy", False, False, (CHARENTE_LIMOUSINE, "referent"),
+     "référent, Charente Limousine"),
+]
+
+PARTNERS = [
+    # name, legal form, sirens of the territories it works with, identifiers
+    ("Ville d’Angoulême", "commune", [GRAND_ANGOULEME], {"siren": "211600150"}),
+    ("Département de la Charente", "departement", [GRAND_ANGOULEME, CHARENTE_LIMOUSINE], {"siren": "221600016"}),
+    ("Région Auvergne-Rhône-Alpes", "region", [VALENCE_ROMANS], {}),
+    ("Préfecture de la Charente", "etat", [GRAND_ANGOULEME, CHARENTE_LIMOUSINE], {}),
+    ("Régie des eaux de l’agglomération", "regie", [GRAND_ANGOULEME], {}),
+    ("Syndicat mixte de la fourrière", "syndicat", [GRAND_ANGOULEME], {}),
+    ("SPL Territoires numériques", "spl", [GRAND_ANGOULEME], {}),
+    ("SEM Énergies Drôme-Ardèche", "sem", [VALENCE_ROMANS], {}),
+    ("SEMOP Mobilités Valentinoises", "semop", [VALENCE_ROMANS], {}),
+    ("Transports de l’agglomération (délégataire)", "dsp", [GRAND_ANGOULEME], {}),
+    ("Eaux de Valence (délégataire)", "dsp", [VALENCE_ROMANS], {}),
+    ("Coopérative numérique charentaise", "entreprise", [GRAND_ANGOULEME, CHARENTE_LIMOUSINE], {}),
+    ("Solidarité Angoumois", "association", [GRAND_ANGOULEME], {"rna": "W161000123"}),
+    ("Fondation pour l’inclusion numérique", "fondation", [GRAND_ANGOULEME, VALENCE_ROMANS], {}),
+    ("Collectif des habitants de Basseau", "collectif", [GRAND_ANGOULEME], {}),
+    ("Banque alimentaire de la Drôme", "association", [VALENCE_ROMANS], {"rna": "W261000456"}),
+    ("Épicerie solidaire de Confolens", "association", [CHARENTE_LIMOUSINE], {}),
+]
+
+# Actions: (title, module, axis index, pilot name, start offset days, deadline offset days, priority,
+#           status path [(status, days ago, comment)], confidential, parent title)
+GA_ACTIONS = [
+    ("Cartographier les initiatives citoyennes d’entraide", 1, 0, "Solidarité Angoumois", -240, -60, "haute",
+     [("en_cours", 230, ""), ("realisee", 70, "Carte publiée sur le site de l’agglomération.")], False, None),
+    ("Créer un guichet unique pour les associations", 1, 0, "Ville d’Angoulême", -200, 60, "haute",
+     [("en_cours", 190, "")], False, None),
+    ("Rédiger la charte d’accueil des associations", 1, 0, "Ville d’Angoulême", -190, -10, "normale",
+     [("en_cours", 180, "")], False, "Créer un guichet unique pour les associations"),
+    ("Former les agents d’accueil au guichet", 1, 0, "Ville d’Angoulême", -100, 120, "normale",
+     [], False, "Créer un guichet unique pour les associations"),
+    ("Convention de portage de repas avec les bénévoles", 1, 0, "Solidarité Angoumois", -210, -30, "haute",
+     [("en_cours", 200, ""), ("bloquee", 90, "Assurance des bénévoles non réglée.")], False, None),
+    ("Plateforme de mise en relation des bénévoles", 4, 1, "SPL Territoires numériques", -180, 200, "normale",
+     [("en_cours", 170, ""), ("en_pause", 80, "Attente du budget supplémentaire."),
+      ("en_cours", 20, "")], False, None),
+    ("Ateliers d’inclusion numérique dans les quartiers", 4, 1, "Fondation pour l’inclusion numérique", -160, -20,
+     "normale", [("en_cours", 150, "")], False, None),
+    ("Covoiturage solidaire pour les personnes âgées", 4, 1, "Transports de l’agglomération (délégataire)", -150,
+     90, "normale", [("en_cours", 140, ""), ("abandonnee", 60, "Doublon avec l’offre départementale.")], False,
+     None),
+    ("Ouvrir les données des services publics locaux", 4, 1, "SPL Territoires numériques", -120, 300, "basse",
+     [], False, None),
+    ("Audit de la délégation de transport", 4, 1, "Transports de l’agglomération (délégataire)", -100, 45, "haute",
+     [("en_cours", 90, "")], True, None),
+    ("Budget participatif intercommunal", 1, 0, "Collectif des habitants de Basseau", -230, -90, "normale",
+     [("en_cours", 220, ""), ("realisee", 100, "Premier budget voté en conseil."),
+      ("en_cours", 40, "Seconde édition lancée.")], False, None),
+    ("Réseau des tiers-lieux", 4, 1, "Coopérative numérique charentaise", -90, -5, "normale",
+     [("en_cours", 80, "")], False, None),
+]
+VR_ACTIONS = [
+    ("Tableau de bord des satellites (EPL, délégataires)", 2, 0, "SEM Énergies Drôme-Ardèche", -200, 30, "haute",
+     [("en_cours", 190, "")], False, None),
+    ("Clauses de qualité dans le renouvellement de la DSP eau", 2, 0, "Eaux de Valence (délégataire)", -220, -45,
+     "haute", [("en_cours", 210, ""), ("bloquee", 50, "Contentieux en cours avec le délégataire.")], False, None),
+    ("Comité annuel des opérateurs", 2, 0, "SEMOP Mobilités Valentinoises", -180, -100, "normale",
+     [("en_cours", 170, ""), ("realisee", 110, "Premier comité tenu.")], False, None),
+    ("Évaluation des satellites par les usagers", 2, 1, "SEMOP Mobilités Valentinoises", -150, 150, "normale",
+     [], False, None),
+    ("Charte de gouvernance des EPL", 2, 1, "SEM Énergies Drôme-Ardèche", -160, -15, "normale",
+     [("en_cours", 150, ""), ("en_pause", 40, "Attente des élections des conseils d’administration.")], False, None),
+    ("Mutualiser les achats avec la Région", 2, 1, "Région Auvergne-Rhône-Alpes", -140, 200, "basse",
+     [("abandonnee", 100, "La Région a retenu une autre méthode.")], False, None),
+    ("Plan alimentaire avec la banque alimentaire", 2, 1, "Banque alimentaire de la Drôme", -130, -25, "normale",
+     [("en_cours", 120, "")], False, None),
+]
+CL_ACTIONS = [
+    ("Épiceries solidaires itinérantes", 3, 0, "Épicerie solidaire de Confolens", -150, 90, "haute",
+     [("en_cours", 140, "")], False, None),
+    ("Accord de santé avec le Grand Angoulême", 3, 0, "Département de la Charente", -140, -40, "haute",
+     [("en_cours", 130, ""), ("bloquee", 30, "Le médecin coordinateur a quitté le territoire.")], False, None),
+    ("Navettes vers les services d’Angoulême", 3, 0, "Département de la Charente", -120, 240, "normale",
+     [], False, None),
+    ("Mutualiser un technicien numérique", 3, 0, "Coopérative numérique charentaise", -110, -70, "normale",
+     [("en_cours", 100, ""), ("realisee", 75, "Poste pourvu et partagé.")], False, None),
+]
+
+NOTES = [
+    ("Créer un guichet unique pour les associations", 45, "Trois associations pilotes ont testé le formulaire."),
+    ("Convention de portage de repas avec les bénévoles", 20, "Rendez-vous pris avec l’assureur le mois prochain."),
+    ("Clauses de qualité dans le renouvellement de la DSP eau", 15, "Avis juridique demandé au cabinet conseil."),
+]
+
+
+async def _territory_id(siren: str) -> int:
+    row = await Territory.select(Territory.id).where(Territory.siren == siren).first()
+    if row is None:
+        raise SystemExit(f"Territoire {siren} absent : lancez d’abord le chargement des EPCI.")
+    return row["id"]
+
+
+async def _workshop(siren: str, held_days_ago: int, modules: tuple[int, int | None], participants: int,
+                    title: str, axes: list[str]) -> tuple[int, int, list[int]]:
+    today = arrow.now("Europe/Paris")
+    territory = await _territory_id(siren)
+    held = today.shift(days=-held_days_ago)
+    async with write_transaction():
+        workshop = Workshop(host=territory, held_on=held.date(), module_primary=modules[0],
+                            module_secondary=modules[1], participants=participants,
+                            experts="Experts de l’ADGCF et d’un cabinet partenaire", created_at=held.datetime)
+        await workshop.save()
+        roadmap = Roadmap(workshop=workshop.id, territory=territory, title=title,
+                          adopted_on=held.shift(days=21).date(), horizon=today.shift(years=2).replace(month=12, day=31).date(),
+                          created_at=held.datetime)
+        await roadmap.save()
+        axis_ids = []
+        for position, axis_title in enumerate(axes, start=1):
+            axis = Axis(roadmap=roadmap.id, position=position, title=axis_title)
+            await axis.save()
+            axis_ids.append(axis.id)
+    return territory, roadmap.id, axis_ids
+
+
+async def _actions(viewer: Viewer, territory: int, roadmap: int, axes: list[int], specs: list, partners: dict):
+    today = arrow.now("Europe/Paris")
+    ids: dict[str, int] = {}
+    for title, module, axis, pilot, start, deadline, priority, path, confidential, parent in specs:
+        created = today.shift(days=start)
+        async with write_transaction():
+            action = Action(roadmap=roadmap, territory=territory, axis=axes[axis], parent=ids.get(parent),
+                            title=title, description="", module=module, pilot=partners[pilot],
+                            start_on=created.date(), deadline=today.shift(days=deadline).date(),
+                            status="a_venir", priority=priority, confidential=confidential, version=1,
+                            created_at=created.datetime, updated_at=created.datetime)
+            await action.save()
+            await history.record(subject_type="action", subject_id=action.id, territory_id=territory,
+                                 from_value="", to_value="a_venir", actor_id=viewer.user_id,
+                                 comment="Action créée", at=created.datetime)
+        ids[title] = action.id
+        version = 1
+        for status, days_ago, comment in path:
+            change = await change_action_status(viewer, action.id, status, comment, version,
+                                                at=today.shift(days=-days_ago).datetime)
+            version = change.version
+    return ids
+
+
+async def load_demo() -> None:
+    if await User.exists().where(User.email == ACCOUNTS[0][0]):
+        print("Données de démonstration déjà chargées : rien n’est modifié.")
+        return
+    password_hash = await hash_password(PASSWORD)
+    users: dict[str, int] = {}
+    for email, name, admin, reviewer, membership, _ in ACCOUNTS:
+        user = await create_user(email=email, full_name=name, password="", is_admin=admin,
+                                 is_reviewer=reviewer, password_hash=password_hash)
+        users[email] = user.id
+        if membership:
+            await grant_membership(user.id, await _territory_id(membership[0]), membership[1])
+
+    partners: dict[str, int] = {}
+    now = arrow.utcnow().datetime
+    for name, form, sirens, identifiers in PARTNERS:
+        async with write_transaction():
+            partner = Partner(name=name, sector=sector_of(form), legal_form=form, created_at=now, **identifiers)
+            await partner.save()
+            for siren in sirens:
+                await PartnerTerritory.insert(PartnerTerritory(partner=partner.id, territory=await _territory_id(siren)))
+        partners[name] = partner.id
+
+    def editor(email: str, territory: int) -> Viewer:
+        return Viewer(user_id=users[email], email=email, roles={territory: "editeur"})
+
+    ga, ga_roadmap, ga_axes = await _workshop(
+        GRAND_ANGOULEME, 250, (1, 4), 31, "Feuille de route 2026-2028",
+        ["Faire avec les initiatives citoyennes", "Services publics hybrides et numériques"])
+    vr, vr_roadmap, vr_axes = await _workshop(
+        VALENCE_ROMANS, 230, (2, None), 27, "Feuille de route des satellites",
+        ["Piloter les opérateurs", "Évaluer et associer les usagers"])
+    cl, cl_roadmap, cl_axes = await _workshop(
+        CHARENTE_LIMOUSINE, 160, (3, None), 24, "Alliances territoriales", ["Chaînes de solidarité"])
+
+    ids = await _actions(editor("codir@grandangouleme.example.org", ga), ga, ga_roadmap, ga_axes, GA_ACTIONS, partners)
+    ids |= await _actions(editor("codir@valenceromans.example.org", vr), vr, vr_roadmap, vr_axes, VR_ACTIONS, partners)
+    ids |= await _actions(editor("codir@charentelimousine.example.org", cl), cl, cl_roadmap, cl_axes, CL_ACTIONS,
+                          partners)
+    author = {ga: users["codir@grandangouleme.example.org"], vr: users["codir@valenceromans.example.org"]}
+    async with write_transaction():
+        for title, days_ago, body in NOTES:
+            action = await Action.select(Action.territory).where(Action.id == ids[title]).first()
+            await ActionNote.insert(ActionNote(action=ids[title], author=author[action["territory"]], body=body,
+                                               created_at=arrow.utcnow().shift(days=-days_ago).datetime))
+    print(f"Données de démonstration chargées : {len(ids)} actions, {len(partners)} partenaires.")
+
+
+def print_sign_in_help(host: str, port: int) -> None:
+    print()
+    print(f"  Suivi des feuilles de route : http://{host}:{port}/")
+    print(f"  Comptes de démonstration (mot de passe « {PASSWORD} ») :")
+    for email, *_, label in ACCOUNTS:
+        print(f"    {email:40} {label}")
+    print()

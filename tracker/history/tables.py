@@ -1,0 +1,19 @@
+from piccolo.columns import ForeignKey, Integer, Text, Timestamptz, Varchar
+from piccolo.columns.base import OnDelete
+from piccolo.table import Table
+
+from tracker.accounts.tables import User
+from tracker.territories.tables import Territory
+
+
+class HistoryEntry(Table):
+    """One change of status or state. Append-only: database triggers refuse UPDATE and DELETE."""
+
+    subject_type = Varchar(length=20)  # action, commitment, agreement, obligation
+    subject_id = Integer(index=True)
+    territory = ForeignKey(Territory, on_delete=OnDelete.restrict, null=True, default=None, index=True)
+    from_value = Varchar(length=20)  # '' when the object is created
+    to_value = Varchar(length=20)
+    actor = ForeignKey(User, on_delete=OnDelete.restrict, null=True, default=None)
+    comment = Text()
+    created_at = Timestamptz(index=True)

@@ -1,0 +1,32 @@
+"""The one Piccolo app: every table of every domain, migrations in the top-level migrations/ folder."""
+from piccolo.conf.apps import AppConfig
+
+from tracker.accounts.tables import Membership, User, UserSession
+from tracker.config import ROOT
+from tracker.history.tables import HistoryEntry
+from tracker.partners.tables import Partner, PartnerTerritory
+from tracker.roadmaps.tables import Action, ActionNote, Axis, Roadmap, Workshop
+from tracker.territories.tables import Territory
+
+TABLES = [
+    Territory,
+    User,
+    Membership,
+    UserSession,
+    Partner,
+    PartnerTerritory,
+    Workshop,
+    Roadmap,
+    Axis,
+    Action,
+    ActionNote,
+    HistoryEntry,
+]
+
+APP_CONFIG = AppConfig(
+    app_name="tracker",
+    migrations_folder_path=str(ROOT / "migrations"),
+    table_classes=TABLES,
+    migration_dependencies=[],
+    commands=[],
+)

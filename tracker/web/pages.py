@@ -1,0 +1,98 @@
+"""Rendering pages and fragments, redirects with a flash message, the signed-in viewer, local return paths."""
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from jinja2_fragments.litestar import HTMXBlockTemplate
+from litestar import Request
+from litestar.datastructures import Cookie
+from litestar.response import Redirect, Template
+
+from tracker.accounts.permissions import ANONYMOUS, Viewer
+from tracker.accounts.service import SESSION_COOKIE, viewer_for_token
+from tracker.errors import NotFound
+
+FLASH_COOKIE = "suivi_flash"
+# Flash messages are codes, never free text, so nothing a user typed is ever echoed through a cookie.
+FLASH_MESSAGES = {
+    "connecte": "Vous êtes connecté.",
+    "deconnecte": "Vous êtes déconnecté.",
+    "statut": "Le statut de l’action a été enregistré.",
+    "action_creee": "L’action a été créée.",
+    "action_modifiee": "L’action a été modifiée.",
+    "note": "La note de suivi a été ajoutée.",
+    "atelier": "L’atelier et sa feuille de route ont été enregistrés.",
+    "territoire": "Le territoire a été ajouté.",
+}
+MAX_ID = 2_147_483_647
+
+
+class NotAuthenticated(Exception):
+    """Raised by pages that need a signed-in user; the app redirects to /connexion."""
+
+
+async def provide_viewer(request: Request) -> Viewer:
+    """Loaded once per request (cached on the request's state)."""
+    cached = request.state.get("viewer")
+    if cached is None:
+        cached = await viewer_for_token(request.cookies.get(SESSION_COOKIE))
+        request.state["viewer"] = cached
+    return cached
+
+
+def require_user(viewer: Viewer) -> Viewer:
+    if not viewer.is_authenticated:
+        raise NotAuthenticated()
+    return viewer
+
+
+def parse_id(value: str) -> int:
+    """Path ids: anything but a positive 32-bit integer is simply not found."""
+    if not value.isascii() or not value.isdigit() or len(value) > 10 or not 0 < int(value) <= MAX_ID:
+        raise NotFound("Cette page n’existe pas.")
+    return int(value)
+
+
+def local_path(value: str | None, default: str) -> str:
+    """Only same-site paths are followed after a form (no open redirect)."""
+    if value and value.startswith("/") and not value.startswith("//") and "\\" not in value and len(value) < 2000:
+        return value
+    return default
+
+
+def is_htmx(request: Request) -> bool:
+    return request.headers.get("hx-request") == "true"
+
+
+def render(
+    request: Request,
+    template: str,
+    context: dict[str, Any] | None = None,
+    *,
+    blocks: list[str] | None = None,
+    status_code: int = 200,
+) -> Template:
+    """The whole page, or, for an htmx request naming `blocks`, only those blocks of the same template."""
+    context = dict(context or {})
+    context.setdefault("viewer", request.state.get("viewer", ANONYMOUS))
+    flash_code = request.cookies.get(FLASH_COOKIE)
+    context.setdefault("flash", FLASH_MESSAGES.get(flash_code or ""))
+    if blocks and is_htmx(request):
+        response: Template = HTMXBlockTemplate(
+            template_name=template, block_names=blocks, context=context, status_code=status_code
+        )
+    else:
+        response = Template(template_name=template, context=context, status_code=status_code)
+    if flash_code:
+        response.delete_cookie(FLASH_COOKIE)
+    return response
+
+
+def redirect(path: str, flash: str | None = None, query: dict[str, str] | None = None) -> Redirect:
+    if query:
+        path = f"{path}?{urlencode(query)}"
+    response = Redirect(path=path, status_code=303)
+    if flash:
+        response.set_cookie(Cookie(key=FLASH_COOKIE, value=flash, max_age=60, httponly=True, samesite="lax"))
+    return response

@@ -1,0 +1,42 @@
+"""The Jinja environment: French filters and the reference labels every template may use."""
+from __future__ import annotations
+
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.template.config import TemplateConfig
+
+from tracker.accounts.permissions import ROLE_LABELS
+from tracker.config import ROOT
+from tracker.roadmaps.statuses import MODULE_TITLES, PRIORITY_LABELS, STATUS_LABELS
+from tracker.territories.reference import KIND_LABELS, TYPOLOGY_LABELS, departement_name, region_name
+from tracker.web import french
+
+HTMX_SCRIPT = "/static/htmx-2.0.11.min.js"
+
+
+def _configure(engine: JinjaTemplateEngine) -> None:
+    env = engine.engine
+    env.trim_blocks = True
+    env.lstrip_blocks = True
+    env.filters.update(
+        date_fr=french.date_fr,
+        datetime_fr=french.datetime_fr,
+        relative_fr=french.relative_fr,
+        money_fr=french.money_fr,
+        number_fr=french.number_fr,
+        typo=french.typo,
+        departement_name=departement_name,
+        region_name=region_name,
+    )
+    env.globals.update(
+        STATUS_LABELS=STATUS_LABELS,
+        PRIORITY_LABELS=PRIORITY_LABELS,
+        MODULE_TITLES=MODULE_TITLES,
+        KIND_LABELS=KIND_LABELS,
+        TYPOLOGY_LABELS=TYPOLOGY_LABELS,
+        ROLE_LABELS=ROLE_LABELS,
+        HTMX_SCRIPT=HTMX_SCRIPT,
+    )
+
+
+def template_config() -> TemplateConfig:
+    return TemplateConfig(directory=ROOT / "templates", engine=JinjaTemplateEngine, engine_callback=_configure)
