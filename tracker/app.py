@@ -6,6 +6,7 @@ from urllib.parse import quote
 
 from litestar import Litestar, Request, Response, get
 from litestar.config.csrf import CSRFConfig
+from litestar.datastructures import ResponseHeader
 from litestar.di import Provide
 from litestar.exceptions import (
     HTTPException,
@@ -15,8 +16,7 @@ from litestar.exceptions import (
     ValidationException,
 )
 from litestar.plugins.htmx import HTMXPlugin
-from litestar.response import Redirect, Template
-from litestar.datastructures import ResponseHeader
+from litestar.response import Redirect
 from litestar.static_files import create_static_files_router
 from piccolo.querystring import QueryString
 

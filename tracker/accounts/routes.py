@@ -3,11 +3,18 @@ from __future__ import annotations
 
 from litestar import Request, get, post
 from litestar.datastructures import Cookie
+from litestar.di import NamedDependency
+from litestar.params import FromQuery
 from litestar.response import Redirect, Template
 
 from tracker.accounts import throttle
 from tracker.accounts.permissions import Viewer
-from tracker.accounts.service import SESSION_COOKIE, authenticate, close_session, open_session
+from tracker.accounts.service import (
+    SESSION_COOKIE,
+    authenticate,
+    close_session,
+    open_session,
+)
 from tracker.config import settings
 from tracker.roadmaps.service import roadmaps_of
 from tracker.territories.tables import Territory
@@ -15,7 +22,7 @@ from tracker.web.pages import local_path, redirect, render
 
 
 @get("/", name="home")
-async def home(viewer: Viewer) -> Redirect:
+async def home(viewer: NamedDependency[Viewer]) -> Redirect:
     if not viewer.is_authenticated:
         return redirect("/connexion")
     if len(viewer.roles) == 1 and not viewer.sees_all_territories:
@@ -29,7 +36,7 @@ async def home(viewer: Viewer) -> Redirect:
 
 
 @get("/connexion", name="login")
-async def login_form(request: Request, viewer: Viewer, suivant: str | None = None) -> Template:
+async def login_form(request: Request, viewer: NamedDependency[Viewer], suivant: FromQuery[str | None] = None) -> Template:
     return render(request, "accounts/login.html", {"next": local_path(suivant, "/"), "email": ""})
 
 

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 from litestar import Request, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
 from tracker.accounts.permissions import Viewer
@@ -11,13 +13,20 @@ from tracker.roadmaps import service
 from tracker.roadmaps.lifecycle import change_action_status
 from tracker.roadmaps.statuses import MODULE_TITLES
 from tracker.web.forms import FormReader
-from tracker.web.pages import is_htmx, local_path, parse_id, redirect, render, require_user
+from tracker.web.pages import (
+    is_htmx,
+    local_path,
+    parse_id,
+    redirect,
+    render,
+    require_user,
+)
 
 ROADMAP_TEMPLATE = "roadmaps/roadmap.html"
 ACTION_TEMPLATE = "roadmaps/action.html"
 
 
-async def _roadmap_context(request: Request, viewer: Viewer, roadmap_id: int) -> dict:
+async def _roadmap_context(request: Request, viewer: NamedDependency[Viewer], roadmap_id: int) -> dict:
     roadmap = await service.roadmap_for(viewer, roadmap_id)
     filters = service.parse_action_filters(request.query_params)
     return {
@@ -33,13 +42,13 @@ async def _roadmap_context(request: Request, viewer: Viewer, roadmap_id: int) ->
 
 
 @get("/feuilles-de-route/{roadmap_id:str}", name="roadmap")
-async def roadmap_page(request: Request, viewer: Viewer, roadmap_id: str) -> Template:
+async def roadmap_page(request: Request, viewer: NamedDependency[Viewer], roadmap_id: FromPath[str]) -> Template:
     require_user(viewer)
     context = await _roadmap_context(request, viewer, parse_id(roadmap_id))
     return render(request, ROADMAP_TEMPLATE, context, blocks=["actions_region"])
 
 
-async def _action_context(viewer: Viewer, action_id: int) -> dict:
+async def _action_context(viewer: NamedDependency[Viewer], action_id: int) -> dict:
     action = await service.action_for(viewer, action_id)
     return {
         "action": action,
@@ -51,13 +60,13 @@ async def _action_context(viewer: Viewer, action_id: int) -> dict:
 
 
 @get("/actions/{action_id:str}", name="action")
-async def action_page(request: Request, viewer: Viewer, action_id: str) -> Template:
+async def action_page(request: Request, viewer: NamedDependency[Viewer], action_id: FromPath[str]) -> Template:
     require_user(viewer)
     return render(request, ACTION_TEMPLATE, await _action_context(viewer, parse_id(action_id)))
 
 
 @post("/actions/{action_id:str}/statut", name="action_status")
-async def action_status(request: Request, viewer: Viewer, action_id: str) -> Template | Redirect:
+async def action_status(request: Request, viewer: NamedDependency[Viewer], action_id: FromPath[str]) -> Template | Redirect:
     """Fields: status, comment, version; optional `retour` (where to go back) and `contexte` (feuille|action)."""
     require_user(viewer)
     ident = parse_id(action_id)
@@ -113,7 +122,7 @@ async def action_status(request: Request, viewer: Viewer, action_id: str) -> Tem
 
 
 @post("/actions/{action_id:str}/notes", name="action_note")
-async def action_note(request: Request, viewer: Viewer, action_id: str) -> Template | Redirect:
+async def action_note(request: Request, viewer: NamedDependency[Viewer], action_id: FromPath[str]) -> Template | Redirect:
     require_user(viewer)
     ident = parse_id(action_id)
     data = await request.form()
@@ -126,13 +135,13 @@ async def action_note(request: Request, viewer: Viewer, action_id: str) -> Templ
     return redirect(f"/actions/{ident}#notes", flash="note")
 
 
-async def _form_context(viewer: Viewer, roadmap: dict, action: dict | None) -> dict:
+async def _form_context(viewer: NamedDependency[Viewer], roadmap: dict, action: dict | None) -> dict:
     choices = await service.action_form_choices(roadmap, action["id"] if action else None)
     return {"roadmap": roadmap, "action": action, "modules": MODULE_TITLES, **choices, "errors": {}, "values": {}}
 
 
 @get("/feuilles-de-route/{roadmap_id:str}/actions/nouvelle", name="action_new")
-async def action_new(request: Request, viewer: Viewer, roadmap_id: str) -> Template:
+async def action_new(request: Request, viewer: NamedDependency[Viewer], roadmap_id: FromPath[str]) -> Template:
     require_user(viewer)
     roadmap = await service.roadmap_for(viewer, parse_id(roadmap_id))
     if not viewer.can_edit_territory(roadmap["territory"]):
@@ -141,7 +150,7 @@ async def action_new(request: Request, viewer: Viewer, roadmap_id: str) -> Templ
 
 
 @post("/feuilles-de-route/{roadmap_id:str}/actions/nouvelle", name="action_create")
-async def action_create(request: Request, viewer: Viewer, roadmap_id: str) -> Template | Redirect:
+async def action_create(request: Request, viewer: NamedDependency[Viewer], roadmap_id: FromPath[str]) -> Template | Redirect:
     require_user(viewer)
     ident = parse_id(roadmap_id)
     data = await request.form()
@@ -156,7 +165,7 @@ async def action_create(request: Request, viewer: Viewer, roadmap_id: str) -> Te
 
 
 @get("/actions/{action_id:str}/modifier", name="action_edit")
-async def action_edit(request: Request, viewer: Viewer, action_id: str) -> Template:
+async def action_edit(request: Request, viewer: NamedDependency[Viewer], action_id: FromPath[str]) -> Template:
     require_user(viewer)
     action = await service.action_for(viewer, parse_id(action_id))
     if not viewer.can_edit_territory(action["territory"]):
@@ -166,7 +175,7 @@ async def action_edit(request: Request, viewer: Viewer, action_id: str) -> Templ
 
 
 @post("/actions/{action_id:str}/modifier", name="action_update")
-async def action_update(request: Request, viewer: Viewer, action_id: str) -> Template | Redirect:
+async def action_update(request: Request, viewer: NamedDependency[Viewer], action_id: FromPath[str]) -> Template | Redirect:
     require_user(viewer)
     ident = parse_id(action_id)
     data = await request.form()
@@ -182,7 +191,7 @@ async def action_update(request: Request, viewer: Viewer, action_id: str) -> Tem
 
 
 @get("/ateliers/nouveau", name="workshop_new")
-async def workshop_new(request: Request, viewer: Viewer, territoire: str | None = None) -> Template:
+async def workshop_new(request: Request, viewer: NamedDependency[Viewer], territoire: FromQuery[str | None] = None) -> Template:
     require_user(viewer)
     if not viewer.can_manage_workshops():
         raise Forbidden("Seuls les administrateurs enregistrent les ateliers.")
@@ -191,7 +200,7 @@ async def workshop_new(request: Request, viewer: Viewer, territoire: str | None 
 
 
 @post("/ateliers/nouveau", name="workshop_create")
-async def workshop_create(request: Request, viewer: Viewer) -> Template | Redirect:
+async def workshop_create(request: Request, viewer: NamedDependency[Viewer]) -> Template | Redirect:
     require_user(viewer)
     data = await request.form()
     try:

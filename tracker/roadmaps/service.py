@@ -12,8 +12,14 @@ from tracker.accounts.permissions import Viewer
 from tracker.db import write_transaction
 from tracker.errors import Conflict, Forbidden, InvalidInput, NotFound
 from tracker.history import service as history
-from tracker.partners.tables import Partner, PartnerTerritory
-from tracker.roadmaps.statuses import CLOSED, MODULE_TITLES, PRIORITY_LABELS, STATUS_LABELS, is_overdue
+from tracker.partners.tables import PartnerTerritory
+from tracker.roadmaps.statuses import (
+    CLOSED,
+    MODULE_TITLES,
+    PRIORITY_LABELS,
+    STATUS_LABELS,
+    is_overdue,
+)
 from tracker.roadmaps.tables import Action, ActionNote, Axis, Roadmap, Workshop
 from tracker.territories.tables import Territory
 from tracker.web.forms import FormReader

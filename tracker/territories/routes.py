@@ -1,19 +1,30 @@
 from __future__ import annotations
 
 from litestar import Request, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
 from tracker.accounts.permissions import Viewer
 from tracker.accounts.tables import Membership
 from tracker.errors import Forbidden, InvalidInput
 from tracker.roadmaps.service import roadmaps_of
-from tracker.territories.reference import KIND_LABELS, OTHER_KINDS, departements, regions
-from tracker.territories.service import create_other_body, territory_for, visible_territories
+from tracker.territories.reference import (
+    KIND_LABELS,
+    OTHER_KINDS,
+    departements,
+    regions,
+)
+from tracker.territories.service import (
+    create_other_body,
+    territory_for,
+    visible_territories,
+)
 from tracker.web.pages import redirect, render, require_user
 
 
 @get("/territoires", name="territories")
-async def territories(request: Request, viewer: Viewer) -> Template:
+async def territories(request: Request, viewer: NamedDependency[Viewer]) -> Template:
     require_user(viewer)
     listing = await visible_territories(viewer, request.query_params)
     return render(request, "territories/list.html", {"listing": listing}, blocks=["results"])
@@ -30,7 +41,7 @@ def _other_body_context(values: dict | None = None, errors: dict | None = None) 
 
 
 @get("/territoires/nouveau", name="territory_new")
-async def territory_new(request: Request, viewer: Viewer) -> Template:
+async def territory_new(request: Request, viewer: NamedDependency[Viewer]) -> Template:
     require_user(viewer)
     if not viewer.can_manage_territories():
         raise Forbidden("Seuls les administrateurs ajoutent des territoires.")
@@ -38,7 +49,7 @@ async def territory_new(request: Request, viewer: Viewer) -> Template:
 
 
 @post("/territoires/nouveau", name="territory_create")
-async def territory_create(request: Request, viewer: Viewer) -> Template | Redirect:
+async def territory_create(request: Request, viewer: NamedDependency[Viewer]) -> Template | Redirect:
     require_user(viewer)
     data = await request.form()
     try:
@@ -50,7 +61,7 @@ async def territory_create(request: Request, viewer: Viewer) -> Template | Redir
 
 
 @get("/territoires/{siren:str}", name="territory")
-async def territory(request: Request, viewer: Viewer, siren: str) -> Template:
+async def territory(request: Request, viewer: NamedDependency[Viewer], siren: FromPath[str]) -> Template:
     require_user(viewer)
     found = await territory_for(viewer, siren)
     members = []

@@ -10,7 +10,13 @@ from tracker.db import write_transaction
 from tracker.errors import Forbidden, InvalidInput, NotFound
 from tracker.partners.identifiers import clean, siren_ok
 from tracker.roadmaps.tables import Roadmap
-from tracker.territories.reference import KIND_LABELS, OTHER_KINDS, TYPOLOGY_LABELS, departements, regions
+from tracker.territories.reference import (
+    KIND_LABELS,
+    OTHER_KINDS,
+    TYPOLOGY_LABELS,
+    departements,
+    regions,
+)
 from tracker.territories.tables import Territory
 from tracker.web.forms import FormReader
 

@@ -7,7 +7,12 @@ from litestar.template.config import TemplateConfig
 from tracker.accounts.permissions import ROLE_LABELS
 from tracker.config import ROOT
 from tracker.roadmaps.statuses import MODULE_TITLES, PRIORITY_LABELS, STATUS_LABELS
-from tracker.territories.reference import KIND_LABELS, TYPOLOGY_LABELS, departement_name, region_name
+from tracker.territories.reference import (
+    KIND_LABELS,
+    TYPOLOGY_LABELS,
+    departement_name,
+    region_name,
+)
 from tracker.web import french
 
 HTMX_SCRIPT = "/static/htmx-2.0.11.min.js"

@@ -1,0 +1,147 @@
+"""The suite runs on one database per pytest run: `--db=sqlite` (default) or `--db=postgres`
+(TEST_DATABASE_URL, default the local `test` database). The schema is built by the real migrations.
+Each test starts from the empty migrated schema. Nothing from `tracker` is imported at module level:
+the engine is chosen from the environment set in pytest_configure."""
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import uuid
+from urllib.parse import urlsplit, urlunsplit
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/test"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--db", choices=["sqlite", "postgres"], default="sqlite", help="base de données des tests")
+
+
+def _postgres(url: str, statement: str) -> None:
+    import asyncpg
+
+    async def run() -> None:
+        connection = await asyncpg.connect(url)
+        try:
+            await connection.execute(statement)
+        finally:
+            await connection.close()
+
+    asyncio.run(run())
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    database = config.getoption("--db")
+    workdir = Path(tempfile.mkdtemp(prefix="suivi-tests-"))
+    os.environ["SUIVI_VAR_DIR"] = str(workdir)
+    os.environ["SECRET_KEY"] = "cle-de-test-" + "x" * 40
+    os.environ.pop("REDIS_URL", None)
+    if database == "postgres":
+        url = os.environ.get("TEST_DATABASE_URL", DEFAULT_PG)
+        # A database per run, next to the given one, so that runs never clobber each other.
+        name = f"suivi_test_{uuid.uuid4().hex[:12]}"
+        _postgres(url, f"CREATE DATABASE {name}")
+        os.environ["DATABASE_URL"] = urlunsplit(urlsplit(url)._replace(path="/" + name))
+        config.suivi_admin_url = url  # type: ignore[attr-defined]
+    else:
+        os.environ.pop("DATABASE_URL", None)
+        os.environ["SQLITE_PATH"] = str(workdir / "test.sqlite3")
+    subprocess.run([sys.executable, "-m", "tracker", "migrate"], cwd=ROOT, env=os.environ, check=True,
+                   stdout=subprocess.DEVNULL)
+    if database == "sqlite":
+        shutil.copy(workdir / "test.sqlite3", workdir / "template.sqlite3")
+    config.suivi_database = database  # type: ignore[attr-defined]
+    config.suivi_workdir = workdir  # type: ignore[attr-defined]
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if getattr(config, "suivi_database", None) == "postgres":
+        name = urlsplit(os.environ["DATABASE_URL"]).path.lstrip("/")
+        _postgres(config.suivi_admin_url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")  # type: ignore[attr-defined]
+    shutil.rmtree(getattr(config, "suivi_workdir", ""), ignore_errors=True)
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return f"base de données des tests : {config.getoption('--db')}"
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture
+def database(request: pytest.FixtureRequest) -> str:
+    return request.config.suivi_database  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+async def clean_db(request: pytest.FixtureRequest, database: str):
+    """An empty migrated schema for every test."""
+    workdir: Path = request.config.suivi_workdir  # type: ignore[attr-defined]
+    if database == "sqlite":
+        for suffix in ("-wal", "-shm"):
+            (workdir / f"test.sqlite3{suffix}").unlink(missing_ok=True)
+        shutil.copy(workdir / "template.sqlite3", workdir / "test.sqlite3")
+    else:
+        from tracker.piccolo_app import TABLES
+        from tracker.territories.tables import Territory
+
+        names = ", ".join(f'"{t._meta.tablename}"' for t in TABLES)
+        await Territory.raw(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
+    yield
+
+
+@pytest.fixture
+async def app(clean_db):
+    from tracker.accounts import throttle
+    from tracker.app import create_app
+
+    throttle._store = None  # a fresh in-memory store per test
+    application = create_app()
+    async with application.lifespan():
+        yield application
+
+
+@pytest.fixture
+async def client(app):
+    import httpx
+
+    from tests.browser import Browser
+
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+        yield Browser(http)
+
+
+@pytest.fixture
+async def make_client(app):
+    """For tests that need several people signed in at once."""
+    import httpx
+
+    from tests.browser import Browser
+
+    clients = []
+
+    async def make() -> Browser:
+        http = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver")
+        clients.append(http)
+        return Browser(http)
+
+    yield make
+    for http in clients:
+        await http.aclose()
+
+
+@pytest.fixture
+async def world(app):
+    from tests.factories import build_world
+
+    return await build_world()
