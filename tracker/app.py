@@ -156,5 +156,6 @@ def create_app() -> Litestar:
         on_shutdown=[on_shutdown],
         request_max_body_size=MAX_BODY_BYTES,
         response_headers=SECURITY_HEADERS,
+        openapi_config=None,  # published with the JSON API only
         debug=settings.debug,
     )

@@ -62,3 +62,9 @@ async def close_pool() -> None:
     db = engine()
     if isinstance(db, PostgresEngine):
         await db.close_connection_pool()
+
+
+def name_contains(column, text: str):
+    """Case-insensitive "contains": ILIKE on PostgreSQL; SQLite's LIKE is already case-insensitive (ASCII)."""
+    pattern = "%" + text.replace("\\", "").replace("%", "").replace("_", " ") + "%"
+    return column.like(pattern) if is_sqlite() else column.ilike(pattern)

@@ -6,7 +6,7 @@ from typing import Any, Mapping
 import arrow
 
 from tracker.accounts.permissions import Viewer
-from tracker.db import write_transaction
+from tracker.db import name_contains, write_transaction
 from tracker.errors import Forbidden, InvalidInput, NotFound
 from tracker.partners.identifiers import clean, siren_ok
 from tracker.roadmaps.tables import Roadmap
@@ -49,7 +49,7 @@ async def visible_territories(viewer: Viewer, query: Mapping[str, Any]) -> dict:
             return {"rows": [], "total": 0, "page": 1, "pages": 1, "q": text, "avec_feuille": only_roadmaps}
         where &= Territory.id.is_in(list(viewer.roles))
     if text:
-        where &= Territory.name.ilike(f"%{text}%") | (Territory.siren == clean(text))
+        where &= name_contains(Territory.name, text) | (Territory.siren == clean(text))
     if only_roadmaps:
         where &= Territory.id.is_in(Roadmap.select(Roadmap.territory))
     total = await Territory.count().where(where)

@@ -44,7 +44,8 @@ def relative_fr(value: date | datetime | None, now: datetime | None = None) -> s
     if value is None:
         return ""
     if isinstance(value, datetime):
-        return arrow.get(value).humanize(arrow.get(now) if now else arrow.utcnow(), locale="fr")
+        text = arrow.get(value).humanize(arrow.get(now) if now else arrow.utcnow(), locale="fr")
+        return "à l’instant" if text == "maintenant" else text
     days = (value - today_paris()).days
     if days == 0:
         return "aujourd'hui"
