@@ -78,7 +78,9 @@ def render(
     context.setdefault("viewer", request.state.get("viewer", ANONYMOUS))
     flash_code = request.cookies.get(FLASH_COOKIE)
     context.setdefault("flash", FLASH_MESSAGES.get(flash_code or ""))
-    if blocks and is_htmx(request):
+    # On back/forward htmx asks for the whole page again (history restore): never a fragment then.
+    restoring = request.headers.get("hx-history-restore-request") == "true"
+    if blocks and is_htmx(request) and not restoring:
         response: Template = HTMXBlockTemplate(
             template_name=template, block_names=blocks, context=context, status_code=status_code
         )
