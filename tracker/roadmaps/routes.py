@@ -1,6 +1,8 @@
 """Roadmap and action pages. HTTP only: every rule lives in service.py and lifecycle.py."""
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from litestar import Request, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery
@@ -44,8 +46,12 @@ async def _roadmap_context(request: Request, viewer: NamedDependency[Viewer], ro
 @get("/feuilles-de-route/{roadmap_id:str}", name="roadmap")
 async def roadmap_page(request: Request, viewer: NamedDependency[Viewer], roadmap_id: FromPath[str]) -> Template:
     require_user(viewer)
-    context = await _roadmap_context(request, viewer, parse_id(roadmap_id))
-    return render(request, ROADMAP_TEMPLATE, context, blocks=["actions_region"])
+    ident = parse_id(roadmap_id)
+    context = await _roadmap_context(request, viewer, ident)
+    query = urlencode(context["filters"].query())
+    # The bookmarkable address of this view: only the filters in use, in a stable order.
+    canonical = f"/feuilles-de-route/{ident}" + (f"?{query}" if query else "")
+    return render(request, ROADMAP_TEMPLATE, context, blocks=["actions_region"], push_url=canonical)
 
 
 async def _action_context(viewer: NamedDependency[Viewer], action_id: int) -> dict:

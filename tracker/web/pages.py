@@ -72,8 +72,10 @@ def render(
     *,
     blocks: list[str] | None = None,
     status_code: int = 200,
+    push_url: str | None = None,
 ) -> Template:
-    """The whole page, or, for an htmx request naming `blocks`, only those blocks of the same template."""
+    """The whole page, or, for an htmx request naming `blocks`, only those blocks of the same template
+    (with `push_url`, the address htmx puts in the browser's bar and history)."""
     context = dict(context or {})
     context.setdefault("viewer", request.state.get("viewer", ANONYMOUS))
     flash_code = request.cookies.get(FLASH_COOKIE)
@@ -82,7 +84,7 @@ def render(
     restoring = request.headers.get("hx-history-restore-request") == "true"
     if blocks and is_htmx(request) and not restoring:
         response: Template = HTMXBlockTemplate(
-            template_name=template, block_names=blocks, context=context, status_code=status_code
+            template_name=template, block_names=blocks, context=context, status_code=status_code, push_url=push_url
         )
     else:
         response = Template(template_name=template, context=context, status_code=status_code)
