@@ -30,7 +30,7 @@ async def test_the_home_page_sends_an_editor_to_their_roadmap(client, world):
     assert response.status_code == 303
     assert response.headers["location"] == f"/feuilles-de-route/{world.ga_roadmap}"
     await client.login(EMAILS["reviewer"])
-    assert (await client.get("/")).headers["location"] == "/territoires"
+    assert (await client.get("/")).headers["location"] == "/pilotage"
 
 
 async def test_a_wrong_password_is_refused_in_french_without_saying_which_part_is_wrong(client, world):

@@ -24,6 +24,7 @@ from tracker.accounts.routes import ROUTES as ACCOUNT_ROUTES
 from tracker.config import ROOT, settings
 from tracker.db import close_pool, engine, start_pool
 from tracker.errors import DomainError
+from tracker.review.routes import ROUTES as REVIEW_ROUTES
 from tracker.roadmaps.routes import ROUTES as ROADMAP_ROUTES
 from tracker.territories.routes import ROUTES as TERRITORY_ROUTES
 from tracker.web.pages import NotAuthenticated, is_htmx, provide_viewer, render
@@ -131,6 +132,7 @@ def create_app() -> Litestar:
             *ACCOUNT_ROUTES,
             *TERRITORY_ROUTES,
             *ROADMAP_ROUTES,
+            *REVIEW_ROUTES,
             create_static_files_router(path="/static", directories=[ROOT / "tracker" / "static"], name="static"),
         ],
         dependencies={"viewer": Provide(provide_viewer)},

@@ -25,6 +25,10 @@ from tracker.web.pages import local_path, redirect, render
 async def home(viewer: NamedDependency[Viewer]) -> Redirect:
     if not viewer.is_authenticated:
         return redirect("/connexion")
+    if viewer.sees_all_territories:
+        return redirect("/pilotage")
+    if viewer.partner_ids and not viewer.roles:
+        return redirect("/engagements")
     if len(viewer.roles) == 1 and not viewer.sees_all_territories:
         (territory_id,) = viewer.roles
         territory = await Territory.select(Territory.siren).where(Territory.id == territory_id).first()

@@ -1,0 +1,219 @@
+"""The ADGCF reviews progress across the network: /pilotage, its charts, the cross-territory list, « à relancer »."""
+from collections import Counter
+from datetime import timedelta
+
+import arrow
+import pytest
+
+from tests.factories import EMAILS, action, roadmap, territory, user
+from tests.htmltable import table_after
+from tracker.history.tables import HistoryEntry
+from tracker.roadmaps.tables import Action, ActionNote
+from tracker.roadmaps.statuses import STATUS_LABELS
+
+pytestmark = pytest.mark.anyio
+
+ROUTES_COVERED = {("GET", "/pilotage"), ("GET", "/pilotage/actions"), ("GET", "/pilotage/relances")}
+
+
+@pytest.mark.parametrize("person", ["ga_editor", "ga_reader", "ga_referent", "vr_editor", "nobody"])
+async def test_only_the_adgcf_and_administrators_open_the_review_pages(make_client, world, person):
+    client = await make_client()
+    await client.login(EMAILS[person])
+    for _, path in sorted(ROUTES_COVERED):
+        response = await client.get(path)
+        assert response.status_code == 403, (person, path)
+        assert "réservé aux chargés de mission" in response.text
+
+
+async def test_the_review_pages_send_anonymous_visitors_to_sign_in(client, world):
+    for path in ("/pilotage", "/pilotage/actions", "/pilotage/relances"):
+        response = await client.get(path)
+        assert response.status_code == 303 and response.headers["location"].startswith("/connexion")
+
+
+async def _network(world, extra_territories: int = 3):
+    """More territories and actions in known statuses; returns what the test expects, computed here."""
+    today = arrow.now("Europe/Paris").date()
+    statuses = list(STATUS_LABELS)
+    created = []
+    for t in range(extra_territories):
+        tid = await territory(f"2000000{t:02d}", f"CC Test {t}", kind="CC")
+        rid = await roadmap(tid)
+        for i in range(t + 2):
+            status = statuses[(t + i) % len(statuses)]
+            deadline = today - timedelta(days=5) if i % 2 == 0 else today + timedelta(days=5)
+            created.append((tid, status, deadline, False))
+            await action(rid, tid, f"Action {t}-{i}", status=status, deadline=deadline)
+    return created
+
+
+async def test_dashboard_numbers_equal_counts_computed_from_the_data(client, world):
+    await _network(world)
+    await client.login(EMAILS["reviewer"])
+    page = await client.get("/pilotage")
+    assert page.status_code == 200
+    rows = await Action.select(Action.territory, Action.territory.name.as_alias("name"), Action.status,
+                               Action.deadline, Action.confidential)
+    today = arrow.now("Europe/Paris").date()
+    table = table_after(page.text, 'class="table dashboard"')
+    header, body = table[0], table[1:]
+    assert header[0].startswith("Territoire") and header[1] == "Actions"
+    shown = {line[0]: line for line in body}
+    names = {r["name"] for r in rows}
+    assert len(body) == len(names)
+    for name in names:
+        mine = [r for r in rows if r["name"] == name and not r["confidential"]]  # a reviewer: no confidential
+        counts = Counter(r["status"] for r in mine)
+        overdue = sum(1 for r in mine if r["deadline"] and r["deadline"] < today
+                      and r["status"] not in ("realisee", "abandonnee"))
+        line = next(v for k, v in shown.items() if k.startswith(name))
+        assert int(line[1]) == len(mine), name
+        assert [int(x) for x in line[2:8]] == [counts[s] for s in STATUS_LABELS], name
+        share = round(100 * counts["realisee"] / len(mine)) if mine else 0
+        assert line[8] == f"{share}\u00a0%"
+        assert int(line[9]) == overdue, name
+
+
+async def test_administrators_count_confidential_actions_reviewers_do_not(make_client, world):
+    reviewer, admin = await make_client(), await make_client()
+    await reviewer.login(EMAILS["reviewer"])
+    await admin.login(EMAILS["admin"])
+
+    def ga_total(html):
+        return next(int(r[1]) for r in table_after(html, 'class="table dashboard"')[1:] if "Grand Angoulême" in r[0])
+
+    assert ga_total((await reviewer.get("/pilotage")).text) == 3
+    assert ga_total((await admin.get("/pilotage")).text) == 4
+
+
+async def test_filters_and_sort_stay_in_the_query_string(client, world):
+    await _network(world)
+    await client.login(EMAILS["reviewer"])
+    page = await client.get("/pilotage?type=CC&tri=actions&ordre=desc")
+    body = table_after(page.text, 'class="table dashboard"')[1:]
+    assert [r[0].split(" Communauté")[0] for r in body] == ["CC Test 2", "CC Test 1", "CC Test 0"]
+    assert all("Communauté de communes" in r[0] for r in body)
+    assert 'aria-sort="descending"' in page.text
+    fragment = await client.get("/pilotage?type=CC&tri=actions&ordre=desc&region=", htmx=True)
+    assert fragment.text.lstrip().startswith('<div id="tableau-de-bord"')
+    assert fragment.headers["hx-push-url"] == "/pilotage?type=CC&tri=actions&ordre=desc"
+    assert (await client.get("/pilotage?region=99")).status_code == 400
+    assert (await client.get("/pilotage?tri=population")).status_code == 400
+
+
+async def test_each_chart_is_an_svg_with_its_data_table(client, world):
+    await client.login(EMAILS["admin"])
+    page = await client.get("/pilotage")
+    for title in ("Répartition des actions par statut", "Actions par module", "Actions réalisées en fin de mois"):
+        assert title in page.text
+    assert page.text.count('<svg viewBox=') == 3 and page.text.count('role="img"') == 3
+    status_table = table_after(page.text, "Données du graphique «&nbsp;Répartition des actions par statut")
+    # An administrator: the confidential action is counted (3 à venir: 2 in GA, 1 in VR).
+    assert status_table[1:] == [["À venir", "3"], ["En cours", "1"], ["En pause", "0"], ["Bloquée", "0"],
+                                ["Réalisée", "1"], ["Abandonnée", "0"]]
+
+
+async def test_progress_over_time_is_rebuilt_from_the_history(client, world):
+    """Realised two months ago, another last month then reopened this month: the month ends say 1, 2, 1."""
+    now = arrow.utcnow().floor("month")
+    entries = [
+        (world.upcoming, "en_cours", "realisee", now.shift(months=-2, days=10)),
+        (world.overdue, "en_cours", "realisee", now.shift(months=-1, days=10)),
+        (world.overdue, "realisee", "en_cours", now.shift(days=1, hours=2)),
+    ]
+    for subject, before, after, when in entries:
+        await HistoryEntry(subject_type="action", subject_id=subject, territory=world.ga, from_value=before,
+                           to_value=after, comment="", created_at=when.datetime).save()
+    await client.login(EMAILS["reviewer"])
+    page = await client.get("/pilotage")
+    table = table_after(page.text, "Données du graphique «&nbsp;Actions réalisées en fin de mois")
+    values = [int(v) for _, v in table[1:]]
+    assert len(values) == 12
+    assert values[-3:] == [1, 2, 1] and values[:-3] == [0] * 9
+
+
+async def test_the_cross_territory_list_combines_filters_and_counts(client, world):
+    await _network(world)
+    await client.login(EMAILS["reviewer"])
+    everything = await Action.select(Action.title, Action.status, Action.confidential, Action.module)
+    visible = [a for a in everything if not a["confidential"]]
+    page = await client.get("/pilotage/actions")
+    assert f"{len(visible)} actions" in page.text
+    en_cours = [a["title"] for a in visible if a["status"] == "en_cours"]
+    page = await client.get("/pilotage/actions?statut=en_cours")
+    body = table_after(page.text, 'id="resultats"')[1:]
+    assert sorted(r[0].split(" Module")[0] for r in body) == sorted(en_cours)
+    page = await client.get("/pilotage/actions?q=portage&en_retard=1&territoire=200071827")
+    assert [r[0].split(" Module")[0] for r in table_after(page.text, 'id="resultats"')[1:]] == ["Portage de repas"]
+    assert "Audit confidentiel" not in (await client.get("/pilotage/actions?q=audit")).text
+    for bad in ("du=2026-05-01&au=2026-04-01", "territoire=abc", "page=0", "secteur=inconnu"):
+        assert (await client.get(f"/pilotage/actions?{bad}")).status_code == 400, bad
+
+
+async def test_the_cross_territory_list_is_paginated(client, world):
+    for i in range(60):
+        await action(world.vr_roadmap, world.vr, f"Action paginée {i:02d}")
+    await client.login(EMAILS["reviewer"])
+    first = await client.get("/pilotage/actions?q=pagin")
+    assert "60 actions" in first.text and "page 1 sur 2" in first.text
+    assert len(table_after(first.text, 'id="resultats"')) == 51
+    second = await client.get("/pilotage/actions?q=pagin&page=2")
+    assert len(table_after(second.text, 'id="resultats"')) == 11
+
+
+async def test_follow_ups_list_idle_territories_and_silent_overdue_actions_with_who_to_contact(client, world):
+    old = arrow.utcnow().shift(days=-90).datetime
+    await Action.update({Action.updated_at: old}).where(Action.territory == world.vr)
+    await ActionNote(action=world.overdue, author=1, body="Note ancienne",
+                     created_at=arrow.utcnow().shift(days=-45).datetime).save()
+    await client.login(EMAILS["reviewer"])
+    page = await client.get("/pilotage/relances")
+    idle = page.text.split('id="inactifs"')[1].split('id="retards"')[0]
+    assert "CA Valence Romans Agglo" in idle and "Grand Angoulême" not in idle
+    assert "Victor Valence" in idle and f"mailto:{EMAILS['vr_editor']}" in idle
+    silent = page.text.split('id="retards"')[1]
+    assert "Portage de repas" in silent and "Rita Référente" in silent
+    await ActionNote(action=world.overdue, author=1, body="Note récente", created_at=arrow.utcnow().datetime).save()
+    page = await client.get("/pilotage/relances?jours=120")
+    assert "Portage de repas" not in page.text.split('id="retards"')[1]
+    assert "CA Valence Romans Agglo" not in page.text.split('id="inactifs"')[1].split('id="retards"')[0]
+    assert (await client.get("/pilotage/relances?jours=abc")).status_code == 400
+
+
+@pytest.fixture
+def query_counter(app, monkeypatch):
+    """Counts every SQL statement the engine runs."""
+    from tracker.db import engine
+
+    engine_class = type(engine())
+    original = engine_class.run_querystring
+    counter = {"n": 0}
+
+    async def counting(self, *args, **kwargs):
+        counter["n"] += 1
+        return await original(self, *args, **kwargs)
+
+    monkeypatch.setattr(engine_class, "run_querystring", counting)
+    return counter
+
+
+async def test_the_number_of_queries_does_not_grow_with_territories_or_actions(client, world, query_counter):
+    await client.login(EMAILS["admin"])
+    roadmap_page = f"/feuilles-de-route/{world.ga_roadmap}"
+
+    async def queries(path: str) -> int:
+        await client.get(path)  # warm: session touch and the like
+        query_counter["n"] = 0
+        response = await client.get(path)
+        assert response.status_code == 200
+        return query_counter["n"]
+
+    small = {path: await queries(path) for path in ("/pilotage", roadmap_page, "/pilotage/actions")}
+    await _network(world, extra_territories=8)
+    for i in range(40):
+        await action(world.ga_roadmap, world.ga, f"Action supplémentaire {i}", parent=world.upcoming if i % 3 else None)
+    large = {path: await queries(path) for path in small}
+    print("requêtes SQL par page :", small)
+    assert large == small, (small, large)
+    assert all(0 < n <= 20 for n in small.values()), small

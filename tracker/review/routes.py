@@ -1,0 +1,98 @@
+"""The ADGCF's pages: /pilotage, /pilotage/actions, /pilotage/relances. HTTP only; figures in service.py."""
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from litestar import Request, get
+from litestar.di import NamedDependency
+from litestar.response import Template
+
+from tracker.accounts.permissions import Viewer
+from tracker.partners.kinds import SECTOR_LABELS
+from tracker.review import service
+from tracker.review.charts import bar_chart, line_chart
+from tracker.roadmaps.statuses import MODULE_TITLES, STATUS_LABELS
+from tracker.territories.reference import KIND_LABELS, departements, regions
+from tracker.web.forms import FormReader
+from tracker.web.pages import render, require_user
+
+STATUS_COLOURS = ["#4b5563", "#1d4e89", "#7a5c00", "#8a1c1c", "#2e7d32", "#6b6b6b"]
+
+
+def _url(path: str, query: dict[str, str]) -> str:
+    return path + (f"?{urlencode(query)}" if query else "")
+
+
+@get("/pilotage", name="review_dashboard")
+async def review_dashboard(request: Request, viewer: NamedDependency[Viewer]) -> Template:
+    require_user(viewer)
+    service.require_reviewer(viewer)
+    filters = service.parse_dashboard_filters(request.query_params)
+    board = await service.dashboard(viewer, filters)
+    totals = board["totals"]
+    charts = {
+        "status": bar_chart(
+            "Répartition des actions par statut",
+            [(label, totals["by_status"][code]) for code, label in STATUS_LABELS.items()],
+            ("Statut", "Actions"),
+            STATUS_COLOURS,
+        ),
+        "module": bar_chart(
+            "Actions par module",
+            [(f"Module {m}", totals["by_module"][m]) for m in MODULE_TITLES]
+            + ([("Sans module", totals["by_module"][None])] if totals["by_module"][None] else []),
+            ("Module", "Actions"),
+        ),
+        "progress": line_chart(
+            "Actions réalisées en fin de mois (12 derniers mois)",
+            await service.realised_by_month(viewer, None if board["all"] else board["territory_ids"]),
+            ("Fin de mois", "Actions réalisées"),
+        ),
+    }
+    context = {
+        "board": board,
+        "filters": filters,
+        "charts": charts,
+        "sorts": service.SORTS,
+        "regions": regions(),
+        "departements": departements(),
+        "kinds": KIND_LABELS,
+        "modules": MODULE_TITLES,
+        "sort_url": lambda key: _url(
+            "/pilotage",
+            filters.query(tri=key if key != "territoire" else None,
+                          ordre="desc" if key == filters.sort and not filters.descending else None),
+        ),
+    }
+    return render(request, "review/dashboard.html", context, blocks=["dashboard_region"],
+                  push_url=_url("/pilotage", filters.query()))
+
+
+@get("/pilotage/actions", name="review_actions")
+async def review_actions(request: Request, viewer: NamedDependency[Viewer]) -> Template:
+    require_user(viewer)
+    service.require_reviewer(viewer)
+    search = service.parse_action_search(request.query_params)
+    result = await service.search_actions(viewer, search)
+    context = {
+        "search": search,
+        "result": result,
+        "sectors": SECTOR_LABELS,
+        "modules": MODULE_TITLES,
+        "page_url": lambda page: _url("/pilotage/actions", search.query(page=page if page > 1 else None)),
+    }
+    return render(request, "review/actions.html", context, blocks=["results"],
+                  push_url=_url("/pilotage/actions", search.query()))
+
+
+@get("/pilotage/relances", name="review_follow_ups")
+async def review_follow_ups(request: Request, viewer: NamedDependency[Viewer]) -> Template:
+    require_user(viewer)
+    service.require_reviewer(viewer)
+    form = FormReader(request.query_params)
+    days = form.integer("jours", "Nombre de jours sans mise à jour", minimum=1, maximum=3650) or 60
+    service._bad_query(form)
+    return render(request, "review/follow_ups.html", {"data": await service.follow_ups(viewer, days)})
+
+
+ROUTES = [review_dashboard, review_actions, review_follow_ups]

@@ -1,0 +1,386 @@
+"""The ADGCF's network review: one row per territory with a roadmap, charts, a cross-territory action list and
+the « à relancer » lists. Every figure is computed by a fixed number of grouped queries, whatever the number of
+territories or actions (no query per row)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any, Mapping
+
+import arrow
+from piccolo.query.functions.aggregate import Count, Max
+
+from tracker.accounts.permissions import Viewer
+from tracker.accounts.tables import Membership
+from tracker.db import is_sqlite, name_contains
+from tracker.errors import Forbidden, InvalidInput
+from tracker.history.tables import HistoryEntry
+from tracker.partners.kinds import SECTOR_LABELS
+from tracker.roadmaps.statuses import CLOSED, MODULE_TITLES, STATUS_LABELS, is_overdue
+from tracker.roadmaps.tables import Action, ActionNote, Roadmap
+from tracker.territories.reference import EPCI_KINDS, KIND_LABELS, OTHER_KINDS, departements, regions
+from tracker.territories.tables import Territory
+from tracker.web.forms import FormReader
+from tracker.web.french import today_paris
+
+SORTS = {
+    "territoire": "Territoire",
+    "actions": "Actions",
+    "realise": "Part réalisée",
+    "retard": "En retard",
+    "bloquees": "Bloquées",
+    "maj": "Dernière mise à jour",
+}
+PAGE_SIZE = 50
+
+
+def require_reviewer(viewer: Viewer) -> None:
+    if not viewer.sees_all_territories:
+        raise Forbidden("Le pilotage du réseau est réservé aux chargés de mission de l’ADGCF et aux administrateurs.")
+
+
+def _bad_query(form: FormReader) -> None:
+    if form.errors:
+        error = InvalidInput("Paramètre invalide : " + " ".join(form.errors.values()), errors=form.errors)
+        error.status_code = 400
+        raise error
+
+
+def _visible_actions(viewer: Viewer):
+    """ADGCF reviewers do not see confidential actions, so they are not counted for them either."""
+    return Action.id.is_not_null() if viewer.is_admin else Action.confidential.eq(False)
+
+
+def _overdue(today: date):
+    return Action.deadline.is_not_null() & (Action.deadline < today) & Action.status.not_in(list(CLOSED))
+
+
+# --- dashboard ----------------------------------------------------------------------------------------------
+
+
+@dataclass
+class DashboardFilters:
+    region: str | None = None
+    departement: str | None = None
+    kind: str | None = None
+    module: int | None = None
+    year: int | None = None
+    sort: str = "territoire"
+    descending: bool = False
+
+    def query(self, **overrides: Any) -> dict[str, str]:
+        values = {
+            "region": self.region,
+            "departement": self.departement,
+            "type": self.kind,
+            "module": self.module,
+            "annee": self.year,
+            "tri": self.sort if self.sort != "territoire" else None,
+            "ordre": "desc" if self.descending else None,
+        }
+        values.update(overrides)
+        return {k: str(v) for k, v in values.items() if v}
+
+    @property
+    def active(self) -> bool:
+        return any([self.region, self.departement, self.kind, self.module, self.year])
+
+
+def parse_dashboard_filters(query: Mapping[str, Any]) -> DashboardFilters:
+    form = FormReader(query)
+    filters = DashboardFilters(
+        region=form.choice("region", "Région", regions()),
+        departement=form.choice("departement", "Département", departements()),
+        kind=form.choice("type", "Type de territoire", KIND_LABELS),
+        module=form.integer("module", "Module", minimum=1, maximum=4),
+        year=form.integer("annee", "Année de l’atelier", minimum=2000, maximum=2100),
+        sort=form.choice("tri", "Tri", SORTS) or "territoire",
+        descending=form.choice("ordre", "Ordre", {"asc": 1, "desc": 1}) == "desc",
+    )
+    _bad_query(form)
+    return filters
+
+
+def _matches(row: dict, filters: DashboardFilters) -> bool:
+    return (
+        (not filters.region or row["region"] == filters.region)
+        and (not filters.departement or row["departement"] == filters.departement)
+        and (not filters.kind or row["kind"] == filters.kind)
+        and (not filters.module or filters.module in row["modules"])
+        and (not filters.year or filters.year in row["years"])
+    )
+
+
+async def dashboard(viewer: Viewer, filters: DashboardFilters) -> dict:
+    require_reviewer(viewer)
+    today = today_paris()
+    roadmaps = await Roadmap.select(
+        Roadmap.id,
+        Roadmap.territory.id.as_alias("territory_id"),
+        Roadmap.territory.siren.as_alias("siren"),
+        Roadmap.territory.name.as_alias("name"),
+        Roadmap.territory.kind.as_alias("kind"),
+        Roadmap.territory.departement.as_alias("departement"),
+        Roadmap.territory.region.as_alias("region"),
+        Roadmap.workshop.held_on.as_alias("held_on"),
+        Roadmap.workshop.module_primary.as_alias("module_primary"),
+        Roadmap.workshop.module_secondary.as_alias("module_secondary"),
+    )
+    territories: dict[int, dict] = {}
+    for r in roadmaps:
+        row = territories.setdefault(r["territory_id"], {
+            "id": r["territory_id"], "siren": r["siren"], "name": r["name"], "kind": r["kind"],
+            "departement": r["departement"], "region": r["region"], "modules": set(), "years": set(),
+            "roadmaps": 0, "by_status": dict.fromkeys(STATUS_LABELS, 0), "total": 0, "overdue": 0,
+            "last_update": None, "by_module": {},
+        })
+        row["roadmaps"] += 1
+        row["modules"].update(m for m in (r["module_primary"], r["module_secondary"]) if m)
+        row["years"].add(r["held_on"].year)
+    visible = _visible_actions(viewer)
+    for g in await Action.select(Action.territory, Action.status, Count(Action.id).as_alias("n")).where(
+        visible
+    ).group_by(Action.territory, Action.status):
+        if g["territory"] in territories:
+            territories[g["territory"]]["by_status"][g["status"]] = g["n"]
+    for g in await Action.select(Action.territory, Count(Action.id).as_alias("n")).where(
+        visible & _overdue(today)
+    ).group_by(Action.territory):
+        if g["territory"] in territories:
+            territories[g["territory"]]["overdue"] = g["n"]
+    for g in await Action.select(Action.territory, Action.module, Count(Action.id).as_alias("n")).where(
+        visible
+    ).group_by(Action.territory, Action.module):
+        if g["territory"] in territories:
+            territories[g["territory"]]["by_module"][g["module"]] = g["n"]
+    # Last update: the latest status change or edit of an action, or note.
+    for g in await Action.select(Action.territory, Max(Action.updated_at).as_alias("at")).where(visible).group_by(
+        Action.territory
+    ):
+        _later(territories.get(g["territory"]), g["at"])
+    for g in await ActionNote.select(
+        ActionNote.action.territory.as_alias("territory"), Max(ActionNote.created_at).as_alias("at")
+    ).group_by(ActionNote.action.territory):
+        _later(territories.get(g["territory"]), g["at"])
+
+    rows = [row for row in territories.values() if _matches(row, filters)]
+    for row in rows:
+        row["total"] = sum(row["by_status"].values())
+        row["share_done"] = row["by_status"]["realisee"] / row["total"] if row["total"] else 0.0
+        row["blocked"] = row["by_status"]["bloquee"]
+    keys = {
+        "territoire": lambda r: r["name"].lower(),
+        "actions": lambda r: r["total"],
+        "realise": lambda r: r["share_done"],
+        "retard": lambda r: r["overdue"],
+        "bloquees": lambda r: r["blocked"],
+        "maj": lambda r: r["last_update"] or datetime.min.replace(tzinfo=arrow.utcnow().tzinfo),
+    }
+    rows.sort(key=lambda r: r["name"].lower())
+    rows.sort(key=keys[filters.sort], reverse=filters.descending)
+    totals = {
+        "by_status": {code: sum(r["by_status"][code] for r in rows) for code in STATUS_LABELS},
+        "overdue": sum(r["overdue"] for r in rows),
+        "by_module": {m: sum(r["by_module"].get(m, 0) for r in rows) for m in (*MODULE_TITLES, None)},
+    }
+    totals["total"] = sum(totals["by_status"].values())
+    return {"rows": rows, "totals": totals, "territory_ids": [r["id"] for r in rows], "all": len(rows) == len(territories)}
+
+
+def _as_datetime(value: datetime | str | None) -> datetime | None:
+    """Aggregates (MAX) come back as text from SQLite, as datetimes from PostgreSQL."""
+    return arrow.get(value).datetime if isinstance(value, str) else value
+
+
+def _later(row: dict | None, value: datetime | str | None) -> None:
+    value = _as_datetime(value)
+    if row is not None and value is not None and (row["last_update"] is None or value > row["last_update"]):
+        row["last_update"] = value
+
+
+async def realised_by_month(viewer: Viewer, territory_ids: list[int] | None, months: int = 12) -> list[tuple[str, int]]:
+    """How many actions were réalisées at each month end, rebuilt from the history: entries into `realisee`
+    minus entries out of it, accumulated (months cut in UTC)."""
+    month = "substr(h.created_at, 1, 7)" if is_sqlite() else "to_char(h.created_at AT TIME ZONE 'UTC', 'YYYY-MM')"
+    conditions = ["h.subject_type = 'action'", "(h.to_value = 'realisee' OR h.from_value = 'realisee')"]
+    if not viewer.is_admin:
+        conditions.append("a.confidential = " + ("0" if is_sqlite() else "false"))
+    if territory_ids is not None:
+        conditions.append("h.territory IN (" + ",".join(str(int(t)) for t in territory_ids or [0]) + ")")
+    rows = await HistoryEntry.raw(
+        f"SELECT {month} AS month, "
+        "SUM(CASE WHEN h.to_value = 'realisee' THEN 1 ELSE 0 END) - "
+        "SUM(CASE WHEN h.from_value = 'realisee' THEN 1 ELSE 0 END) AS delta "
+        "FROM history_entry h JOIN action a ON a.id = h.subject_id "
+        f"WHERE {' AND '.join(conditions)} GROUP BY {month} ORDER BY 1"
+    )
+    deltas = {row["month"]: int(row["delta"]) for row in rows}
+    end = arrow.utcnow().floor("month")
+    labels = [end.shift(months=-i) for i in range(months - 1, -1, -1)]
+    first = labels[0].format("YYYY-MM")
+    running = sum(v for k, v in deltas.items() if k < first)
+    points = []
+    for moment in labels:
+        key = moment.format("YYYY-MM")
+        running += deltas.get(key, 0)
+        points.append((moment.format("MMM YYYY", locale="fr"), running))
+    return points
+
+
+# --- cross-territory action list ----------------------------------------------------------------------------
+
+
+@dataclass
+class ActionSearch:
+    status: str | None = None
+    overdue: bool = False
+    module: int | None = None
+    sector: str | None = None
+    siren: str | None = None
+    due_from: date | None = None
+    due_to: date | None = None
+    text: str = ""
+    page: int = 1
+    errors: dict[str, str] = field(default_factory=dict)
+
+    def query(self, **overrides: Any) -> dict[str, str]:
+        values = {
+            "statut": self.status, "en_retard": "1" if self.overdue else None, "module": self.module,
+            "secteur": self.sector, "territoire": self.siren,
+            "du": self.due_from.isoformat() if self.due_from else None,
+            "au": self.due_to.isoformat() if self.due_to else None, "q": self.text,
+            "page": self.page if self.page > 1 else None,
+        }
+        values.update(overrides)
+        return {k: str(v) for k, v in values.items() if v}
+
+
+def parse_action_search(query: Mapping[str, Any]) -> ActionSearch:
+    form = FormReader(query)
+    search = ActionSearch(
+        status=form.choice("statut", "Statut", STATUS_LABELS),
+        overdue=form.boolean("en_retard"),
+        module=form.integer("module", "Module", minimum=1, maximum=4),
+        sector=form.choice("secteur", "Secteur du pilote", SECTOR_LABELS),
+        siren=form.text("territoire", "Territoire (SIREN)", max_length=9) or None,
+        due_from=form.date("du", "Échéance à partir du"),
+        due_to=form.date("au", "Échéance jusqu’au"),
+        text=form.text("q", "Recherche", max_length=100),
+        page=form.integer("page", "Page", minimum=1, maximum=100_000) or 1,
+    )
+    if search.siren and not (search.siren.isascii() and search.siren.isdigit() and len(search.siren) == 9):
+        form.check(False, "territoire", "« Territoire (SIREN) » doit compter 9 chiffres.")
+    if search.due_from and search.due_to:
+        form.check(search.due_from <= search.due_to, "au", "La fin de la période précède son début.")
+    _bad_query(form)
+    return search
+
+
+def _search_condition(viewer: Viewer, search: ActionSearch, today: date):
+    where = _visible_actions(viewer)
+    if search.status:
+        where &= Action.status == search.status
+    if search.overdue:
+        where &= _overdue(today)
+    if search.module:
+        where &= Action.module == search.module
+    if search.sector:
+        where &= Action.pilot.sector == search.sector
+    if search.siren:
+        where &= Action.territory.siren == search.siren
+    if search.due_from:
+        where &= Action.deadline >= search.due_from
+    if search.due_to:
+        where &= Action.deadline <= search.due_to
+    if search.text:
+        where &= name_contains(Action.title, search.text)
+    return where
+
+
+ACTION_LIST_COLUMNS = (
+    Action.id,
+    Action.title,
+    Action.status,
+    Action.module,
+    Action.deadline,
+    Action.updated_at,
+    Action.roadmap,
+    Action.territory.name.as_alias("territory_name"),
+    Action.territory.siren.as_alias("siren"),
+    Action.pilot.name.as_alias("pilot_name"),
+    Action.pilot.sector.as_alias("pilot_sector"),
+)
+
+
+async def search_actions(viewer: Viewer, search: ActionSearch, *, paginate: bool = True) -> dict:
+    require_reviewer(viewer)
+    today = today_paris()
+    where = _search_condition(viewer, search, today)
+    total = await Action.count().where(where)
+    by_status = dict.fromkeys(STATUS_LABELS, 0)
+    for g in await Action.select(Action.status, Count(Action.id).as_alias("n")).where(where).group_by(Action.status):
+        by_status[g["status"]] = g["n"]
+    query = Action.select(*ACTION_LIST_COLUMNS).where(where).order_by(Action.deadline).order_by(Action.id)
+    if paginate:
+        query = query.limit(PAGE_SIZE).offset((search.page - 1) * PAGE_SIZE)
+    rows = await query
+    for row in rows:
+        row["overdue"] = is_overdue(row["status"], row["deadline"], today)
+    return {
+        "rows": rows,
+        "total": total,
+        "by_status": by_status,
+        "page": search.page,
+        "pages": max(1, -(-total // PAGE_SIZE)),
+    }
+
+
+# --- à relancer ---------------------------------------------------------------------------------------------
+
+
+async def contacts_of(territory_ids: list[int]) -> dict[int, list[dict]]:
+    """Who to contact in each territory: its référents first, then its éditeurs."""
+    rows = await Membership.select(
+        Membership.territory,
+        Membership.role,
+        Membership.user.full_name.as_alias("name"),
+        Membership.user.email.as_alias("email"),
+    ).where(
+        Membership.territory.is_in(territory_ids or [0])
+        & Membership.role.is_in(["referent", "editeur"])
+        & Membership.user.is_active.eq(True)
+    )
+    by_territory: dict[int, list[dict]] = {}
+    for row in sorted(rows, key=lambda r: (r["role"] != "referent", r["name"])):
+        by_territory.setdefault(row["territory"], []).append(row)
+    return by_territory
+
+
+async def follow_ups(viewer: Viewer, idle_days: int = 60) -> dict:
+    require_reviewer(viewer)
+    board = await dashboard(viewer, DashboardFilters())
+    now = arrow.utcnow()
+    idle_since = now.shift(days=-idle_days).datetime
+    idle = [r for r in board["rows"] if r["last_update"] is None or r["last_update"] < idle_since]
+    idle.sort(key=lambda r: r["last_update"] or datetime.min.replace(tzinfo=now.tzinfo))
+
+    today = today_paris()
+    overdue = await Action.select(*ACTION_LIST_COLUMNS, Action.territory.id.as_alias("territory_id")).where(
+        _visible_actions(viewer) & _overdue(today)
+    ).order_by(Action.deadline)
+    last_notes = {
+        g["action"]: _as_datetime(g["at"])
+        for g in await ActionNote.select(ActionNote.action, Max(ActionNote.created_at).as_alias("at")).group_by(
+            ActionNote.action
+        )
+    }
+    note_limit = now.shift(days=-30).datetime
+    silent = [a for a in overdue if last_notes.get(a["id"]) is None or last_notes[a["id"]] < note_limit]
+    for a in silent:
+        a["last_note"] = last_notes.get(a["id"])
+    contacts = await contacts_of(list({r["id"] for r in idle} | {a["territory_id"] for a in silent}))
+    return {"idle": idle, "idle_days": idle_days, "silent": silent, "contacts": contacts,
+            "kinds": {**{k: KIND_LABELS[k] for k in EPCI_KINDS}, **{k: KIND_LABELS[k] for k in OTHER_KINDS}}}
+
+
+__all__ = ["dashboard", "search_actions", "follow_ups", "realised_by_month", "timedelta"]
