@@ -5,6 +5,7 @@ from tracker.accounts.tables import Membership, User, UserSession
 from tracker.config import ROOT
 from tracker.history.tables import HistoryEntry
 from tracker.partners.tables import Partner, PartnerTerritory
+from tracker.review.tables import CodirMeeting
 from tracker.roadmaps.tables import Action, ActionNote, Axis, Roadmap, Workshop
 from tracker.territories.tables import Territory
 
@@ -21,6 +22,7 @@ TABLES = [
     Action,
     ActionNote,
     HistoryEntry,
+    CodirMeeting,
 ]
 
 APP_CONFIG = AppConfig(

@@ -3,18 +3,20 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from litestar import Request, get
+from litestar import Request, get, post
 from litestar.di import NamedDependency
-from litestar.response import Template
+from litestar.params import FromPath
+from litestar.response import Redirect, Template
 
 from tracker.accounts.permissions import Viewer
 from tracker.partners.kinds import SECTOR_LABELS
-from tracker.review import service
+from tracker.errors import InvalidInput
+from tracker.review import codir, service
 from tracker.review.charts import bar_chart, line_chart
 from tracker.roadmaps.statuses import MODULE_TITLES, STATUS_LABELS
 from tracker.territories.reference import KIND_LABELS, departements, regions
 from tracker.web.forms import FormReader
-from tracker.web.pages import render, require_user
+from tracker.web.pages import redirect, render, require_user
 
 STATUS_COLOURS = ["#4b5563", "#1d4e89", "#7a5c00", "#8a1c1c", "#2e7d32", "#6b6b6b"]
 
@@ -95,4 +97,26 @@ async def review_follow_ups(request: Request, viewer: NamedDependency[Viewer]) -
     return render(request, "review/follow_ups.html", {"data": await service.follow_ups(viewer, days)})
 
 
-ROUTES = [review_dashboard, review_actions, review_follow_ups]
+@get("/territoires/{siren:str}/point-codir", name="codir_pack")
+async def codir_pack(request: Request, viewer: NamedDependency[Viewer], siren: FromPath[str]) -> Template:
+    """Open to whoever may read the territory: its members, the ADGCF."""
+    require_user(viewer)
+    pack = await codir.meeting_pack(viewer, siren, codir.parse_since(request.query_params))
+    return render(request, "review/codir.html", {"pack": pack})
+
+
+@post("/territoires/{siren:str}/point-codir/reunions", name="codir_meeting")
+async def codir_meeting(request: Request, viewer: NamedDependency[Viewer], siren: FromPath[str]) -> Template | Redirect:
+    require_user(viewer)
+    data = await request.form()
+    try:
+        held_on = await codir.record_meeting(viewer, siren, data)
+    except InvalidInput as error:
+        pack = await codir.meeting_pack(viewer, siren, None)
+        return render(request, "review/codir.html", {"pack": pack, "meeting_error": error},
+                      status_code=error.status_code)
+    _ = held_on  # the pack now starts from it by default
+    return redirect(f"/territoires/{siren}/point-codir", flash="codir")
+
+
+ROUTES = [review_dashboard, review_actions, review_follow_ups, codir_pack, codir_meeting]

@@ -24,6 +24,7 @@ FLASH_MESSAGES = {
     "note": "La note de suivi a été ajoutée.",
     "atelier": "L’atelier et sa feuille de route ont été enregistrés.",
     "territoire": "Le territoire a été ajouté.",
+    "codir": "La réunion de CODIR a été enregistrée : le prochain point partira de cette date.",
 }
 MAX_ID = 2_147_483_647
 

@@ -1,0 +1,128 @@
+"""The CODIR meeting pack: what changed in a territory since a date (by default its last recorded CODIR meeting),
+what became overdue, what is blocked, what is due next."""
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any, Mapping
+
+import arrow
+
+from tracker.accounts.permissions import Viewer
+from tracker.db import write_transaction
+from tracker.errors import Forbidden, InvalidInput
+from tracker.history.tables import HistoryEntry
+from tracker.review.tables import CodirMeeting
+from tracker.roadmaps.statuses import CLOSED
+from tracker.roadmaps.tables import Action, ActionNote
+from tracker.territories.service import territory_for
+from tracker.web.forms import FormReader
+from tracker.web.french import PARIS, today_paris
+
+DEFAULT_DAYS = 30
+UPCOMING_DAYS = 60
+
+
+async def last_meeting(territory_id: int) -> date | None:
+    row = (
+        await CodirMeeting.select(CodirMeeting.held_on)
+        .where(CodirMeeting.territory == territory_id)
+        .order_by(CodirMeeting.held_on, ascending=False)
+        .first()
+    )
+    return row["held_on"] if row else None
+
+
+def parse_since(query: Mapping[str, Any]) -> date | None:
+    form = FormReader(query)
+    since = form.date("depuis", "Depuis le")
+    if since and since > today_paris():
+        form.check(False, "depuis", "« Depuis le » ne peut être dans le futur.")
+    if form.errors:
+        error = InvalidInput("Paramètre invalide : " + " ".join(form.errors.values()), errors=form.errors)
+        error.status_code = 400
+        raise error
+    return since
+
+
+async def meeting_pack(viewer: Viewer, siren: str, since: date | None) -> dict:
+    territory = await territory_for(viewer, siren)
+    tid = territory["id"]
+    meeting = await last_meeting(tid)
+    origin = "paramètre" if since else ("réunion" if meeting else "défaut")
+    since = since or meeting or today_paris() - timedelta(days=DEFAULT_DAYS)
+    start = arrow.get(since, tzinfo=PARIS).floor("day").to("UTC").datetime  # from midnight, Paris time
+    today = today_paris()
+
+    actions = await Action.select(
+        Action.id, Action.title, Action.status, Action.deadline, Action.confidential, Action.roadmap,
+        Action.pilot.name.as_alias("pilot_name"),
+    ).where(Action.territory == tid)
+    if not viewer.can_see_confidential(tid):
+        actions = [a for a in actions if not a["confidential"]]
+    by_id = {a["id"]: a for a in actions}
+
+    entries = await HistoryEntry.select(
+        HistoryEntry.subject_id, HistoryEntry.from_value, HistoryEntry.to_value, HistoryEntry.comment,
+        HistoryEntry.created_at, HistoryEntry.actor.full_name.as_alias("actor_name"),
+    ).where(
+        (HistoryEntry.territory == tid) & (HistoryEntry.subject_type == "action") & (HistoryEntry.created_at >= start)
+    ).order_by(HistoryEntry.created_at)
+    changes, created = [], []
+    for entry in entries:
+        action = by_id.get(entry["subject_id"])
+        if action is None:
+            continue
+        entry["title"] = action["title"]
+        (changes if entry["from_value"] else created).append(entry)
+
+    notes = [
+        n for n in await ActionNote.select(
+            ActionNote.action, ActionNote.body, ActionNote.created_at,
+            ActionNote.author.full_name.as_alias("author_name"),
+        ).where((ActionNote.action.territory == tid) & (ActionNote.created_at >= start)).order_by(ActionNote.created_at)
+        if n["action"] in by_id
+    ]
+    for note in notes:
+        note["title"] = by_id[note["action"]]["title"]
+
+    open_actions = [a for a in actions if a["status"] not in CLOSED]
+    became_overdue = sorted(
+        (a for a in open_actions if a["deadline"] and since <= a["deadline"] < today), key=lambda a: a["deadline"]
+    )
+    blocked = [a for a in actions if a["status"] == "bloquee"]
+    upcoming = sorted(
+        (a for a in open_actions if a["deadline"] and today <= a["deadline"] <= today + timedelta(days=UPCOMING_DAYS)),
+        key=lambda a: a["deadline"],
+    )
+    return {
+        "territory": territory,
+        "since": since,
+        "origin": origin,
+        "last_meeting": meeting,
+        "changes": changes,
+        "created": created,
+        "notes": notes,
+        "became_overdue": became_overdue,
+        "blocked": blocked,
+        "upcoming": upcoming,
+        "upcoming_days": UPCOMING_DAYS,
+        "can_record": viewer.can_manage_territory(tid),
+    }
+
+
+async def record_meeting(viewer: Viewer, siren: str, data: Mapping[str, Any]) -> date:
+    territory = await territory_for(viewer, siren)
+    if not viewer.can_manage_territory(territory["id"]):
+        raise Forbidden("Seuls les référents du territoire enregistrent les réunions de CODIR.")
+    form = FormReader(data)
+    held_on = form.date("held_on", "Date de la réunion", required=True)
+    if held_on:
+        form.check(held_on <= today_paris(), "held_on", "La réunion ne peut être dans le futur.")
+        form.check(held_on.year >= 2000, "held_on", "Date trop ancienne.")
+    form.raise_if_errors()
+    async with write_transaction():
+        await CodirMeeting.insert(
+            CodirMeeting(territory=territory["id"], held_on=held_on, recorded_by=viewer.user_id,
+                         created_at=arrow.utcnow().datetime)
+        )
+    return held_on
