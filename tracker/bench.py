@@ -135,6 +135,8 @@ async def measure(requests: int, concurrency: int, port: int) -> None:
     roadmap = await Roadmap.select(Roadmap.id).where(Roadmap.territory == editor["territory"]).first()
     own_actions = [r["id"] for r in await Action.select(Action.id).where(Action.territory == editor["territory"])]
     roadmap_ids = [r["id"] for r in await Roadmap.select(Roadmap.id)]
+    siren = (await Roadmap.select(Roadmap.territory.siren.as_alias("siren")).where(
+        Roadmap.id == roadmap["id"]).first())["siren"]
     base = f"http://127.0.0.1:{port}"
 
     async def signed_in(email: str) -> httpx.AsyncClient:
@@ -153,6 +155,11 @@ async def measure(requests: int, concurrency: int, port: int) -> None:
         "action (éditeur)": (codir, lambda: f"/actions/{rng.choice(own_actions)}"),
         "territoires (ADGCF, recherche)": (reviewer, lambda: f"/territoires?q=commu&page={rng.randint(1, 10)}"),
         "feuille de route (ADGCF, au hasard)": (reviewer, lambda: f"/feuilles-de-route/{rng.choice(roadmap_ids)}"),
+        "pilotage (ADGCF, tout le réseau)": (reviewer, lambda: "/pilotage"),
+        "pilotage filtré (région, tri)": (reviewer, lambda: "/pilotage?region=84&tri=retard&ordre=desc"),
+        "toutes les actions (en retard, page)": (reviewer, lambda: f"/pilotage/actions?en_retard=1&page={rng.randint(1, 20)}"),
+        "à relancer": (reviewer, lambda: "/pilotage/relances"),
+        "point CODIR": (codir, lambda: f"/territoires/{siren}/point-codir"),
     }
     print(f"\n{'page':40} {'n':>5} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}")
     for label, (client, path) in pages.items():
@@ -176,6 +183,20 @@ async def measure(requests: int, concurrency: int, port: int) -> None:
     _ = User
 
 
+def _wait_until_up(port: int, seconds: float = 30) -> None:
+    import httpx
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise SystemExit("le serveur n’a pas démarré")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--actions", type=int, default=40_000)
@@ -196,7 +217,7 @@ def main() -> int:
         [sys.executable, "-m", "uvicorn", "tracker.app:create_app", "--factory", "--port", str(args.port),
          "--log-level", "warning"], cwd=ROOT)
     try:
-        time.sleep(3)
+        _wait_until_up(args.port)
         asyncio.run(measure(args.requests, args.concurrency, args.port))
         rss_kib = int(Path(f"/proc/{server.pid}/status").read_text().split("VmRSS:")[1].split()[0])
         print(f"\nMémoire du serveur (RSS) : {rss_kib / 1024:.0f} Mio, un processus uvicorn, "

@@ -4,7 +4,7 @@ territories or actions (no query per row)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any, Mapping
 
 import arrow
@@ -19,7 +19,6 @@ from tracker.partners.kinds import SECTOR_LABELS
 from tracker.roadmaps.statuses import CLOSED, MODULE_TITLES, STATUS_LABELS, is_overdue
 from tracker.roadmaps.tables import Action, ActionNote, Roadmap
 from tracker.territories.reference import EPCI_KINDS, KIND_LABELS, OTHER_KINDS, departements, regions
-from tracker.territories.tables import Territory
 from tracker.web.forms import FormReader
 from tracker.web.french import today_paris
 
@@ -383,4 +382,4 @@ async def follow_ups(viewer: Viewer, idle_days: int = 60) -> dict:
             "kinds": {**{k: KIND_LABELS[k] for k in EPCI_KINDS}, **{k: KIND_LABELS[k] for k in OTHER_KINDS}}}
 
 
-__all__ = ["dashboard", "search_actions", "follow_ups", "realised_by_month", "timedelta"]
+
