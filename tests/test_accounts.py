@@ -158,3 +158,46 @@ async def test_pages_carry_security_headers(client, world):
     response = await client.get("/connexion")
     assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
     assert response.headers["x-content-type-options"] == "nosniff"
+
+
+def _redis_url() -> str | None:
+    """The test Redis (TEST_REDIS_URL, default the local one, database 15), or None when none answers.
+    Under CI (CI=true) a missing Redis is a failure, not a skip: .ci/run starts it."""
+    import os
+    import socket
+    from urllib.parse import urlsplit
+
+    url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+    parts = urlsplit(url)
+    try:
+        socket.create_connection((parts.hostname, parts.port or 6379), timeout=1).close()
+    except OSError:
+        if os.environ.get("CI") == "true":
+            raise AssertionError(f"Redis injoignable à {url} alors que CI=true") from None
+        return None
+    return url
+
+
+async def test_with_redis_the_sign_in_lock_is_shared_by_every_app_process(client, world):
+    """Several app processes share the failure counter through Redis: a new store (as in another process,
+    with its own connection) still sees the lock."""
+    url = _redis_url()
+    if url is None:
+        pytest.skip("pas de Redis joignable sur cette machine (TEST_REDIS_URL) : chemin Redis non vérifié ici")
+    from litestar.stores.redis import RedisStore
+
+    from tracker.accounts import throttle
+
+    first = RedisStore.with_client(url=url, namespace="suivi-tests")
+    await first.delete_all()
+    throttle._store = first
+    await client.get("/connexion")
+    for _ in range(throttle.MAX_FAILURES):
+        await client.post("/connexion", {"email": EMAILS["ga_editor"], "password": "mauvais-mot-de-passe"})
+    throttle._store = RedisStore.with_client(url=url, namespace="suivi-tests")  # "another process"
+    locked = await client.post("/connexion", {"email": EMAILS["ga_editor"], "password": PASSWORD})
+    assert locked.status_code == 429
+    await throttle._store.delete_all()
+    await first._redis.aclose()
+    await throttle._store._redis.aclose()
+    throttle._store = None

@@ -11,7 +11,7 @@ DATA = Path(__file__).parent / "data"
 
 KIND_LABELS = {
     "CC": "Communauté de communes",
-    "CA": "Communauté d'agglomération",
+    "CA": "Communauté d’agglomération",
     "CU": "Communauté urbaine",
     "METRO": "Métropole",
     "MET69": "Métropole de Lyon",
