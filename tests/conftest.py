@@ -103,8 +103,10 @@ async def clean_db(request: pytest.FixtureRequest, database: str):
 async def app(clean_db):
     from tracker.accounts import throttle
     from tracker.app import create_app
+    from tracker.review import cache
 
-    throttle._store = None  # a fresh in-memory store per test
+    throttle._store = None  # fresh in-memory stores per test
+    cache._store = None
     application = create_app()
     async with application.lifespan():
         yield application

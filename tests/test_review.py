@@ -217,3 +217,16 @@ async def test_the_number_of_queries_does_not_grow_with_territories_or_actions(c
     print("requêtes SQL par page :", small)
     assert large == small, (small, large)
     assert all(0 < n <= 20 for n in small.values()), small
+
+
+async def test_the_dashboard_shows_a_hundred_territories_a_page(client, world):
+    for i in range(103):
+        tid = await territory(f"3{i:08d}", f"CC Page {i:03d}", kind="CC")
+        await roadmap(tid)
+    await client.login(EMAILS["reviewer"])
+    first = await client.get("/pilotage?type=CC")
+    assert "103 territoires" in first.text and "Page 1 sur 2" in first.text
+    assert len(table_after(first.text, 'class="table dashboard"')) == 101
+    second = await client.get("/pilotage?type=CC&page=2")
+    assert [r[0].split(" Communauté")[0] for r in table_after(second.text, 'class="table dashboard"')[1:]] == [
+        "CC Page 100", "CC Page 101", "CC Page 102"]

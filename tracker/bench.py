@@ -105,7 +105,7 @@ async def build(actions_wanted: int) -> dict:
                                              from_value=previous, to_value=target, actor=rng.choice(user_ids),
                                              comment="", created_at=when.datetime))
             previous = target
-            when = when.shift(days=rng.randint(1, 20))
+            when = min(when.shift(days=rng.randint(1, 20)), now.shift(minutes=-1))
     await insert(HistoryEntry, history_rows)
     await insert(ActionNote, [ActionNote(action=a["id"], author=rng.choice(user_ids), body="Point d’étape.",
                                          created_at=now.datetime) for a in actions[::5]])

@@ -3,9 +3,8 @@ Kept in Redis when REDIS_URL is set (shared by every app process), else in this 
 from __future__ import annotations
 
 from litestar.stores.base import Store
-from litestar.stores.memory import MemoryStore
 
-from tracker.config import settings
+from tracker.stores import make_store
 
 MAX_FAILURES = 10
 WINDOW_SECONDS = 15 * 60
@@ -16,12 +15,7 @@ _store: Store | None = None
 def store() -> Store:
     global _store
     if _store is None:
-        if settings.redis_url:
-            from litestar.stores.redis import RedisStore
-
-            _store = RedisStore.with_client(url=settings.redis_url, namespace="suivi")
-        else:
-            _store = MemoryStore()
+        _store = make_store("connexion")
     return _store
 
 

@@ -1,6 +1,7 @@
 """The ADGCF's pages: /pilotage, /pilotage/actions, /pilotage/relances. HTTP only; figures in service.py."""
 from __future__ import annotations
 
+import hashlib
 from urllib.parse import urlencode
 
 from litestar import Request, get, post
@@ -11,7 +12,7 @@ from litestar.response import Redirect, Template
 from tracker.accounts.permissions import Viewer
 from tracker.partners.kinds import SECTOR_LABELS
 from tracker.errors import InvalidInput
-from tracker.review import codir, service
+from tracker.review import cache, codir, service
 from tracker.review.charts import bar_chart, line_chart
 from tracker.roadmaps.statuses import MODULE_TITLES, STATUS_LABELS
 from tracker.territories.reference import KIND_LABELS, departements, regions
@@ -23,6 +24,13 @@ STATUS_COLOURS = ["#4b5563", "#1d4e89", "#7a5c00", "#8a1c1c", "#2e7d32", "#6b6b6
 
 def _url(path: str, query: dict[str, str]) -> str:
     return path + (f"?{urlencode(query)}" if query else "")
+
+
+async def _progress(viewer: Viewer, territory_ids: list[int] | None) -> list:
+    """Rebuilt from the whole history: kept a few minutes (review/cache.py), per audience and territory set."""
+    scope = "tout" if territory_ids is None else hashlib.sha256(",".join(map(str, territory_ids)).encode()).hexdigest()
+    key = f"realisees:{'admin' if viewer.is_admin else 'adgcf'}:{scope}"
+    return await cache.cached(key, lambda: service.realised_by_month(viewer, territory_ids))
 
 
 @get("/pilotage", name="review_dashboard")
@@ -47,7 +55,7 @@ async def review_dashboard(request: Request, viewer: NamedDependency[Viewer]) ->
         ),
         "progress": line_chart(
             "Actions réalisées en fin de mois (12 derniers mois)",
-            await service.realised_by_month(viewer, None if board["all"] else board["territory_ids"]),
+            await _progress(viewer, None if board["all"] else board["territory_ids"]),
             ("Fin de mois", "Actions réalisées"),
         ),
     }
@@ -60,9 +68,10 @@ async def review_dashboard(request: Request, viewer: NamedDependency[Viewer]) ->
         "departements": departements(),
         "kinds": KIND_LABELS,
         "modules": MODULE_TITLES,
+        "page_url": lambda page: _url("/pilotage", filters.query(page=page if page > 1 else None)),
         "sort_url": lambda key: _url(
             "/pilotage",
-            filters.query(tri=key if key != "territoire" else None,
+            filters.query(tri=key if key != "territoire" else None, page=None,
                           ordre="desc" if key == filters.sort and not filters.descending else None),
         ),
     }
