@@ -180,6 +180,7 @@ async def dashboard(viewer: Viewer, filters: DashboardFilters) -> dict:
     shown = rows[(filters.page - 1) * DASHBOARD_PAGE : filters.page * DASHBOARD_PAGE]
     return {
         "rows": shown,
+        "all_rows": rows,
         "count": len(rows),
         "page": min(filters.page, pages),
         "pages": pages,
@@ -381,7 +382,7 @@ async def follow_ups(viewer: Viewer, idle_days: int = 60) -> dict:
     board = await dashboard(viewer, DashboardFilters())
     now = arrow.utcnow()
     idle_since = now.shift(days=-idle_days).datetime
-    idle = [r for r in board["rows"] if r["last_update"] is None or r["last_update"] < idle_since]
+    idle = [r for r in board["all_rows"] if r["last_update"] is None or r["last_update"] < idle_since]
     idle.sort(key=lambda r: r["last_update"] or datetime.min.replace(tzinfo=now.tzinfo))
 
     today = today_paris()
