@@ -230,3 +230,6 @@ async def test_the_dashboard_shows_a_hundred_territories_a_page(client, world):
     second = await client.get("/pilotage?type=CC&page=2")
     assert [r[0].split(" Communauté")[0] for r in table_after(second.text, 'class="table dashboard"')[1:]] == [
         "CC Page 100", "CC Page 101", "CC Page 102"]
+    # « À relancer » looks at every territory, not only the first page.
+    follow = await client.get("/pilotage/relances")
+    assert "CC Page 102" in follow.text.split('id="inactifs"')[1].split('id="retards"')[0]
