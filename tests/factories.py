@@ -129,3 +129,169 @@ async def build_world() -> World:
         secret=await action(ga_roadmap, ga, "Audit confidentiel de la DSP", confidential=True),
         vr_action=await action(vr_roadmap, vr, "Tableau de bord des satellites", pilot=vr_pilot),
     )
+
+
+# --- contrats de réciprocité (tests/test_agreements*.py) ---------------------------------------------------
+
+from tracker.agreements.tables import Agreement, AgreementParty, Obligation  # noqa: E402 (appended section)
+
+AGREEMENT_EMAILS = {
+    "cl_referent": "referent@cl.example.org",
+    "cl_editor": "editeur@cl.example.org",
+    "cl_reader": "lecteur@cl.example.org",
+}
+
+
+@dataclass
+class AgreementWorld:
+    cl: int  # CC de Charente Limousine, rural, the other party
+    agreement: int  # GA ↔ CL
+    ga_party: int
+    cl_party: int
+    ga_brings: int  # obligation owned by GA, for CL
+    cl_brings: int  # obligation owned by CL, for GA
+    ends_on: date
+
+
+async def agreement(territory_id: int, title: str, *, state: str = "brouillon", in_force_on: date | None = None,
+                    ends_on: date | None = None) -> int:
+    now = arrow.utcnow().datetime
+    row = Agreement(title=title, purpose="", territory=territory_id, state=state, in_force_on=in_force_on,
+                    ends_on=ends_on, version=1, created_at=now, updated_at=now)
+    await row.save()
+    return row.id
+
+
+async def party(agreement_id: int, territory_id: int, position: int, *, deliberation_on: date | None = None,
+                deliberation_ref: str = "", signed_by: int | None = None) -> int:
+    row = AgreementParty(agreement=agreement_id, territory=territory_id, position=position,
+                         deliberation_on=deliberation_on, deliberation_ref=deliberation_ref, version=1,
+                         signed_on=deliberation_on if signed_by else None,
+                         signed_at=arrow.utcnow().datetime if signed_by else None, signed_by=signed_by)
+    await row.save()
+    return row.id
+
+
+async def obligation(agreement_id: int, owner: int, title: str, *, status: str = "a_venir",
+                     deadline: date | None = None, beneficiary: int | None = None, partner_id: int | None = None) -> int:
+    now = arrow.utcnow().datetime
+    row = Obligation(agreement=agreement_id, owner=owner, beneficiary=beneficiary, partner=partner_id, title=title,
+                     description="", deadline=deadline, status=status, version=1, created_at=now, updated_at=now)
+    await row.save()
+    return row.id
+
+
+async def history_of(subject_type: str, subject_id: int) -> list[dict]:
+    return await HistoryEntry.select(
+        HistoryEntry.from_value, HistoryEntry.to_value, HistoryEntry.actor, HistoryEntry.comment,
+        HistoryEntry.territory,
+    ).where((HistoryEntry.subject_type == subject_type) & (HistoryEntry.subject_id == subject_id)).order_by(
+        HistoryEntry.id
+    )
+
+
+async def build_agreement_world(world: World, *, state: str = "a_signer") -> AgreementWorld:
+    """Grand Angoulême (from build_world) and Charente Limousine, both having deliberated, neither signed,
+    one obligation each."""
+    today = arrow.now("Europe/Paris").date()
+    cl = await territory("200072049", "CC de Charente Limousine", kind="CC")
+    await Territory.update({Territory.typology: "rural"}).where(Territory.id == cl)
+    await user(AGREEMENT_EMAILS["cl_referent"], "Jean Référent", roles={cl: "referent"})
+    await user(AGREEMENT_EMAILS["cl_editor"], "Chloé Éditrice", roles={cl: "editeur"})
+    await user(AGREEMENT_EMAILS["cl_reader"], "Luc Lecteur", roles={cl: "lecteur"})
+    ends_on = date(today.year + 3, 12, 31)
+    agreement_id = await agreement(world.ga, "Contrat Grand Angoulême – Charente Limousine", state=state,
+                                   ends_on=ends_on)
+    ga_party = await party(agreement_id, world.ga, 1, deliberation_on=today - timedelta(days=20),
+                           deliberation_ref="GA-2026-112")
+    cl_party = await party(agreement_id, cl, 2, deliberation_on=today - timedelta(days=10),
+                           deliberation_ref="CL-2026-058")
+    ga_brings = await obligation(agreement_id, ga_party, "Ouvrir le centre de santé aux habitants",
+                                 deadline=today + timedelta(days=200), partner_id=world.ga_pilot)
+    cl_brings = await obligation(agreement_id, cl_party, "Livrer des produits locaux aux cantines",
+                                 deadline=today + timedelta(days=300))
+    return AgreementWorld(cl=cl, agreement=agreement_id, ga_party=ga_party, cl_party=cl_party,
+                          ga_brings=ga_brings, cl_brings=cl_brings, ends_on=ends_on)
+
+
+# --- partners, contacts and commitments (ISSUE 3) ---------------------------------------------------------------
+
+PARTNER_EMAILS = {
+    "sa_contact": "contact@solidarite-angoumois.example.org",  # contact of Solidarité Angoumois (GA), signs in
+    "sem_contact": "direction@sem-drome.example.org",  # contact of SEM Drôme (VR), another organisation
+}
+
+
+@dataclass
+class PartnerWorld:
+    sa_user: int
+    sa_contact: int  # Solidarité Angoumois' contact with an account
+    sa_volunteer: int  # Solidarité Angoumois' contact without an account (answers through signed links)
+    sem_user: int
+    sem_contact: int
+    ga_commitment: int  # Solidarité Angoumois on GA's « upcoming » action, proposé
+    vr_commitment: int  # SEM Drôme on VR's action, proposé
+
+
+async def contact(partner_id: int, full_name: str, email: str, function: str = "",
+                  account: int | None = None) -> int:
+    from tracker.partners.tables import PartnerContact
+
+    now = arrow.utcnow().datetime
+    row = PartnerContact(partner=partner_id, full_name=full_name, email=email, function=function, account=account,
+                         version=1, created_at=now, updated_at=now)
+    await row.save()
+    return row.id
+
+
+async def commitment(action_id: int, partner_id: int, *, role: str = "contributeur",
+                     description: str = "Mise à disposition de deux bénévoles", state: str = "propose",
+                     amount: int | None = None, unit: str = "") -> int:
+    """A commitment written directly (no history entry): tests then act on it through HTTP."""
+    from tracker.commitments.tables import Commitment
+
+    row = await Action.select(Action.territory).where(Action.id == action_id).first()
+    now = arrow.utcnow().datetime
+    created = Commitment(action=action_id, territory=row["territory"], partner=partner_id, role=role,
+                         description=description, amount=amount, amount_unit=unit, state=state, version=1,
+                         created_at=now, updated_at=now)
+    await created.save()
+    return created.id
+
+
+async def commitment_history_count(commitment_id: int) -> int:
+    return await HistoryEntry.count().where(
+        (HistoryEntry.subject_type == "commitment") & (HistoryEntry.subject_id == commitment_id)
+    )
+
+
+async def build_partner_world(world: World) -> PartnerWorld:
+    sa_user = await user(PARTNER_EMAILS["sa_contact"], "Sophie Bernard")
+    sem_user = await user(PARTNER_EMAILS["sem_contact"], "Marc Durand")
+    return PartnerWorld(
+        sa_user=sa_user,
+        sa_contact=await contact(world.ga_pilot, "Sophie Bernard", PARTNER_EMAILS["sa_contact"], "Présidente",
+                                 account=sa_user),
+        sa_volunteer=await contact(world.ga_pilot, "Jeanne Martin", "jeanne.martin@solidarite-angoumois.example.org",
+                                   "Coordinatrice des bénévoles"),
+        sem_user=sem_user,
+        sem_contact=await contact(world.vr_pilot, "Marc Durand", PARTNER_EMAILS["sem_contact"], "Directeur",
+                                  account=sem_user),
+        ga_commitment=await commitment(world.upcoming, world.ga_pilot),
+        vr_commitment=await commitment(world.vr_action, world.vr_pilot, role="financeur",
+                                       description="Financement de l’outil de suivi", amount=12500, unit="euros"),
+    )
+
+
+async def api_token(email: str, *, name: str = "Script de test", expires_at=None, revoked: bool = False) -> str:
+    """A personal API token for the user with this email, created directly (as the « Jetons d’accès » page does);
+    returns the token itself."""
+    from tracker.api.tables import ApiToken
+    from tracker.api.tokens import new_token, token_hash
+
+    owner = await User.select(User.id).where(User.email == email).first()
+    token = new_token()
+    now = arrow.utcnow().datetime
+    await ApiToken(user=owner["id"], name=name, token_hash=token_hash(token), hint=token[:8], created_at=now,
+                   expires_at=expires_at, revoked_at=now if revoked else None).save()
+    return token

@@ -153,6 +153,19 @@ ROUTES_COVERED = (
 )
 
 
+async def test_a_confidential_parent_is_not_named_on_its_sub_action(make_client, world):
+    from tests.factories import action
+
+    child = await action(world.ga_roadmap, world.ga, "Sous-action publique", parent=world.secret)
+    reviewer = await make_client()
+    await reviewer.login(EMAILS["reviewer"])
+    page = await reviewer.get(f"/actions/{child}")
+    assert page.status_code == 200 and "Audit confidentiel" not in page.text
+    member = await make_client()
+    await member.login(EMAILS["ga_reader"])
+    assert "Audit confidentiel" in (await member.get(f"/actions/{child}")).text
+
+
 def test_every_route_is_in_the_permission_tests():
     import importlib
     import pkgutil

@@ -5,7 +5,7 @@ from datetime import timedelta
 import arrow
 import pytest
 
-from tests.factories import EMAILS, action, roadmap, territory, user
+from tests.factories import EMAILS, action, roadmap, territory
 from tests.htmltable import table_after
 from tracker.history.tables import HistoryEntry
 from tracker.roadmaps.tables import Action, ActionNote
@@ -105,9 +105,10 @@ async def test_filters_and_sort_stay_in_the_query_string(client, world):
 async def test_each_chart_is_an_svg_with_its_data_table(client, world):
     await client.login(EMAILS["admin"])
     page = await client.get("/pilotage")
-    for title in ("Répartition des actions par statut", "Actions par module", "Actions réalisées en fin de mois"):
+    for title in ("Répartition des actions par statut", "Actions par module", "Actions réalisées en fin de mois",
+                  "Engagements par secteur du partenaire"):
         assert title in page.text
-    assert page.text.count('<svg viewBox=') == 3 and page.text.count('role="img"') == 3
+    assert page.text.count('<svg viewBox=') == 4 and page.text.count('role="img"') == 4
     status_table = table_after(page.text, "Données du graphique «&nbsp;Répartition des actions par statut")
     # An administrator: the confidential action is counted (3 à venir: 2 in GA, 1 in VR).
     assert status_table[1:] == [["À venir", "3"], ["En cours", "1"], ["En pause", "0"], ["Bloquée", "0"],

@@ -1,4 +1,4 @@
-"""Command line: python -m tracker {migrate,load-territories,load-demo,create-user,serve}."""
+"""Command line: python -m tracker {migrate,load-territories,load-demo,create-user,contrats-echus,serve}."""
 from __future__ import annotations
 
 import argparse
@@ -41,6 +41,17 @@ async def _create_user(args: argparse.Namespace) -> None:
     print(f"Compte créé : {user.email}")
 
 
+async def _expire_agreements() -> None:
+    """One lifecycle call (one transaction, one history entry without user) per agreement; safe to run daily."""
+    from tracker.agreements.lifecycle import expire_ended_agreements
+
+    expired = await expire_ended_agreements()
+    if expired:
+        print(f"Contrats échus : {len(expired)} contrat(s) passé(s) à l'état « Échu » (n° {', '.join(map(str, expired))}).")
+    else:
+        print("Contrats échus : aucun contrat en vigueur n'a dépassé sa date de fin.")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tracker")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -52,6 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     create.add_argument("name")
     create.add_argument("--admin", action="store_true")
     create.add_argument("--reviewer", action="store_true")
+    commands.add_parser("contrats-echus", help="déclare échus les contrats en vigueur dont la date de fin est passée")
     serve = commands.add_parser("serve", help="sert l'application")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
@@ -66,6 +78,8 @@ def main(argv: list[str] | None = None) -> int:
         asyncio.run(_load_demo())
     elif args.command == "create-user":
         asyncio.run(_create_user(args))
+    elif args.command == "contrats-echus":
+        asyncio.run(_expire_agreements())
     elif args.command == "serve":
         import uvicorn
 

@@ -21,9 +21,16 @@ from litestar.static_files import create_static_files_router
 from piccolo.querystring import QueryString
 
 from tracker.accounts.routes import ROUTES as ACCOUNT_ROUTES
+from tracker.agreements.routes import ROUTES as AGREEMENT_ROUTES
+from tracker.api.errors import api_error, is_api
+from tracker.api.routes import ROUTES as API_ROUTES
+from tracker.api.v1 import openapi_config
+from tracker.commitments.routes import ROUTES as COMMITMENT_ROUTES
 from tracker.config import ROOT, settings
 from tracker.db import close_pool, engine, start_pool
 from tracker.errors import DomainError
+from tracker.exports.routes import ROUTES as EXPORT_ROUTES
+from tracker.partners.routes import ROUTES as PARTNER_ROUTES
 from tracker.review.routes import ROUTES as REVIEW_ROUTES
 from tracker.roadmaps.routes import ROUTES as ROADMAP_ROUTES
 from tracker.territories.routes import ROUTES as TERRITORY_ROUTES
@@ -82,6 +89,8 @@ async def healthz() -> Response:
 
 
 def error_page(request: Request, status_code: int, message: str | None = None, title: str | None = None) -> Response:
+    if is_api(request):  # /api/: JSON even when no API route matched (unknown path, method other than GET)
+        return api_error(status_code)
     default_title, default_message = STATUS_TEXT.get(status_code, STATUS_TEXT[500 if status_code >= 500 else 400])
     context = {"title": title or default_title, "message": message or default_message, "status_code": status_code}
     if is_htmx(request):
@@ -133,6 +142,11 @@ def create_app() -> Litestar:
             *TERRITORY_ROUTES,
             *ROADMAP_ROUTES,
             *REVIEW_ROUTES,
+            *AGREEMENT_ROUTES,
+            *EXPORT_ROUTES,
+            *API_ROUTES,
+            *PARTNER_ROUTES,
+            *COMMITMENT_ROUTES,
             create_static_files_router(path="/static", directories=[ROOT / "tracker" / "static"], name="static"),
         ],
         dependencies={"viewer": Provide(provide_viewer)},
@@ -144,7 +158,7 @@ def create_app() -> Litestar:
             header_name=CSRF_HEADER,
             cookie_secure=settings.secure_cookies,
             cookie_samesite="lax",
-            exclude=["/healthz", "/static"],
+            exclude=["/healthz", "/static", "/api/"],  # the API ignores cookies: bearer tokens only
         ),
         exception_handlers={
             DomainError: on_domain_error,
@@ -158,6 +172,7 @@ def create_app() -> Litestar:
         on_shutdown=[on_shutdown],
         request_max_body_size=MAX_BODY_BYTES,
         response_headers=SECURITY_HEADERS,
-        openapi_config=None,  # published with the JSON API only
+        openapi_config=openapi_config(),  # the JSON API's schema only, at /api/v1/schema/openapi.json
+        include_in_schema=False,  # HTML pages stay out of it; the /api/v1 router opts back in
         debug=settings.debug,
     )

@@ -8,6 +8,8 @@ from tracker.accounts.passwords import hash_password
 from tracker.accounts.permissions import Viewer
 from tracker.accounts.service import create_user, grant_membership
 from tracker.accounts.tables import User
+from tracker.agreements.demo import load_agreements_demo
+from tracker.commitments.demo import load_commitments_demo
 from tracker.db import write_transaction
 from tracker.history import service as history
 from tracker.partners.kinds import sector_of
@@ -20,6 +22,7 @@ PASSWORD = "suivi-demo-2026"
 GRAND_ANGOULEME = "200071827"
 VALENCE_ROMANS = "200068781"
 CHARENTE_LIMOUSINE = "200072049"
+ROYANS_VERCORS = "200067767"  # rural neighbour of Valence Romans, party to a demo reciprocity agreement
 
 ACCOUNTS = [
     # email, name, admin, reviewer, (siren, role) or None, what to print
@@ -33,12 +36,22 @@ ACCOUNTS = [
      "éditeur, Valence Romans"),
     ("codir@charentelimousine.example.org", "Jean Dupuy", False, False, (CHARENTE_LIMOUSINE, "referent"),
      "référent, Charente Limousine"),
+    # Référents sign their territory's reciprocity agreements (tracker/agreements/demo.py).
+    ("dgs@grandangouleme.example.org", "Sophie Leroy", False, False, (GRAND_ANGOULEME, "referent"),
+     "référente, Grand Angoulême"),
+    ("dgs@valenceromans.example.org", "Marc Roux", False, False, (VALENCE_ROMANS, "referent"),
+     "référent, Valence Romans"),
+    ("codir@royansvercors.example.org", "Élise Faure", False, False, (ROYANS_VERCORS, "referent"),
+     "référente, Royans-Vercors"),
+    # A partner's contact: confirms, declines, comments its organisation's commitments (tracker/commitments/demo.py).
+    ("contact@solidarite-angoumois.example.org", "Martine Lacroix", False, False, None,
+     "contact partenaire, Solidarité Angoumois"),
 ]
 
 PARTNERS = [
     # name, legal form, sirens of the territories it works with, identifiers
     ("Ville d’Angoulême", "commune", [GRAND_ANGOULEME], {"siren": "211600150"}),
-    ("Département de la Charente", "departement", [GRAND_ANGOULEME, CHARENTE_LIMOUSINE], {"siren": "221600016"}),
+    ("Département de la Charente", "departement", [GRAND_ANGOULEME, CHARENTE_LIMOUSINE], {}),
     ("Région Auvergne-Rhône-Alpes", "region", [VALENCE_ROMANS], {}),
     ("Préfecture de la Charente", "etat", [GRAND_ANGOULEME, CHARENTE_LIMOUSINE], {}),
     ("Régie des eaux de l’agglomération", "regie", [GRAND_ANGOULEME], {}),
@@ -220,6 +233,8 @@ async def load_demo() -> None:
             await ActionNote.insert(ActionNote(action=ids[title], author=author[action["territory"]], body=body,
                                                created_at=arrow.utcnow().shift(days=-days_ago).datetime))
     print(f"Données de démonstration chargées : {len(ids)} actions, {len(partners)} partenaires.")
+    await load_agreements_demo(users, partners, ids)
+    await load_commitments_demo(users, partners, ids)
 
 
 def print_sign_in_help(host: str, port: int) -> None:

@@ -2,9 +2,19 @@
 from piccolo.conf.apps import AppConfig
 
 from tracker.accounts.tables import Membership, User, UserSession
+from tracker.agreements.tables import (
+    Agreement,
+    AgreementAction,
+    AgreementParty,
+    AgreementReview,
+    AgreementTheme,
+    Obligation,
+)
+from tracker.api.tables import ApiToken
+from tracker.commitments.tables import Commitment, CommitmentComment, CommitmentLink
 from tracker.config import ROOT
 from tracker.history.tables import HistoryEntry
-from tracker.partners.tables import Partner, PartnerTerritory
+from tracker.partners.tables import Partner, PartnerContact, PartnerTerritory
 from tracker.review.tables import CodirMeeting
 from tracker.roadmaps.tables import Action, ActionNote, Axis, Roadmap, Workshop
 from tracker.territories.tables import Territory
@@ -23,6 +33,20 @@ TABLES = [
     ActionNote,
     HistoryEntry,
     CodirMeeting,
+    # contrats de réciprocité
+    Agreement,
+    AgreementTheme,
+    AgreementParty,
+    Obligation,
+    AgreementAction,
+    AgreementReview,
+    # partenaires et engagements
+    PartnerContact,
+    Commitment,
+    CommitmentLink,
+    CommitmentComment,
+    # jetons d’accès à l’API
+    ApiToken,
 ]
 
 APP_CONFIG = AppConfig(

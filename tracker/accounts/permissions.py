@@ -1,6 +1,7 @@
 """Who may do what. Everything is denied unless a rule here allows it."""
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 ROLE_LABELS = {"lecteur": "Lecteur", "editeur": "Éditeur", "referent": "Référent du territoire"}
@@ -43,10 +44,15 @@ class Viewer:
         """Confidential actions stay inside the territory: its members and administrators."""
         return self.is_admin or territory_id in self.roles
 
-    def can_read_action(self, territory_id: int, confidential: bool) -> bool:
+    def can_read_action(self, territory_id: int, confidential: bool, committed_partner_ids: Iterable[int] = ()) -> bool:
+        """Members, the ADGCF; and a partner's contacts for the actions their organisation is committed to
+        (`committed_partner_ids`: the partners with a commitment on the action), never a confidential one."""
         if confidential:
             return self.can_see_confidential(territory_id)
-        return self.can_read_territory(territory_id)
+        return self.can_read_territory(territory_id) or self.is_committed_partner(committed_partner_ids)
+
+    def is_committed_partner(self, committed_partner_ids: Iterable[int]) -> bool:
+        return any(p in self.partner_ids for p in committed_partner_ids)
 
     def can_comment_action(self, territory_id: int) -> bool:
         """Follow-up notes: the territory's editors, and ADGCF reviewers who comment on progress."""
@@ -57,6 +63,66 @@ class Viewer:
 
     def can_manage_territories(self) -> bool:
         return self.is_admin
+
+    # --- contrats de réciprocité: rights come from the party territories ---------------------------------
+
+    def can_read_agreement(self, party_territory_ids: Iterable[int]) -> bool:
+        """Members of any party (lecteurs included), and the ADGCF (reviewers, administrators)."""
+        return self.sees_all_territories or any(t in self.roles for t in party_territory_ids)
+
+    def can_edit_agreement(self, party_territory_ids: Iterable[int]) -> bool:
+        """The text, the state, obligations, reviews: éditeurs and référents of a party territory."""
+        return any(self.roles.get(t) in EDITING_ROLES for t in party_territory_ids)
+
+    def can_sign_for(self, territory_id: int) -> bool:
+        """Each party signs for itself: only its référents (not an administrator, not the other party)."""
+        return self.roles.get(territory_id) == "referent"
+
+    def editable_territories(self) -> list[int]:
+        """Territories in whose name this person may start an agreement (the porteur is always a party)."""
+        return [t for t, role in self.roles.items() if role in EDITING_ROLES]
+
+    # --- partenaires et engagements: rights come from the territories a partner works with ---------------
+
+    def can_read_partner(self, partner_id: int, partner_territory_ids: Iterable[int]) -> bool:
+        """Members of a territory the partner works with, the partner's own contacts, and the ADGCF."""
+        return (
+            self.sees_all_territories
+            or partner_id in self.partner_ids
+            or any(t in self.roles for t in partner_territory_ids)
+        )
+
+    def managed_territories(self) -> list[int]:
+        """Territories whose partner directory this person keeps: their référent roles."""
+        return [t for t, role in self.roles.items() if role == "referent"]
+
+    def can_create_partners(self) -> bool:
+        return self.is_admin or bool(self.managed_territories())
+
+    def can_manage_partner(self, partner_territory_ids: Iterable[int]) -> bool:
+        """Edit a partner, its territories and its contacts' personal data (rectify, export, erase):
+        référents of a territory it works with, and administrators."""
+        return self.is_admin or any(self.roles.get(t) == "referent" for t in partner_territory_ids)
+
+    def can_see_contacts(self, partner_id: int, partner_territory_ids: Iterable[int]) -> bool:
+        """Contacts are personal data: shown to those who write to them (éditeurs and référents of a territory the
+        partner works with), administrators, and the partner's own contacts — not to readers nor to the ADGCF."""
+        return (
+            self.is_admin
+            or partner_id in self.partner_ids
+            or any(self.roles.get(t) in EDITING_ROLES for t in partner_territory_ids)
+        )
+
+    def can_add_contacts(self, partner_territory_ids: Iterable[int]) -> bool:
+        return self.is_admin or any(self.roles.get(t) in EDITING_ROLES for t in partner_territory_ids)
+
+    def can_record_commitments(self, territory_id: int) -> bool:
+        """Propose, edit and send commitments, record « tenu » or « retiré »: the action's territory's editors."""
+        return self.can_edit_territory(territory_id)
+
+    def acts_for_partner(self, partner_id: int) -> bool:
+        """Confirm, decline, mark fulfilled, comment: the partner's own signed-in contacts."""
+        return partner_id in self.partner_ids
 
 
 ANONYMOUS = Viewer()

@@ -13,6 +13,7 @@ from tracker.accounts.tables import Membership, User, UserSession
 from tracker.config import settings
 from tracker.db import write_transaction
 from tracker.errors import InvalidInput
+from tracker.partners.tables import PartnerContact
 
 SESSION_COOKIE = "suivi_session"
 # last_seen_at is written at most this often, so that reading pages does not mean writing the database.
@@ -120,6 +121,10 @@ async def viewer_for_token(token: str | None) -> Viewer:
     memberships = await Membership.select(Membership.territory, Membership.role).where(
         Membership.user == row["user_id"]
     )
+    # The organisations this person speaks for, as a partner's contact (an erased contact speaks for no one).
+    contacts = await PartnerContact.select(PartnerContact.partner).where(
+        (PartnerContact.account == row["user_id"]) & PartnerContact.erased_at.is_null()
+    )
     return Viewer(
         user_id=row["user_id"],
         email=row["email"],
@@ -127,6 +132,7 @@ async def viewer_for_token(token: str | None) -> Viewer:
         is_admin=row["is_admin"],
         is_reviewer=row["is_reviewer"],
         roles={m["territory"]: m["role"] for m in memberships},
+        partner_ids=frozenset(c["partner"] for c in contacts),
         session_id=row["id"],
     )
 

@@ -8,6 +8,8 @@ import arrow
 from tracker.accounts.tables import User
 from tracker.history.tables import HistoryEntry
 
+ERASED_CONTACT = "contact supprimé"
+
 
 async def record(
     *,
@@ -19,8 +21,13 @@ async def record(
     actor_id: int | None,
     comment: str = "",
     at: datetime | None = None,
+    actor_contact_id: int | None = None,
 ) -> None:
-    """Call only inside the write transaction that applies the change itself."""
+    """Call only inside the write transaction that applies the change itself.
+
+    `actor_contact_id`: the partner's contact who acted — signed in (with `actor_id`) or through a signed link
+    (`actor_id` None). Only the id is kept: the name is read from the contact when shown, so erasing the contact
+    erases it from the history too."""
     await HistoryEntry.insert(
         HistoryEntry(
             subject_type=subject_type,
@@ -29,27 +36,74 @@ async def record(
             from_value=from_value,
             to_value=to_value,
             actor=actor_id,
+            actor_contact=actor_contact_id,
             comment=comment,
             created_at=at or arrow.utcnow().datetime,
         )
     )
 
 
+def contact_label(name: str | None, erased_at: datetime | None) -> str:
+    return ERASED_CONTACT if erased_at is not None or not name else name
+
+
+def actor_label(entry: dict) -> str:
+    """Who acted, as shown: a user, a partner's contact (signed in), or « via lien envoyé à … »."""
+    if entry.get("actor_contact"):
+        who = contact_label(entry.get("contact_name"), entry.get("contact_erased_at"))
+        if entry.get("actor") is None:
+            return f"Via lien envoyé à {who}"
+        return f"{who} ({entry['contact_partner']})" if entry.get("contact_partner") else who
+    return entry.get("actor_name") or "Système"
+
+
+def _entries_query():
+    return HistoryEntry.select(
+        HistoryEntry.id,
+        HistoryEntry.subject_id,
+        HistoryEntry.from_value,
+        HistoryEntry.to_value,
+        HistoryEntry.comment,
+        HistoryEntry.created_at,
+        HistoryEntry.actor,
+        HistoryEntry.actor_contact,
+        HistoryEntry.actor.full_name.as_alias("actor_name"),
+        HistoryEntry.actor_contact.full_name.as_alias("contact_name"),
+        HistoryEntry.actor_contact.erased_at.as_alias("contact_erased_at"),
+        HistoryEntry.actor_contact.partner.name.as_alias("contact_partner"),
+    )
+
+
+def _labelled(rows: list[dict]) -> list[dict]:
+    for row in rows:
+        row["actor_label"] = actor_label(row)
+    return rows
+
+
 async def entries_for(subject_type: str, subject_id: int) -> list[dict]:
-    """Newest first, with the actor's name."""
-    return (
-        await HistoryEntry.select(
-            HistoryEntry.id,
-            HistoryEntry.from_value,
-            HistoryEntry.to_value,
-            HistoryEntry.comment,
-            HistoryEntry.created_at,
-            HistoryEntry.actor.full_name.as_alias("actor_name"),
-        )
+    """Newest first, with the actor's name (`actor_name`) and how to show who acted (`actor_label`)."""
+    return _labelled(
+        await _entries_query()
         .where((HistoryEntry.subject_type == subject_type) & (HistoryEntry.subject_id == subject_id))
         .order_by(HistoryEntry.created_at, ascending=False)
         .order_by(HistoryEntry.id, ascending=False)
     )
+
+
+async def entries_for_many(subject_type: str, subject_ids: list[int]) -> dict[int, list[dict]]:
+    """The entries of several subjects in one query, newest first, by subject id."""
+    grouped: dict[int, list[dict]] = {i: [] for i in subject_ids}
+    if not subject_ids:
+        return grouped
+    rows = _labelled(
+        await _entries_query()
+        .where((HistoryEntry.subject_type == subject_type) & HistoryEntry.subject_id.is_in(subject_ids))
+        .order_by(HistoryEntry.created_at, ascending=False)
+        .order_by(HistoryEntry.id, ascending=False)
+    )
+    for row in rows:
+        grouped.setdefault(row["subject_id"], []).append(row)
+    return grouped
 
 
 async def count_for(subject_type: str, subject_id: int) -> int:
@@ -58,4 +112,4 @@ async def count_for(subject_type: str, subject_id: int) -> int:
     )
 
 
-__all__ = ["record", "entries_for", "count_for", "User"]
+__all__ = ["record", "entries_for", "entries_for_many", "count_for", "actor_label", "contact_label", "User"]

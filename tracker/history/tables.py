@@ -3,6 +3,7 @@ from piccolo.columns.base import OnDelete
 from piccolo.table import Table
 
 from tracker.accounts.tables import User
+from tracker.partners.tables import PartnerContact
 from tracker.territories.tables import Territory
 
 
@@ -15,5 +16,8 @@ class HistoryEntry(Table):
     from_value = Varchar(length=20)  # '' when the object is created
     to_value = Varchar(length=20)
     actor = ForeignKey(User, on_delete=OnDelete.restrict, null=True, default=None)
+    # The partner's contact who acted (signed in, or through a signed link when actor is NULL). A reference, never
+    # a copy of their name: once the contact is erased, the entry reads « contact supprimé ».
+    actor_contact = ForeignKey(PartnerContact, on_delete=OnDelete.restrict, null=True, default=None)
     comment = Text()
     created_at = Timestamptz(index=True)

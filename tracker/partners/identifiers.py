@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-LA_POSTE_SIREN = "356000000"  
+LA_POSTE_SIREN = "356000000"
 _RNA = re.compile(r"W\d{9}")
 
 
@@ -26,12 +26,13 @@ def luhn_ok(digits: str) -> bool:
 
 def siren_ok(value: str) -> bool:
     value = clean(value)
-    return len(value) == 9 and value.isascii() and value.isdigit() and luhn_ok(value)
+    # All zeros passes Luhn but is nobody's number.
+    return len(value) == 9 and value.isascii() and value.isdigit() and luhn_ok(value) and value.strip("0") != ""
 
 
 def siret_ok(value: str) -> bool:
     value = clean(value)
-    if len(value) != 14 or not value.isascii() or not value.isdigit():
+    if len(value) != 14 or not value.isascii() or not value.isdigit() or not siren_ok(value[:9]):
         return False
     if luhn_ok(value):
         return True

@@ -1,12 +1,14 @@
-from piccolo.columns import Date, ForeignKey, Timestamptz, Varchar
+from piccolo.columns import Date, ForeignKey, Integer, Timestamptz, Varchar
 from piccolo.columns.base import OnDelete
 from piccolo.table import Table
 
+from tracker.accounts.tables import User
 from tracker.territories.tables import Territory
 
 
 class Partner(Table):
-    """An organisation taking part in actions: public, public-private, private or associative."""
+    """An organisation taking part in actions: public, public-private, private or associative.
+    Each identifier is unique among partners (unique indexes in migration 2026-11-27T09:30)."""
 
     name = Varchar(length=200, index=True)
     sector = Varchar(length=20)  # public, public_prive, prive, associatif
@@ -16,6 +18,9 @@ class Partner(Table):
     rna = Varchar(length=10, null=True, default=None)
     dsp_contract_end = Date(null=True, default=None)  # délégataire de service public only
     created_at = Timestamptz()
+    # Optimistic locking of the directory form, as for actions.
+    version = Integer(default=1)
+    updated_at = Timestamptz(null=True, default=None)
 
 
 class PartnerTerritory(Table):
@@ -23,3 +28,19 @@ class PartnerTerritory(Table):
 
     partner = ForeignKey(Partner, on_delete=OnDelete.cascade, null=False)
     territory = ForeignKey(Territory, on_delete=OnDelete.cascade, null=False)
+
+
+class PartnerContact(Table):
+    """A person at a partner organisation: personal data under the RGPD. Erasure blanks the row in place
+    (erased_at set) and never deletes it, so that history entries keep pointing at « contact supprimé »."""
+
+    partner = ForeignKey(Partner, on_delete=OnDelete.restrict, null=False, index=True)
+    full_name = Varchar(length=120)
+    email = Varchar(length=254, null=True, default=None)  # lower-case; NULL once erased
+    function = Varchar(length=120)
+    # The contact's own account, if they sign in (then the Viewer gets this partner in partner_ids).
+    account = ForeignKey(User, on_delete=OnDelete.restrict, null=True, default=None, index=True)
+    version = Integer(default=1)
+    created_at = Timestamptz()
+    updated_at = Timestamptz(null=True, default=None)
+    erased_at = Timestamptz(null=True, default=None)

@@ -8,6 +8,7 @@ from typing import Any, Mapping
 import arrow
 
 from tracker.accounts.permissions import Viewer
+from tracker.commitments.tables import Commitment
 from tracker.db import write_transaction
 from tracker.errors import Forbidden, InvalidInput
 from tracker.history.tables import HistoryEntry
@@ -85,6 +86,25 @@ async def meeting_pack(viewer: Viewer, siren: str, since: date | None) -> dict:
     for note in notes:
         note["title"] = by_id[note["action"]]["title"]
 
+    # Commitments the partners confirmed or declined since the date (on actions this viewer may see).
+    answers = await HistoryEntry.select(
+        HistoryEntry.subject_id, HistoryEntry.to_value, HistoryEntry.comment, HistoryEntry.created_at,
+    ).where(
+        (HistoryEntry.territory == tid) & (HistoryEntry.subject_type == "commitment")
+        & HistoryEntry.to_value.is_in(["confirme", "decline"]) & (HistoryEntry.created_at >= start)
+    ).order_by(HistoryEntry.created_at)
+    commitments = {
+        c["id"]: c
+        for c in await Commitment.select(
+            Commitment.id, Commitment.action, Commitment.partner.name.as_alias("partner_name"), Commitment.role,
+        ).where(Commitment.id.is_in([a["subject_id"] for a in answers] or [0]))
+    }
+    partner_answers = []
+    for answer in answers:
+        commitment = commitments.get(answer["subject_id"])
+        if commitment and commitment["action"] in by_id:
+            partner_answers.append({**answer, **commitment, "title": by_id[commitment["action"]]["title"]})
+
     open_actions = [a for a in actions if a["status"] not in CLOSED]
     became_overdue = sorted(
         (a for a in open_actions if a["deadline"] and since <= a["deadline"] < today), key=lambda a: a["deadline"]
@@ -102,6 +122,7 @@ async def meeting_pack(viewer: Viewer, siren: str, since: date | None) -> dict:
         "changes": changes,
         "created": created,
         "notes": notes,
+        "partner_answers": partner_answers,
         "became_overdue": became_overdue,
         "blocked": blocked,
         "upcoming": upcoming,

@@ -10,6 +10,7 @@ from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
 from tracker.accounts.permissions import Viewer
+from tracker.agreements.states import AGREEMENT_STATE_LABELS
 from tracker.partners.kinds import SECTOR_LABELS
 from tracker.errors import InvalidInput
 from tracker.review import cache, codir, service
@@ -53,6 +54,11 @@ async def review_dashboard(request: Request, viewer: NamedDependency[Viewer]) ->
             + ([("Sans module", totals["by_module"][None])] if totals["by_module"][None] else []),
             ("Module", "Actions"),
         ),
+        "sector": bar_chart(
+            "Engagements par secteur du partenaire",
+            [(label, totals["by_sector"][code]) for code, label in SECTOR_LABELS.items()],
+            ("Secteur du partenaire", "Engagements"),
+        ),
         "progress": line_chart(
             "Actions réalisées en fin de mois (12 derniers mois)",
             await _progress(viewer, None if board["all"] else board["territory_ids"]),
@@ -68,6 +74,7 @@ async def review_dashboard(request: Request, viewer: NamedDependency[Viewer]) ->
         "departements": departements(),
         "kinds": KIND_LABELS,
         "modules": MODULE_TITLES,
+        "agreement_states": AGREEMENT_STATE_LABELS,
         "page_url": lambda page: _url("/pilotage", filters.query(page=page if page > 1 else None)),
         "sort_url": lambda key: _url(
             "/pilotage",
@@ -90,6 +97,7 @@ async def review_actions(request: Request, viewer: NamedDependency[Viewer]) -> T
         "result": result,
         "sectors": SECTOR_LABELS,
         "modules": MODULE_TITLES,
+        "agreement_states": AGREEMENT_STATE_LABELS,
         "page_url": lambda page: _url("/pilotage/actions", search.query(page=page if page > 1 else None)),
     }
     return render(request, "review/actions.html", context, blocks=["results"],

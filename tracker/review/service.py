@@ -12,10 +12,13 @@ from piccolo.query.functions.aggregate import Count, Max
 
 from tracker.accounts.permissions import Viewer
 from tracker.accounts.tables import Membership
+from tracker.agreements.tables import AgreementParty
+from tracker.commitments.tables import Commitment
 from tracker.db import is_sqlite, name_contains
 from tracker.errors import Forbidden, InvalidInput
 from tracker.history.tables import HistoryEntry
 from tracker.partners.kinds import SECTOR_LABELS
+from tracker.partners.tables import PartnerContact
 from tracker.roadmaps.statuses import CLOSED, MODULE_TITLES, STATUS_LABELS, is_overdue
 from tracker.roadmaps.tables import Action, ActionNote, Roadmap
 from tracker.territories.reference import EPCI_KINDS, KIND_LABELS, OTHER_KINDS, departements, regions
@@ -31,6 +34,7 @@ SORTS = {
     "maj": "Dernière mise à jour",
 }
 PAGE_SIZE = 50
+UNANSWERED_DAYS = 14  # a proposed commitment unanswered for longer is to be chased
 DASHBOARD_PAGE = 100  # territories per page of the dashboard (the network has 1,255)
 
 
@@ -135,7 +139,7 @@ async def dashboard(viewer: Viewer, filters: DashboardFilters) -> dict:
             "id": r["territory_id"], "siren": r["siren"], "name": r["name"], "kind": r["kind"],
             "departement": r["departement"], "region": r["region"], "modules": set(), "years": set(),
             "roadmaps": 0, "by_status": dict.fromkeys(STATUS_LABELS, 0), "total": 0, "overdue": 0,
-            "last_update": None, "by_module": {},
+            "last_update": None, "by_module": {}, "commitments": {}, "commitment_sectors": {}, "agreements": {},
         })
         row["roadmaps"] += 1
         row["modules"].update(m for m in (r["module_primary"], r["module_secondary"]) if m)
@@ -149,6 +153,16 @@ async def dashboard(viewer: Viewer, filters: DashboardFilters) -> dict:
         row["by_module"][None] = int(g["total"]) - sum(row["by_module"].values())
         row["overdue"] = int(g["late"] or 0)
         _later(row, g["at"])
+    for g in await _commitment_figures(viewer):
+        row = territories.get(g["territory"])
+        if row is not None:
+            row["commitments"][g["state"]] = row["commitments"].get(g["state"], 0) + g["n"]
+            row["commitment_sectors"][g["sector"]] = row["commitment_sectors"].get(g["sector"], 0) + g["n"]
+    for g in await AgreementParty.select(
+        AgreementParty.territory, AgreementParty.agreement.state.as_alias("state"), Count(AgreementParty.id).as_alias("n")
+    ).group_by(AgreementParty.territory, AgreementParty.agreement.state):
+        if g["territory"] in territories:
+            territories[g["territory"]]["agreements"][g["state"]] = g["n"]
     # Last update: the latest status change or edit of an action (above), or note.
     for g in await ActionNote.select(
         ActionNote.action.territory.as_alias("territory"), Max(ActionNote.created_at).as_alias("at")
@@ -174,6 +188,7 @@ async def dashboard(viewer: Viewer, filters: DashboardFilters) -> dict:
         "by_status": {code: sum(r["by_status"][code] for r in rows) for code in STATUS_LABELS},
         "overdue": sum(r["overdue"] for r in rows),
         "by_module": {m: sum(r["by_module"].get(m, 0) for r in rows) for m in (*MODULE_TITLES, None)},
+        "by_sector": {code: sum(r["commitment_sectors"].get(code, 0) for r in rows) for code in SECTOR_LABELS},
     }
     totals["total"] = sum(totals["by_status"].values())
     pages = max(1, -(-len(rows) // DASHBOARD_PAGE))
@@ -206,6 +221,15 @@ async def _action_figures(viewer: Viewer, today: date) -> list[dict]:
         f"MAX(updated_at) AS at FROM action {where} GROUP BY territory",
         *args,
     )
+
+
+async def _commitment_figures(viewer: Viewer) -> list[dict]:
+    """Per territory, state and partner sector. Commitments on confidential actions count for administrators only."""
+    where = Commitment.id.is_not_null() if viewer.is_admin else Commitment.action.confidential.eq(False)
+    return await Commitment.select(
+        Commitment.territory, Commitment.state, Commitment.partner.sector.as_alias("sector"),
+        Count(Commitment.id).as_alias("n"),
+    ).where(where).group_by(Commitment.territory, Commitment.state, Commitment.partner.sector)
 
 
 def _as_datetime(value: datetime | str | None) -> datetime | None:
@@ -399,8 +423,26 @@ async def follow_ups(viewer: Viewer, idle_days: int = 60) -> dict:
     silent = [a for a in overdue if last_notes.get(a["id"]) is None or last_notes[a["id"]] < note_limit]
     for a in silent:
         a["last_note"] = last_notes.get(a["id"])
+    unanswered = await Commitment.select(
+        Commitment.id, Commitment.role, Commitment.updated_at, Commitment.territory,
+        Commitment.territory.name.as_alias("territory_name"), Commitment.partner.id.as_alias("partner_id"),
+        Commitment.partner.name.as_alias("partner_name"), Commitment.action.id.as_alias("action_id"),
+        Commitment.action.title.as_alias("action_title"),
+    ).where(
+        (Commitment.state == "propose")
+        & (Commitment.updated_at < now.shift(days=-UNANSWERED_DAYS).datetime)
+        & (Commitment.id.is_not_null() if viewer.is_admin else Commitment.action.confidential.eq(False))
+    ).order_by(Commitment.updated_at)
+    partner_contacts: dict[int, list[dict]] = {}
+    for c in await PartnerContact.select(PartnerContact.partner, PartnerContact.full_name, PartnerContact.email).where(
+        PartnerContact.partner.is_in(list({u["partner_id"] for u in unanswered}) or [0])
+        & PartnerContact.erased_at.is_null()
+        & PartnerContact.email.is_not_null()
+    ).order_by(PartnerContact.full_name):
+        partner_contacts.setdefault(c["partner"], []).append(c)
     contacts = await contacts_of(list({r["id"] for r in idle} | {a["territory_id"] for a in silent}))
     return {"idle": idle, "idle_days": idle_days, "silent": silent, "contacts": contacts,
+            "unanswered": unanswered, "unanswered_days": UNANSWERED_DAYS, "partner_contacts": partner_contacts,
             "kinds": {**{k: KIND_LABELS[k] for k in EPCI_KINDS}, **{k: KIND_LABELS[k] for k in OTHER_KINDS}}}
 
 

@@ -10,6 +10,7 @@ from litestar.response import Redirect, Template
 
 from tracker.accounts.permissions import Viewer
 from tracker.errors import Conflict, DomainError, Forbidden, InvalidInput
+from tracker.agreements.service import agreements_of_action
 from tracker.history.service import entries_for
 from tracker.roadmaps import service
 from tracker.roadmaps.lifecycle import change_action_status
@@ -54,15 +55,19 @@ async def roadmap_page(request: Request, viewer: NamedDependency[Viewer], roadma
     return render(request, ROADMAP_TEMPLATE, context, blocks=["actions_region"], push_url=canonical)
 
 
-async def _action_context(viewer: NamedDependency[Viewer], action_id: int) -> dict:
+async def _action_context(viewer: Viewer, action_id: int) -> dict:
     action = await service.action_for(viewer, action_id)
-    return {
+    internal = not action["partner_view"]  # a partner's contact sees neither notes nor history nor agreements
+    context = {
         "action": action,
-        "notes": await service.notes_of(action_id),
-        "history": await entries_for("action", action_id),
+        "notes": await service.notes_of(action_id) if internal else [],
+        "history": await entries_for("action", action_id) if internal else [],
         "can_edit": viewer.can_edit_territory(action["territory"]),
         "can_comment": viewer.can_comment_action(action["territory"]),
     }
+    if internal:
+        context["agreements"] = await agreements_of_action(viewer, action_id)
+    return context
 
 
 @get("/actions/{action_id:str}", name="action")

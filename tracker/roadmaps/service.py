@@ -9,6 +9,7 @@ import arrow
 from piccolo.query.functions.aggregate import Count
 
 from tracker.accounts.permissions import Viewer
+from tracker.commitments import queries as commitments
 from tracker.db import write_transaction
 from tracker.errors import Conflict, Forbidden, InvalidInput, NotFound
 from tracker.history import service as history
@@ -159,8 +160,11 @@ async def list_actions(
         Action.axis.position.as_alias("axis_position"),
         Action.pilot.name.as_alias("pilot_name"),
     ).where(where)
+    # How many partners confirmed their commitment, for every row in one aggregated query.
+    counts = await commitments.confirmed_counts(row["id"] for row in rows)
     for row in rows:
         row["overdue"] = is_overdue(row["status"], row["deadline"], today)
+        row["commitments"] = counts[row["id"]]
     return order_with_children(rows)
 
 
@@ -197,6 +201,7 @@ async def action_for(viewer: Viewer, action_id: int) -> dict:
             Action.pilot.name.as_alias("pilot_name"),
             Action.axis.title.as_alias("axis_title"),
             Action.parent.title.as_alias("parent_title"),
+            Action.parent.confidential.as_alias("parent_confidential"),
             Action.roadmap.title.as_alias("roadmap_title"),
             Action.territory.siren.as_alias("siren"),
             Action.territory.name.as_alias("territory_name"),
@@ -204,13 +209,29 @@ async def action_for(viewer: Viewer, action_id: int) -> dict:
         .where(Action.id == action_id)
         .first()
     )
-    if action is None or not viewer.can_read_action(action["territory"], action["confidential"]):
+    if action is None:
         raise NotFound(NOT_FOUND_ACTION)
+    # A partner's contact reads the actions their organisation is committed to (never a confidential one),
+    # and only what concerns them: `partner_view`.
+    member = viewer.can_read_action(action["territory"], action["confidential"])
+    committed = set()
+    if not member and viewer.partner_ids and not action["confidential"]:
+        committed = await commitments.committed_partners(action_id, viewer.partner_ids)
+    if not viewer.can_read_action(action["territory"], action["confidential"], committed):
+        raise NotFound(NOT_FOUND_ACTION)
+    action["partner_view"] = not member
+    if action["parent_confidential"] and not viewer.can_see_confidential(action["territory"]):
+        action["parent"] = action["parent_title"] = None  # a confidential parent is not even named
     action["overdue"] = is_overdue(action["status"], action["deadline"], today_paris())
     where = Action.parent == action_id
     if not viewer.can_see_confidential(action["territory"]):
         where &= Action.confidential.eq(False)
-    action["children"] = await Action.select(Action.id, Action.title, Action.status, Action.deadline).where(where)
+    action["children"] = (
+        [] if action["partner_view"]
+        else await Action.select(Action.id, Action.title, Action.status, Action.deadline).where(where)
+    )
+    action["commitments"] = await commitments.for_action(viewer, action)
+    action["can_record_commitments"] = viewer.can_record_commitments(action["territory"])
     return action
 
 

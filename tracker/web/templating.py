@@ -5,7 +5,11 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.template.config import TemplateConfig
 
 from tracker.accounts.permissions import ROLE_LABELS
+from tracker.agreements.states import AGREEMENT_STATE_LABELS
+from tracker.commitments.states import BADGE_CLASS, ROLE_LABELS as COMMITMENT_ROLE_LABELS
+from tracker.commitments.states import STATE_LABELS as COMMITMENT_STATE_LABELS
 from tracker.config import ROOT
+from tracker.partners.kinds import LEGAL_FORM_LABELS, LEGAL_FORMS, SECTOR_LABELS
 from tracker.roadmaps.statuses import MODULE_TITLES, PRIORITY_LABELS, STATUS_LABELS
 from tracker.territories.reference import (
     KIND_LABELS,
@@ -40,6 +44,13 @@ def _configure(engine: JinjaTemplateEngine) -> None:
         TYPOLOGY_LABELS=TYPOLOGY_LABELS,
         ROLE_LABELS=ROLE_LABELS,
         HTMX_SCRIPT=HTMX_SCRIPT,
+        AGREEMENT_STATE_LABELS=AGREEMENT_STATE_LABELS,
+        COMMITMENT_STATE_LABELS=COMMITMENT_STATE_LABELS,
+        COMMITMENT_ROLE_LABELS=COMMITMENT_ROLE_LABELS,
+        COMMITMENT_BADGE_CLASS=BADGE_CLASS,
+        SECTOR_LABELS=SECTOR_LABELS,
+        LEGAL_FORMS=LEGAL_FORMS,
+        LEGAL_FORM_LABELS=LEGAL_FORM_LABELS,
     )
 
 

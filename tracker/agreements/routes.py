@@ -1,0 +1,473 @@
+"""Reciprocity agreement pages. HTTP only: every rule lives in service.py and lifecycle.py."""
+from __future__ import annotations
+
+from litestar import Request, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath
+from litestar.response import Redirect, Template
+
+from tracker.accounts.permissions import Viewer
+from tracker.agreements import service
+from tracker.agreements.lifecycle import (
+    NotNow,
+    change_agreement_state,
+    change_obligation_status,
+    sign_for_party,
+)
+from tracker.agreements.states import (
+    DELIBERATION,
+    DRAFTING,
+    FINAL,
+    FOLLOW_UP,
+    THEME_SUGGESTIONS,
+    TRANSITIONS,
+    state_comment_required,
+    transition_label,
+)
+from tracker.errors import Conflict, DomainError, Forbidden, InvalidInput
+from tracker.history.service import entries_for
+from tracker.roadmaps.service import action_for
+from tracker.web.forms import FormReader
+from tracker.web.french import today_paris
+from tracker.web.pages import is_htmx, parse_id, redirect, render, require_user
+
+LIST_TEMPLATE = "agreements/list.html"
+AGREEMENT_TEMPLATE = "agreements/agreement.html"
+FORM_TEMPLATE = "agreements/agreement_form.html"
+PARTIES_TEMPLATE = "agreements/parties.html"
+OBLIGATION_TEMPLATE = "agreements/obligation.html"
+OBLIGATION_FORM_TEMPLATE = "agreements/obligation_form.html"
+# Errors a page shows next to the form that caused them (the others get the error page).
+SHOWN_IN_PAGE = (InvalidInput, Conflict, NotNow)
+
+
+@get("/contrats", name="agreements")
+async def agreements_page(request: Request, viewer: NamedDependency[Viewer]) -> Template:
+    """Filters: etat, theme, page; `action` lists the agreements a (readable) action is linked to."""
+    require_user(viewer)
+    filters = service.parse_agreement_filters(request.query_params)
+    # The agreements an action is linked to: only for those who may read that action.
+    action = await action_for(viewer, filters.action) if filters.action else None
+    context = {
+        "listing": await service.list_agreements(viewer, filters),
+        "filters": filters,
+        "action": action,
+        "can_create": bool(viewer.editable_territories()),
+    }
+    return render(request, LIST_TEMPLATE, context, blocks=["results"])
+
+
+async def _agreement_context(viewer: Viewer, agreement_id: int) -> dict:
+    agreement = await service.agreement_for(viewer, agreement_id)
+    state = agreement["state"]
+    can_edit = viewer.can_edit_agreement(agreement["party_territories"])
+    for party in agreement["parties"]:
+        party["readable"] = viewer.can_read_territory(party["territory"])
+        party["can_deliberate"] = (
+            viewer.can_edit_territory(party["territory"]) and state in DELIBERATION and not party["signed_at"]
+        )
+        party["can_sign"] = viewer.can_sign_for(party["territory"]) and state == "a_signer" and not party["signed_at"]
+        party["can_follow_up"] = viewer.can_edit_territory(party["territory"]) and state in FOLLOW_UP
+    # « Échu » is offered by hand only once the end date has passed (the rule itself is in the lifecycle).
+    transitions = [
+        {"state": to, "label": transition_label(state, to), "comment": state_comment_required(state, to)}
+        for to in TRANSITIONS[state]
+        if to != "echu" or agreement["end_passed"]
+    ] if can_edit else []
+    return {
+        "agreement": agreement,
+        "balance": await service.balance_of(agreement),
+        "reviews": await service.reviews_of(agreement_id),
+        "linked": await service.linked_actions(viewer, agreement),
+        "candidates": await service.candidate_actions(viewer, agreement) if can_edit else [],
+        "history": await service.history_of(agreement_id),
+        "can_edit": can_edit,
+        "drafting": state in DRAFTING,
+        "closed": state in FINAL,
+        "transitions": transitions,
+        "today": today_paris(),
+        "error": None,
+        "error_target": None,
+        "submitted": {},
+    }
+
+
+async def _agreement_page(request: Request, viewer: Viewer, agreement_id: int, **extra) -> Template:
+    """The agreement page, with a form's error shown next to that form (`error_target`)."""
+    context = await _agreement_context(viewer, agreement_id)
+    context.update(extra)
+    status = extra["error"].status_code if extra.get("error") else 200
+    return render(request, AGREEMENT_TEMPLATE, context, status_code=status)
+
+
+@get("/contrats/{agreement_id:str}", name="agreement")
+async def agreement_page(request: Request, viewer: NamedDependency[Viewer], agreement_id: FromPath[str]) -> Template:
+    require_user(viewer)
+    return await _agreement_page(request, viewer, parse_id(agreement_id))
+
+
+# --- creating and editing the text -------------------------------------------------------------------------
+
+
+def _form_context(agreement: dict | None, leads: list[dict], values: dict | None = None,
+                  error: DomainError | None = None) -> dict:
+    return {
+        "agreement": agreement,
+        "leads": leads,
+        "suggestions": THEME_SUGGESTIONS,
+        "values": values or {},
+        "errors": error.errors if error else {},
+        "error": error.message if error else None,
+    }
+
+
+@get("/contrats/nouveau", name="agreement_new")
+async def agreement_new(request: Request, viewer: NamedDependency[Viewer]) -> Template:
+    require_user(viewer)
+    if not viewer.editable_territories():
+        raise Forbidden("Seuls les éditeurs et référents d’un territoire créent des contrats de réciprocité.")
+    return render(request, FORM_TEMPLATE, _form_context(None, await service.lead_choices(viewer)))
+
+
+@post("/contrats/nouveau", name="agreement_create")
+async def agreement_create(request: Request, viewer: NamedDependency[Viewer]) -> Template | Redirect:
+    require_user(viewer)
+    data = await request.form()
+    try:
+        new_id = await service.create_agreement(viewer, data)
+    except InvalidInput as error:
+        context = _form_context(None, await service.lead_choices(viewer), dict(data), error)
+        return render(request, FORM_TEMPLATE, context, status_code=error.status_code)
+    return redirect(f"/contrats/{new_id}/parties", flash="contrat_cree")
+
+
+async def _editable_agreement(viewer: Viewer, agreement_id: int) -> dict:
+    agreement = await service.agreement_for(viewer, agreement_id)
+    if not viewer.can_edit_agreement(agreement["party_territories"]):
+        raise Forbidden("Votre rôle ne permet pas de modifier ce contrat.")
+    if agreement["state"] not in DRAFTING:
+        raise NotNow(service.DRAFT_ONLY)
+    return agreement
+
+
+@get("/contrats/{agreement_id:str}/modifier", name="agreement_edit")
+async def agreement_edit(request: Request, viewer: NamedDependency[Viewer], agreement_id: FromPath[str]) -> Template:
+    require_user(viewer)
+    agreement = await _editable_agreement(viewer, parse_id(agreement_id))
+    return render(request, FORM_TEMPLATE, _form_context(agreement, []))
+
+
+@post("/contrats/{agreement_id:str}/modifier", name="agreement_update")
+async def agreement_update(request: Request, viewer: NamedDependency[Viewer], agreement_id: FromPath[str]) -> Template | Redirect:
+    require_user(viewer)
+    ident = parse_id(agreement_id)
+    data = await request.form()
+    try:
+        await service.update_agreement(viewer, ident, data)
+    except (InvalidInput, Conflict) as error:
+        agreement = await service.agreement_for(viewer, ident)
+        context = _form_context(agreement, [], dict(data), error)
+        return render(request, FORM_TEMPLATE, context, status_code=error.status_code)
+    return redirect(f"/contrats/{ident}", flash="contrat_modifie")
+
+
+# --- state, parties, deliberations, signatures -------------------------------------------------------------
+
+
+@post("/contrats/{agreement_id:str}/etat", name="agreement_state")
+async def agreement_state(request: Request, viewer: NamedDependency[Viewer], agreement_id: FromPath[str]) -> Template | Redirect:
+    """Fields: state, comment, version."""
+    require_user(viewer)
+    ident = parse_id(agreement_id)
+    form = FormReader(await request.form())
+    version = form.integer("version", "Version", minimum=0)
+    try:
+        if form.errors:
+            raise InvalidInput("Version invalide : rechargez la page.", errors=form.errors)
+        await change_agreement_state(viewer, ident, form.raw("state"), form.raw("comment"), version)
+    except SHOWN_IN_PAGE as error:
+        submitted = {"state": form.raw("state"), "comment": form.raw("comment")}
+        return await _agreement_page(request, viewer, ident, error=error, error_target="etat", submitted=submitted)
+    return redirect(f"/contrats/{ident}", flash="contrat_etat")
+
+
+@get("/contrats/{agreement_id:str}/parties", name="agreement_parties")
+async def agreement_parties(request: Request, viewer: NamedDependency[Viewer], agreement_id: FromPath[str]) -> Template:
+    """Add or remove parties; `q` searches territories by name or SIREN."""
+    require_user(viewer)
+    agreement = await service.agreement_for(viewer, parse_id(agreement_id))
+    if not viewer.can_edit_agreement(agreement["party_territories"]):
+        raise Forbidden("Votre rôle ne permet pas de modifier les parties de ce contrat.")
+    text = service.parse_party_search(request.query_params)
+    return render(request, PARTIES_TEMPLATE, await _parties_context(agreement, text))
+
+
+async def _parties_context(agreement: dict, text: str, error: DomainError | None = None) -> dict:
+    drafting = agreement["state"] in DRAFTING
+    return {
+        "agreement": agreement,
+        "q": text,
+        "results": await service.search_territories(agreement, text) if drafting else [],
+        "drafting": drafting,
+        "error": error,
+    }
+
+
+@post("/contrats/{agreement_id:str}/parties", name="agreement_party_add")
+async def agreement_party_add(request: Request, viewer: NamedDependency[Viewer], agreement_id: FromPath[str]) -> Template | Redirect:
+    require_user(viewer)
+    ident = parse_id(agreement_id)
+    data = await request.form()
+    try:
+        await service.add_party(viewer, ident, data)
+    except InvalidInput as error:
+        agreement = await service.agreement_for(viewer, ident)
+        context = await _parties_context(agreement, FormReader(data).text("q", "Recherche", max_length=100), error)
+        return render(request, PARTIES_TEMPLATE, context, status_code=error.status_code)
+    return redirect(f"/contrats/{ident}/parties", flash="partie_ajoutee")
+
+
+@post("/contrats/{agreement_id:str}/parties/{party_id:str}/retirer", name="agreement_party_remove")
+async def agreement_party_remove(request: Request, viewer: NamedDependency[Viewer], agreement_id: FromPath[str],
+                                 party_id: FromPath[str]) -> Template | Redirect:
+    require_user(viewer)
+    ident = parse_id(agreement_id)
+    try:
+        await service.remove_party(viewer, ident, parse_id(party_id))
+    except InvalidInput as error:
+        agreement = await service.agreement_for(viewer, ident)
+        context = await _parties_context(agreement, "", error)
+        return render(request, PARTIES_TEMPLATE, context, status_code=error.status_code)
+    return redirect(f"/contrats/{ident}/parties", flash="partie_retiree")
+
+
+@post("/contrats/{agreement_id:str}/parties/{party_id:str}/deliberation", name="agreement_deliberation")
+async def agreement_deliberation(request: Request, viewer: NamedDependency[Viewer], agreement_id: FromPath[str],
+                                 party_id: FromPath[str]) -> Template | Redirect:
+    """Fields: deliberation_on, deliberation_ref, version."""
+    require_user(viewer)
+    ident, party = parse_id(agreement_id), parse_id(party_id)
+    data = await request.form()
+    try:
+        await service.record_deliberation(viewer, ident, party, data)
+    except SHOWN_IN_PAGE as error:
+        return await _agreement_page(request, viewer, ident, error=error, error_target=f"deliberation-{party}",
+                                     submitted=dict(data))
+    return redirect(f"/contrats/{ident}#partie-{party}", flash="deliberation")
+
+
+@post("/contrats/{agreement_id:str}/parties/{party_id:str}/signature", name="agreement_signature")
+async def agreement_signature(request: Request, viewer: NamedDependency[Viewer], agreement_id: FromPath[str],
+                              party_id: FromPath[str]) -> Template | Redirect:
+    """Fields: signed_on, version. Only the party's référents."""
+    require_user(viewer)
+    ident, party = parse_id(agreement_id), parse_id(party_id)
+    data = await request.form()
+    form = FormReader(data)
+    version = form.integer("version", "Version", minimum=0)
+    signed_on = service.read_date(form, "signed_on", "Date de signature")
+    try:
+        if form.errors:
+            raise InvalidInput(" ".join(form.errors.values()), errors=form.errors)
+        await sign_for_party(viewer, ident, party, signed_on, version)
+    except SHOWN_IN_PAGE as error:
+        return await _agreement_page(request, viewer, ident, error=error, error_target=f"signature-{party}",
+                                     submitted=dict(data))
+    return redirect(f"/contrats/{ident}#partie-{party}", flash="signature")
+
+
+# --- linked actions and review dates -----------------------------------------------------------------------
+
+
+@post("/contrats/{agreement_id:str}/actions", name="agreement_action_link")
+async def agreement_action_link(request: Request, viewer: NamedDependency[Viewer], agreement_id: FromPath[str]) -> Template | Redirect:
+    require_user(viewer)
+    ident = parse_id(agreement_id)
+    data = await request.form()
+    try:
+        await service.link_action(viewer, ident, data)
+    except SHOWN_IN_PAGE as error:
+        return await _agreement_page(request, viewer, ident, error=error, error_target="actions", submitted=dict(data))
+    return redirect(f"/contrats/{ident}#actions-liees", flash="action_liee")
+
+
+@post("/contrats/{agreement_id:str}/actions/{action_id:str}/retirer", name="agreement_action_unlink")
+async def agreement_action_unlink(request: Request, viewer: NamedDependency[Viewer], agreement_id: FromPath[str],
+                                  action_id: FromPath[str]) -> Redirect:
+    require_user(viewer)
+    ident = parse_id(agreement_id)
+    await service.unlink_action(viewer, ident, parse_id(action_id))
+    return redirect(f"/contrats/{ident}#actions-liees", flash="action_deliee")
+
+
+@post("/contrats/{agreement_id:str}/revues", name="agreement_review_add")
+async def agreement_review_add(request: Request, viewer: NamedDependency[Viewer], agreement_id: FromPath[str]) -> Template | Redirect:
+    """Fields: review_on, review_title."""
+    require_user(viewer)
+    ident = parse_id(agreement_id)
+    data = await request.form()
+    try:
+        await service.add_review(viewer, ident, data)
+    except SHOWN_IN_PAGE as error:
+        return await _agreement_page(request, viewer, ident, error=error, error_target="revues", submitted=dict(data))
+    return redirect(f"/contrats/{ident}#revues", flash="revue_ajoutee")
+
+
+@post("/contrats/{agreement_id:str}/revues/{review_id:str}/supprimer", name="agreement_review_delete")
+async def agreement_review_delete(request: Request, viewer: NamedDependency[Viewer], agreement_id: FromPath[str],
+                                  review_id: FromPath[str]) -> Redirect:
+    require_user(viewer)
+    ident = parse_id(agreement_id)
+    await service.delete_review(viewer, ident, parse_id(review_id))
+    return redirect(f"/contrats/{ident}#revues", flash="revue_supprimee")
+
+
+# --- obligations -------------------------------------------------------------------------------------------
+
+
+async def _obligation_form_context(agreement: dict, obligation: dict | None, values: dict | None = None,
+                                   error: DomainError | None = None) -> dict:
+    return {
+        "agreement": agreement,
+        "obligation": obligation,
+        **await service.obligation_form_choices(agreement),
+        "values": values or {},
+        "errors": error.errors if error else {},
+        "error": error.message if error else None,
+    }
+
+
+@get("/contrats/{agreement_id:str}/obligations/nouvelle", name="obligation_new")
+async def obligation_new(request: Request, viewer: NamedDependency[Viewer], agreement_id: FromPath[str]) -> Template:
+    require_user(viewer)
+    agreement = await _editable_agreement(viewer, parse_id(agreement_id))
+    values = {}
+    owner = request.query_params.get("partie", "")
+    if owner:  # "Ajouter ce qu'apporte X" preselects the party
+        values["owner"] = owner[:12]
+    return render(request, OBLIGATION_FORM_TEMPLATE, await _obligation_form_context(agreement, None, values))
+
+
+@post("/contrats/{agreement_id:str}/obligations/nouvelle", name="obligation_create")
+async def obligation_create(request: Request, viewer: NamedDependency[Viewer], agreement_id: FromPath[str]) -> Template | Redirect:
+    require_user(viewer)
+    ident = parse_id(agreement_id)
+    data = await request.form()
+    try:
+        new_id = await service.create_obligation(viewer, ident, data)
+    except InvalidInput as error:
+        agreement = await service.agreement_for(viewer, ident)
+        context = await _obligation_form_context(agreement, None, dict(data), error)
+        return render(request, OBLIGATION_FORM_TEMPLATE, context, status_code=error.status_code)
+    return redirect(f"/contrats/{ident}#obligation-{new_id}", flash="obligation_creee")
+
+
+async def _obligation_context(viewer: Viewer, obligation_id: int) -> dict:
+    obligation = await service.obligation_for(viewer, obligation_id)
+    agreement = obligation["agreement_row"]
+    return {
+        "obligation": obligation,
+        "agreement": agreement,
+        "history": await entries_for("obligation", obligation_id),
+        "can_follow_up": viewer.can_edit_territory(obligation["owner_territory"]) and agreement["state"] in FOLLOW_UP,
+        "can_edit_text": viewer.can_edit_agreement(agreement["party_territories"]) and agreement["state"] in DRAFTING,
+    }
+
+
+@get("/obligations/{obligation_id:str}", name="obligation")
+async def obligation_page(request: Request, viewer: NamedDependency[Viewer], obligation_id: FromPath[str]) -> Template:
+    require_user(viewer)
+    return render(request, OBLIGATION_TEMPLATE, await _obligation_context(viewer, parse_id(obligation_id)))
+
+
+@post("/obligations/{obligation_id:str}/statut", name="obligation_status")
+async def obligation_status(request: Request, viewer: NamedDependency[Viewer], obligation_id: FromPath[str]) -> Template | Redirect:
+    """Fields: status, comment, version; `contexte` (contrat|obligation) says which page the form is on."""
+    require_user(viewer)
+    ident = parse_id(obligation_id)
+    form = FormReader(await request.form())
+    version = form.integer("version", "Version", minimum=0)
+    from_agreement = form.raw("contexte") == "contrat"
+    error: DomainError | None = None
+    try:
+        if form.errors:
+            raise InvalidInput("Version invalide : rechargez la page.", errors=form.errors)
+        await change_obligation_status(viewer, ident, form.raw("status"), form.raw("comment"), version)
+    except DomainError as caught:
+        if caught.status_code == 404 or not (is_htmx(request) or caught.status_code in (409, 422)):
+            raise
+        error = caught
+    submitted = {"status": form.raw("status"), "comment": form.raw("comment")}
+    if not is_htmx(request) and error is None:
+        obligation = await service.obligation_for(viewer, ident)
+        back = f"/contrats/{obligation['agreement']}#obligation-{ident}" if from_agreement else f"/obligations/{ident}"
+        return redirect(back, flash="obligation_statut")
+    if from_agreement and is_htmx(request):
+        obligation = await service.obligation_for(viewer, ident)
+        context = await _agreement_context(viewer, obligation["agreement"])
+        owner = next(p for p in context["agreement"]["parties"] if p["id"] == obligation["owner"])
+        row = next(o for o in context["balance"]["by_party"][owner["id"]] if o["id"] == ident)
+        context.update(o=row, party=owner, oob=True, row_error=error, row_saved=error is None, submitted=submitted)
+        blocks = ["obligation_item"] if error else ["obligation_item", "balance_summary", "party_progress"]
+        return render(request, AGREEMENT_TEMPLATE, context, blocks=blocks,
+                      status_code=error.status_code if error else 200)
+    context = await _obligation_context(viewer, ident)
+    context.update(status_error=error, status_saved=error is None, oob=True, submitted=submitted)
+    return render(request, OBLIGATION_TEMPLATE, context, blocks=["status_panel", "history"],
+                  status_code=error.status_code if error else 200)
+
+
+@get("/obligations/{obligation_id:str}/modifier", name="obligation_edit")
+async def obligation_edit(request: Request, viewer: NamedDependency[Viewer], obligation_id: FromPath[str]) -> Template:
+    require_user(viewer)
+    obligation = await service.obligation_for(viewer, parse_id(obligation_id))
+    agreement = await _editable_agreement(viewer, obligation["agreement"])
+    return render(request, OBLIGATION_FORM_TEMPLATE, await _obligation_form_context(agreement, obligation))
+
+
+@post("/obligations/{obligation_id:str}/modifier", name="obligation_update")
+async def obligation_update(request: Request, viewer: NamedDependency[Viewer], obligation_id: FromPath[str]) -> Template | Redirect:
+    require_user(viewer)
+    ident = parse_id(obligation_id)
+    data = await request.form()
+    try:
+        agreement_id = await service.update_obligation(viewer, ident, data)
+    except (InvalidInput, Conflict) as error:
+        obligation = await service.obligation_for(viewer, ident)
+        context = await _obligation_form_context(obligation["agreement_row"], obligation, dict(data), error)
+        return render(request, OBLIGATION_FORM_TEMPLATE, context, status_code=error.status_code)
+    return redirect(f"/contrats/{agreement_id}#obligation-{ident}", flash="obligation_modifiee")
+
+
+@post("/obligations/{obligation_id:str}/supprimer", name="obligation_delete")
+async def obligation_delete(request: Request, viewer: NamedDependency[Viewer], obligation_id: FromPath[str]) -> Redirect:
+    require_user(viewer)
+    agreement_id = await service.delete_obligation(viewer, parse_id(obligation_id), await request.form())
+    return redirect(f"/contrats/{agreement_id}#bilan", flash="obligation_supprimee")
+
+
+ROUTES = [
+    agreements_page,
+    agreement_new,
+    agreement_create,
+    agreement_page,
+    agreement_edit,
+    agreement_update,
+    agreement_state,
+    agreement_parties,
+    agreement_party_add,
+    agreement_party_remove,
+    agreement_deliberation,
+    agreement_signature,
+    agreement_action_link,
+    agreement_action_unlink,
+    agreement_review_add,
+    agreement_review_delete,
+    obligation_new,
+    obligation_create,
+    obligation_page,
+    obligation_status,
+    obligation_edit,
+    obligation_update,
+    obligation_delete,
+]

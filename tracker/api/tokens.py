@@ -1,0 +1,214 @@
+"""Personal access tokens: created and revoked by their owner, checked on every API request.
+
+A token is « sfr_ » + 43 URL-safe characters from `secrets` (256 bits). Only its SHA-256 is stored: a copy of the
+database lets no one call the API. A token acts as its owner does now (the same Viewer, built from the owner's
+current roles at each request): a role removed or an account disabled applies to the token at once."""
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import date, datetime, timedelta
+from typing import Any, Mapping
+
+import arrow
+
+from tracker.accounts.permissions import Viewer
+from tracker.accounts.tables import Membership
+from tracker.api.tables import ApiToken
+from tracker.db import write_transaction
+from tracker.errors import InvalidInput, NotFound
+from tracker.partners.tables import PartnerContact
+from tracker.web.forms import FormReader
+from tracker.web.french import PARIS, date_fr, today_paris
+
+PREFIX = "sfr_"
+TOKEN_BYTES = 32  # 256 bits of randomness
+NAME_MAX = 80
+MAX_ACTIVE = 20  # per person: enough for every script, not a cupboard full of forgotten keys
+MAX_DAYS = 365
+DEFAULT_DAYS = 90  # what the form proposes; the owner may clear it
+# last_used_at is written at most this often, so that reading the API does not mean writing the database.
+TOUCH_EVERY = timedelta(seconds=60)
+NOT_FOUND = "Ce jeton n’existe pas ou ne vous appartient pas."
+
+
+class TokenRefused(Exception):
+    """No valid token: the API answers 401 with this French message."""
+
+    def __init__(self, message: str, *, presented: bool) -> None:
+        super().__init__(message)
+        self.message = message
+        self.presented = presented  # a token was sent (RFC 6750: error="invalid_token")
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def new_token() -> str:
+    return PREFIX + secrets.token_urlsafe(TOKEN_BYTES)
+
+
+def latest_expiry(today: date | None = None) -> date:
+    return (today or today_paris()) + timedelta(days=MAX_DAYS)
+
+
+def default_expiry(today: date | None = None) -> date:
+    return (today or today_paris()) + timedelta(days=DEFAULT_DAYS)
+
+
+def _end_of_day(day: date) -> datetime:
+    """A token « valable jusqu’au 27 novembre 2026 » works until midnight, Paris time, that night."""
+    return arrow.get(day).replace(tzinfo=PARIS).shift(days=1).to("UTC").datetime
+
+
+def state_of(row: dict, now: datetime | None = None) -> str:
+    """actif, expire or revoque."""
+    if row["revoked_at"] is not None:
+        return "revoque"
+    if row["expires_at"] is not None and arrow.get(row["expires_at"]) <= arrow.get(now or arrow.utcnow()):
+        return "expire"
+    return "actif"
+
+
+async def tokens_of(viewer: Viewer) -> list[dict]:
+    """The viewer's own tokens, newest first, each with its `state`."""
+    rows = await ApiToken.select(
+        ApiToken.id,
+        ApiToken.name,
+        ApiToken.hint,
+        ApiToken.created_at,
+        ApiToken.expires_at,
+        ApiToken.last_used_at,
+        ApiToken.revoked_at,
+    ).where(ApiToken.user == viewer.user_id).order_by(ApiToken.id, ascending=False)
+    now = arrow.utcnow().datetime
+    for row in rows:
+        row["state"] = state_of(row, now)
+        # The last day it works, in Paris (expires_at is the midnight that ends it).
+        row["valid_until"] = arrow.get(row["expires_at"]).to(PARIS).shift(days=-1).date() if row["expires_at"] else None
+    return rows
+
+
+async def _active_count(user_id: int) -> int:
+    now = arrow.utcnow().datetime
+    return await ApiToken.count().where(
+        (ApiToken.user == user_id)
+        & ApiToken.revoked_at.is_null()
+        & (ApiToken.expires_at.is_null() | (ApiToken.expires_at > now))
+    )
+
+
+async def create_token(viewer: Viewer, data: Mapping[str, Any]) -> tuple[str, int]:
+    """A new token for the signed-in viewer; returns (the token, shown once; its id)."""
+    form = FormReader(data)
+    name = form.text("name", "Nom du jeton", max_length=NAME_MAX, required=True)
+    expiry = form.date("expires_on", "Date d’expiration")
+    today = today_paris()
+    if expiry is not None:
+        form.check(expiry > today, "expires_on", "La date d’expiration doit être postérieure à aujourd’hui.")
+        form.check(
+            expiry <= latest_expiry(today),
+            "expires_on",
+            f"Un jeton vaut au plus un an : choisissez une date d’expiration au plus tard le {date_fr(latest_expiry(today))}.",
+        )
+    form.raise_if_errors()
+    token = new_token()
+    now = arrow.utcnow().datetime
+    async with write_transaction():
+        if await _active_count(viewer.user_id) >= MAX_ACTIVE:
+            message = f"Vous avez déjà {MAX_ACTIVE} jetons actifs : révoquez ceux qui ne servent plus avant d’en créer un autre."
+            raise InvalidInput(message, errors={"name": message})
+        row = ApiToken(
+            user=viewer.user_id,
+            name=name,
+            token_hash=token_hash(token),
+            hint=token[: len(PREFIX) + 4],
+            created_at=now,
+            expires_at=_end_of_day(expiry) if expiry else None,
+        )
+        await row.save()
+    return token, row.id
+
+
+async def revoke_token(viewer: Viewer, token_id: int) -> None:
+    """Revoke one of the viewer's own tokens (again: nothing changes); anyone else's is not found."""
+    async with write_transaction():
+        row = (
+            await ApiToken.select(ApiToken.id, ApiToken.revoked_at)
+            .where((ApiToken.id == token_id) & (ApiToken.user == viewer.user_id))
+            .first()
+        )
+        if row is None:
+            raise NotFound(NOT_FOUND)
+        if row["revoked_at"] is None:
+            await ApiToken.update({ApiToken.revoked_at: arrow.utcnow().datetime}).where(ApiToken.id == token_id)
+
+
+def bearer_token(authorization: str | None) -> str:
+    """The token from « Authorization: Bearer … », or TokenRefused."""
+    if not authorization:
+        raise TokenRefused(
+            "Authentification requise : envoyez votre jeton d’accès dans l’en-tête « Authorization: Bearer … ». "
+            "Créez-en un depuis la page « Jetons d’accès » de votre compte.",
+            presented=False,
+        )
+    scheme, _, token = authorization.strip().partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token:
+        raise TokenRefused("En-tête Authorization invalide : le format attendu est « Bearer <jeton> ».", presented=True)
+    return token
+
+
+async def viewer_for_api_token(token: str) -> Viewer:
+    """The Viewer the token's owner has now, or TokenRefused (unknown, revoked, expired, account disabled)."""
+    refused = TokenRefused("Jeton d’accès invalide.", presented=True)
+    if not token.startswith(PREFIX) or len(token) > 100:
+        raise refused
+    row = (
+        await ApiToken.select(
+            ApiToken.id,
+            ApiToken.expires_at,
+            ApiToken.revoked_at,
+            ApiToken.last_used_at,
+            ApiToken.user.id.as_alias("user_id"),
+            ApiToken.user.email.as_alias("email"),
+            ApiToken.user.full_name.as_alias("full_name"),
+            ApiToken.user.is_admin.as_alias("is_admin"),
+            ApiToken.user.is_reviewer.as_alias("is_reviewer"),
+            ApiToken.user.is_active.as_alias("is_active"),
+        )
+        .where(ApiToken.token_hash == token_hash(token))
+        .first()
+    )
+    if row is None or not row["is_active"]:
+        raise refused
+    now = arrow.utcnow()
+    if row["revoked_at"] is not None:
+        raise TokenRefused("Ce jeton d’accès a été révoqué.", presented=True)
+    if row["expires_at"] is not None and arrow.get(row["expires_at"]) <= now:
+        raise TokenRefused("Ce jeton d’accès a expiré : créez-en un nouveau.", presented=True)
+    if row["last_used_at"] is None or now - arrow.get(row["last_used_at"]) > TOUCH_EVERY:
+        async with write_transaction():
+            # The condition again in the WHERE: several processes seeing the same token write once.
+            await ApiToken.update({ApiToken.last_used_at: now.datetime}).where(
+                (ApiToken.id == row["id"])
+                & (ApiToken.last_used_at.is_null() | (ApiToken.last_used_at < (now - TOUCH_EVERY).datetime))
+            )
+    # The roles are read as tracker.accounts.service.viewer_for_token reads them for a session (kept identical:
+    # tests/test_api_tokens.py compares both Viewers for every kind of user).
+    memberships = await Membership.select(Membership.territory, Membership.role).where(
+        Membership.user == row["user_id"]
+    )
+    contacts = await PartnerContact.select(PartnerContact.partner).where(
+        (PartnerContact.account == row["user_id"]) & PartnerContact.erased_at.is_null()
+    )
+    return Viewer(
+        user_id=row["user_id"],
+        email=row["email"],
+        full_name=row["full_name"],
+        is_admin=row["is_admin"],
+        is_reviewer=row["is_reviewer"],
+        roles={m["territory"]: m["role"] for m in memberships},
+        partner_ids=frozenset(c["partner"] for c in contacts),
+    )

@@ -1,0 +1,206 @@
+"""Signed links for partners without an account: /e/{token}, sent by email, bound to one commitment and one contact.
+
+The token is 32 bytes from `secrets` (256 bits, CSPRNG), sent only in the email; the table keeps its SHA-256.
+A link is single use (used_at, taken in the transaction of the answer), expires after 14 days, and sending a new
+link for a commitment voids the older ones. GET only shows; only a POST (with the CSRF token) answers, through
+lifecycle.change_commitment_state."""
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from typing import Any, Mapping
+
+import arrow
+
+from tracker.accounts.permissions import ANONYMOUS, Viewer
+from tracker.commitments import lifecycle, service
+from tracker.commitments.states import ROLE_LABELS
+from tracker.commitments.tables import Commitment, CommitmentLink
+from tracker.config import settings
+from tracker.db import write_transaction
+from tracker.errors import DomainError, Forbidden, InvalidInput
+from tracker.history.service import contact_label
+from tracker.mail import MailNotSent, send_mail
+from tracker.partners.tables import PartnerContact
+from tracker.web.forms import FormReader
+from tracker.web.french import date_fr, money_fr, number_fr, typo
+
+TOKEN_BYTES = 32
+LINK_DAYS = 14
+_TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{43}")  # token_urlsafe(32)
+
+
+class LinkProblem(DomainError):
+    """Unknown (404), or used, replaced, expired, no longer awaiting an answer (410). `kind` says which."""
+
+    def __init__(self, kind: str, *, status_code: int, territory_name: str = "", sender_name: str = "") -> None:
+        super().__init__(kind)
+        self.kind = kind
+        self.status_code = status_code
+        self.territory_name = territory_name
+        self.sender_name = sender_name
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def link_url(token: str) -> str:
+    return f"{settings.base_url}/e/{token}"
+
+
+# --- sending ----------------------------------------------------------------------------------------------------
+
+
+def amount_text(amount: int | None, unit: str) -> str:
+    if amount is None:
+        return ""
+    return money_fr(amount) if unit == "euros" else f"{number_fr(amount)}\u00a0jour{'s' if amount > 1 else ''}"
+
+
+async def send_link(viewer: Viewer, commitment_id: int, data: Mapping[str, Any]) -> str:
+    """Email a new signed link for a proposed commitment to one of the partner's contacts (territory's editors).
+    The older links of this commitment are voided once the new one is sent. Returns the contact's name."""
+    commitment = await service.commitment_for(viewer, commitment_id)
+    if not viewer.can_record_commitments(commitment["territory"]):
+        raise Forbidden("Votre rôle ne permet pas d’envoyer les engagements de ce territoire aux partenaires.")
+    if commitment["action_confidential"]:
+        raise InvalidInput(service.CONFIDENTIAL_REFUSED)
+    if commitment["state"] != "propose":
+        raise InvalidInput("Seul un engagement « Proposé » attend la réponse du partenaire : rien n’a été envoyé.",
+                           errors={"contact": "Engagement déjà traité."})
+    form = FormReader(data)
+    contact_id = form.id_in("contact", "Contact", {c["id"] for c in await service.contacts_to_send(commitment)},
+                            required=True)
+    form.raise_if_errors()
+    contact = (
+        await PartnerContact.select(PartnerContact.id, PartnerContact.full_name, PartnerContact.email)
+        .where(PartnerContact.id == contact_id)
+        .first()
+    )
+    token = secrets.token_urlsafe(TOKEN_BYTES)
+    now = arrow.utcnow()
+    expires = now.shift(days=LINK_DAYS)
+    async with write_transaction():
+        current = await Commitment.select(Commitment.state).where(Commitment.id == commitment_id).first()
+        if current is None or current["state"] != "propose":
+            raise InvalidInput("L’engagement vient de changer d’état : rien n’a été envoyé. Rechargez la page.")
+        link = CommitmentLink(
+            commitment=commitment_id,
+            contact=contact_id,
+            token_hash=token_hash(token),
+            created_by=viewer.user_id,
+            created_at=now.datetime,
+            expires_at=expires.datetime,
+        )
+        await link.save()
+    context = {
+        "contact_name": contact["full_name"],
+        "partner_name": commitment["partner_name"],
+        "action_title": commitment["action_title"],
+        "territory_name": commitment["territory_name"],
+        "role": ROLE_LABELS.get(commitment["role"], commitment["role"]),
+        "description": commitment["description"],
+        "amount": amount_text(commitment["amount"], commitment["amount_unit"]),
+        "due": date_fr(commitment["due_on"] or commitment["action_deadline"]),
+        "sender_name": viewer.full_name or viewer.email,
+        "url": link_url(token),
+        "expires": date_fr(expires.datetime),
+        "days": LINK_DAYS,
+    }
+    try:
+        await send_mail(
+            to=contact["email"],
+            subject=typo(f"Engagement à confirmer : {commitment['action_title']}"),
+            template="lien_engagement",
+            context=context,
+            reply_to=viewer.email or None,
+        )
+    except MailNotSent:
+        async with write_transaction():
+            await CommitmentLink.update({CommitmentLink.voided_at: arrow.utcnow().datetime}).where(
+                CommitmentLink.id == link.id
+            )
+        raise
+    async with write_transaction():
+        # Sending a new link voids the older ones (only now, so that a failed send leaves the old link usable).
+        await CommitmentLink.update({CommitmentLink.voided_at: arrow.utcnow().datetime}).where(
+            (CommitmentLink.commitment == commitment_id)
+            & (CommitmentLink.id != link.id)
+            & CommitmentLink.used_at.is_null()
+            & CommitmentLink.voided_at.is_null()
+        )
+    return contact["full_name"]
+
+
+# --- the page behind the link -------------------------------------------------------------------------------
+
+
+async def _find(token: str) -> dict:
+    """The link for a token, if it may still be answered; else LinkProblem (404 unknown, 410 the others)."""
+    if not _TOKEN_SHAPE.fullmatch(token or ""):
+        raise LinkProblem("inconnu", status_code=404)
+    link = (
+        await CommitmentLink.select(
+            CommitmentLink.id,
+            CommitmentLink.commitment,
+            CommitmentLink.contact,
+            CommitmentLink.expires_at,
+            CommitmentLink.used_at,
+            CommitmentLink.voided_at,
+            CommitmentLink.created_by.full_name.as_alias("sender_name"),
+            CommitmentLink.commitment.territory.name.as_alias("territory_name"),
+            CommitmentLink.commitment.state.as_alias("state"),
+            CommitmentLink.commitment.action.confidential.as_alias("confidential"),
+            CommitmentLink.contact.full_name.as_alias("contact_name"),
+            CommitmentLink.contact.erased_at.as_alias("contact_erased_at"),
+        )
+        .where(CommitmentLink.token_hash == token_hash(token))
+        .first()
+    )
+    if link is None or link["confidential"] or link["contact_erased_at"] is not None:
+        raise LinkProblem("inconnu", status_code=404)
+    where = {"territory_name": link["territory_name"], "sender_name": link["sender_name"] or ""}
+    if link["used_at"] is not None:
+        raise LinkProblem("utilise", status_code=410, **where)
+    if link["voided_at"] is not None:
+        raise LinkProblem("remplace", status_code=410, **where)
+    if arrow.get(link["expires_at"]) <= arrow.utcnow():
+        raise LinkProblem("expire", status_code=410, **where)
+    if link["state"] != "propose":
+        raise LinkProblem("sans_objet", status_code=410, **where)
+    return link
+
+
+async def open_link(token: str) -> dict:
+    """What the GET shows: the commitment as it stands now. Reads only."""
+    link = await _find(token)
+    # The valid link is the permission: it was checked by _find and is bound to this one commitment.
+    commitment = await service.load_commitment(link["commitment"])
+    commitment["amount_text"] = amount_text(commitment["amount"], commitment["amount_unit"])
+    return {
+        "link": {**link, "contact_label": contact_label(link["contact_name"], link["contact_erased_at"])},
+        "commitment": commitment,
+    }
+
+
+async def answer_link(token: str, data: Mapping[str, Any]) -> lifecycle.StateChange:
+    """The POST: confirm, or decline with a reason. The version the partner read is checked, so that nobody
+    confirms a text changed since they opened the page."""
+    link = await _find(token)
+    form = FormReader(data)
+    decision = form.choice("decision", "Réponse", {"confirme": 1, "decline": 1}, required=True)
+    version = form.integer("version", "Version", required=True, minimum=0)
+    if form.errors:
+        raise InvalidInput("Réponse invalide : rechargez la page et choisissez « Confirmer » ou « Décliner ».",
+                           errors=form.errors)
+    return await lifecycle.change_commitment_state(
+        ANONYMOUS,
+        link["commitment"],
+        decision,
+        form.raw("comment"),
+        version,
+        link=lifecycle.LinkUse(link_id=link["id"], contact_id=link["contact"], commitment_id=link["commitment"]),
+    )
+

@@ -1,0 +1,147 @@
+"""Reads of commitments used by other domains' pages (roadmap table, action page, partner page).
+Imports tables only, so that roadmaps.service may import it. A fixed number of queries per page, never one per row."""
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import arrow
+from piccolo.query.functions.aggregate import Count
+
+from tracker.accounts.permissions import Viewer
+from tracker.commitments.states import ACTIVE, CONFIRMED
+from tracker.commitments.tables import Commitment, CommitmentComment, CommitmentLink
+from tracker.history.service import contact_label, entries_for_many
+
+
+async def confirmed_counts(action_ids: Iterable[int]) -> dict[int, dict[str, int]]:
+    """Per action: commitments still in force (proposed, confirmed, fulfilled) and how many are confirmed.
+    One aggregated query for the whole table."""
+    ids = list(action_ids)
+    counts: dict[int, dict[str, int]] = {i: {"confirmed": 0, "total": 0} for i in ids}
+    if not ids:
+        return counts
+    rows = (
+        await Commitment.select(Commitment.action, Commitment.state, Count(Commitment.id).as_alias("n"))
+        .where(Commitment.action.is_in(ids))
+        .group_by(Commitment.action, Commitment.state)
+    )
+    for row in rows:
+        count = counts.setdefault(row["action"], {"confirmed": 0, "total": 0})
+        if row["state"] in ACTIVE:
+            count["total"] += row["n"]
+        if row["state"] in CONFIRMED:
+            count["confirmed"] += row["n"]
+    return counts
+
+
+async def committed_partners(action_id: int, partner_ids: Iterable[int]) -> set[int]:
+    """Which of these partners have a commitment (in any state) on the action."""
+    ids = list(partner_ids)
+    if not ids:
+        return set()
+    rows = await Commitment.select(Commitment.partner).where(
+        (Commitment.action == action_id) & Commitment.partner.is_in(ids)
+    )
+    return {row["partner"] for row in rows}
+
+
+def commitment_columns():
+    return (
+        Commitment.id,
+        Commitment.action,
+        Commitment.territory,
+        Commitment.partner,
+        Commitment.role,
+        Commitment.description,
+        Commitment.amount,
+        Commitment.amount_unit,
+        Commitment.due_on,
+        Commitment.state,
+        Commitment.version,
+        Commitment.confirmed_at,
+        Commitment.created_at,
+        Commitment.updated_at,
+        Commitment.partner.name.as_alias("partner_name"),
+        Commitment.action.title.as_alias("action_title"),
+        Commitment.action.deadline.as_alias("action_deadline"),
+        Commitment.action.confidential.as_alias("action_confidential"),
+        Commitment.action.roadmap.as_alias("roadmap"),
+        Commitment.territory.name.as_alias("territory_name"),
+        Commitment.territory.siren.as_alias("siren"),
+    )
+
+
+def _link_status(link: dict, now: arrow.Arrow) -> str:
+    if link["used_at"] is not None:
+        return "utilise"
+    if link["voided_at"] is not None:
+        return "remplace"
+    if arrow.get(link["expires_at"]) <= now:
+        return "expire"
+    return "valide"
+
+
+async def enrich(rows: list[dict], *, with_links: bool) -> list[dict]:
+    """Add each commitment's history, comments and (for those who send them) its latest signed link.
+    Three queries whatever the number of rows."""
+    ids = [row["id"] for row in rows]
+    history = await entries_for_many("commitment", ids)
+    comments: dict[int, list[dict]] = {i: [] for i in ids}
+    links: dict[int, dict] = {}
+    if ids:
+        for comment in await (
+            CommitmentComment.select(
+                CommitmentComment.commitment,
+                CommitmentComment.body,
+                CommitmentComment.created_at,
+                CommitmentComment.author_contact,
+                CommitmentComment.author.full_name.as_alias("author_name"),
+                CommitmentComment.author_contact.full_name.as_alias("contact_name"),
+                CommitmentComment.author_contact.erased_at.as_alias("contact_erased_at"),
+                CommitmentComment.author_contact.partner.name.as_alias("contact_partner"),
+            )
+            .where(CommitmentComment.commitment.is_in(ids))
+            .order_by(CommitmentComment.created_at)
+            .order_by(CommitmentComment.id)
+        ):
+            if comment["author_contact"]:
+                who = contact_label(comment["contact_name"], comment["contact_erased_at"])
+                comment["author_label"] = f"{who} ({comment['contact_partner']})"
+            else:
+                comment["author_label"] = comment["author_name"]
+            comments[comment["commitment"]].append(comment)
+        if with_links:
+            now = arrow.utcnow()
+            for link in await (
+                CommitmentLink.select(
+                    CommitmentLink.commitment,
+                    CommitmentLink.created_at,
+                    CommitmentLink.expires_at,
+                    CommitmentLink.used_at,
+                    CommitmentLink.voided_at,
+                    CommitmentLink.contact.full_name.as_alias("contact_name"),
+                    CommitmentLink.contact.erased_at.as_alias("contact_erased_at"),
+                )
+                .where(CommitmentLink.commitment.is_in(ids))
+                .order_by(CommitmentLink.id, ascending=False)
+            ):
+                if link["commitment"] not in links:
+                    link["status"] = _link_status(link, now)
+                    link["contact_label"] = contact_label(link["contact_name"], link["contact_erased_at"])
+                    links[link["commitment"]] = link
+    for row in rows:
+        row["history"] = history.get(row["id"], [])
+        row["comments"] = comments.get(row["id"], [])
+        row["last_link"] = links.get(row["id"])
+        row["due"] = row["due_on"] or row["action_deadline"]
+    return rows
+
+
+async def for_action(viewer: Viewer, action: dict) -> list[dict]:
+    """The commitments shown on an action page. A partner's contact reading the action through their
+    organisation's commitment sees only their organisation's commitments."""
+    where = Commitment.action == action["id"]
+    if action.get("partner_view"):
+        where &= Commitment.partner.is_in(list(viewer.partner_ids) or [0])
+    rows = await Commitment.select(*commitment_columns()).where(where).order_by(Commitment.id)
+    return await enrich(rows, with_links=viewer.can_record_commitments(action["territory"]))

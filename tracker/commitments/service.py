@@ -1,0 +1,169 @@
+"""Commitments: what the pages read, recording a new commitment, comments. State changes are in lifecycle.py."""
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+import arrow
+
+from tracker.accounts.permissions import Viewer
+from tracker.commitments import lifecycle
+from tracker.commitments.queries import commitment_columns, enrich
+from tracker.commitments.tables import Commitment, CommitmentComment
+from tracker.db import write_transaction
+from tracker.errors import Forbidden, InvalidInput, NotFound
+from tracker.history import service as history
+from tracker.partners.tables import PartnerContact
+from tracker.roadmaps import service as roadmaps
+from tracker.web.forms import FormReader
+
+COMMENT_MAX = 2000
+CONFIDENTIAL_REFUSED = (
+    "Une action confidentielle n’est pas visible des partenaires : ils ne pourraient ni lire ni confirmer "
+    "leur engagement. Retirez d’abord le caractère confidentiel de l’action."
+)
+
+
+async def load_commitment(commitment_id: int) -> dict:
+    """One commitment with its action's title and territory, WITHOUT permission check: callers check first."""
+    row = await Commitment.select(*commitment_columns()).where(Commitment.id == commitment_id).first()
+    if row is None:
+        raise NotFound(lifecycle.NOT_FOUND)
+    return row
+
+
+async def commitment_for(viewer: Viewer, commitment_id: int) -> dict:
+    """One commitment with its action's title and territory; 404 unless the viewer may read it."""
+    row = await load_commitment(commitment_id)
+    if not lifecycle.readable(viewer, {**row, "confidential": row["action_confidential"]}):
+        raise NotFound(lifecycle.NOT_FOUND)
+    return row
+
+
+async def partner_choices(territory_id: int) -> list[dict]:
+    return await roadmaps.partners_of(territory_id)
+
+
+async def create_commitment(viewer: Viewer, action_id: int, data: Mapping[str, Any]) -> int:
+    """Record a partner's commitment on an action, in state « proposé »; the partner then confirms or declines."""
+    action = await roadmaps.action_for(viewer, action_id)
+    if not viewer.can_record_commitments(action["territory"]):
+        raise Forbidden("Votre rôle ne permet pas d’enregistrer des engagements pour ce territoire.")
+    if action["confidential"]:
+        raise InvalidInput(CONFIDENTIAL_REFUSED, errors={"partner": CONFIDENTIAL_REFUSED})
+    form = FormReader(data)
+    partners = await partner_choices(action["territory"])
+    partner_id = form.id_in("partner", "Partenaire", {p["id"] for p in partners}, required=True)
+    terms = lifecycle.read_terms(form)
+    form.raise_if_errors()
+    now = arrow.utcnow().datetime
+    async with write_transaction():
+        await lifecycle.check_role(form, action_id, partner_id, terms[Commitment.role])
+        form.raise_if_errors()
+        commitment = Commitment(
+            action=action_id,
+            territory=action["territory"],
+            partner=partner_id,
+            state="propose",
+            version=1,
+            created_by=viewer.user_id,
+            created_at=now,
+            updated_at=now,
+        )
+        for column, value in terms.items():
+            setattr(commitment, column._meta.name, value)
+        await commitment.save()
+        await history.record(
+            subject_type="commitment",
+            subject_id=commitment.id,
+            territory_id=action["territory"],
+            from_value="",
+            to_value="propose",
+            actor_id=viewer.user_id,
+            comment="Engagement proposé au partenaire",
+            at=now,
+        )
+    return commitment.id
+
+
+async def add_comment(viewer: Viewer, commitment_id: int, data: Mapping[str, Any]) -> dict:
+    """A comment by the partner's contact or the territory's editors; returns the commitment."""
+    commitment = await commitment_for(viewer, commitment_id)
+    as_partner = viewer.acts_for_partner(commitment["partner"])
+    if not as_partner and not viewer.can_record_commitments(commitment["territory"]):
+        raise Forbidden("Seuls le partenaire et les éditeurs du territoire commentent un engagement.")
+    form = FormReader(data)
+    body = form.text("body", "Commentaire", max_length=COMMENT_MAX, required=True, multiline=True)
+    form.raise_if_errors()
+    contact_id = await lifecycle.contact_id_for(viewer, commitment["partner"]) if as_partner else None
+    async with write_transaction():
+        await CommitmentComment.insert(
+            CommitmentComment(
+                commitment=commitment_id,
+                author=viewer.user_id,
+                author_contact=contact_id,
+                body=body,
+                created_at=arrow.utcnow().datetime,
+            )
+        )
+    return commitment
+
+
+async def contacts_to_send(commitment: dict) -> list[dict]:
+    """The partner's contacts a signed link may be sent to (not erased, with an address)."""
+    return (
+        await PartnerContact.select(PartnerContact.id, PartnerContact.full_name, PartnerContact.function)
+        .where(
+            (PartnerContact.partner == commitment["partner"])
+            & PartnerContact.erased_at.is_null()
+            & PartnerContact.email.is_not_null()
+        )
+        .order_by(PartnerContact.full_name)
+    )
+
+
+# --- /engagements: the partner's contact's own list --------------------------------------------------------
+
+GROUPS = [
+    ("propose", "À confirmer", ("propose",)),
+    ("confirme", "Confirmés, à tenir", ("confirme",)),
+    ("clos", "Clos", ("tenu", "decline", "retire")),
+]
+GROUP_LABELS = {code: title for code, title, _ in GROUPS}
+
+
+def parse_state_filter(query: Mapping[str, Any]) -> str | None:
+    """`?etat=propose|confirme|clos`; anything else is a French 400."""
+    form = FormReader(query)
+    state = form.choice("etat", "État", GROUP_LABELS)
+    if form.errors:
+        error = InvalidInput("Filtre invalide : " + " ".join(form.errors.values()), errors=form.errors)
+        error.status_code = 400
+        raise error
+    return state
+
+
+async def my_commitments(viewer: Viewer, state: str | None) -> dict:
+    """The commitments of the organisations this person is a contact of, across territories; never those on a
+    confidential action. Grouped (to confirm, to fulfil, closed), soonest due first."""
+    if not viewer.partner_ids:
+        return {"groups": [], "total": 0}
+    where = Commitment.partner.is_in(list(viewer.partner_ids)) & Commitment.action.confidential.eq(False)
+    rows = await enrich(await Commitment.select(*commitment_columns()).where(where), with_links=False)
+    far = arrow.get("9999-12-31").date()
+    rows.sort(key=lambda r: (r["due"] or far, r["id"]))
+    groups = [
+        {"code": code, "title": title, "rows": [r for r in rows if r["state"] in states]}
+        for code, title, states in GROUPS
+        if not state or state == code
+    ]
+    return {"groups": groups, "total": len(rows)}
+
+
+async def partner_commitments(viewer: Viewer, partner_id: int) -> list[dict]:
+    """On a partner's page: its commitments on the actions the viewer may read (the same rule as everywhere)."""
+    rows = (
+        await Commitment.select(*commitment_columns())
+        .where(Commitment.partner == partner_id)
+        .order_by(Commitment.id, ascending=False)
+    )
+    return [r for r in rows if viewer.can_read_action(r["territory"], r["action_confidential"], [r["partner"]])]
