@@ -188,13 +188,16 @@ async def test_with_redis_the_sign_in_lock_is_shared_by_every_app_process(client
 
     from tracker.accounts import throttle
 
-    first = RedisStore.with_client(url=url, namespace="suivi-tests")
+    import uuid
+
+    namespace = f"suivi-tests-{uuid.uuid4().hex[:8]}"  # runs in parallel do not share counters
+    first = RedisStore.with_client(url=url, namespace=namespace)
     await first.delete_all()
     throttle._store = first
     await client.get("/connexion")
     for _ in range(throttle.MAX_FAILURES):
         await client.post("/connexion", {"email": EMAILS["ga_editor"], "password": "mauvais-mot-de-passe"})
-    throttle._store = RedisStore.with_client(url=url, namespace="suivi-tests")  # "another process"
+    throttle._store = RedisStore.with_client(url=url, namespace=namespace)  # "another process"
     locked = await client.post("/connexion", {"email": EMAILS["ga_editor"], "password": PASSWORD})
     assert locked.status_code == 429
     await throttle._store.delete_all()
