@@ -31,6 +31,7 @@ from tracker.db import close_pool, engine, start_pool
 from tracker.errors import DomainError
 from tracker.exports.routes import ROUTES as EXPORT_ROUTES
 from tracker.partners.routes import ROUTES as PARTNER_ROUTES
+from tracker.review.exports import ROUTES as REVIEW_EXPORT_ROUTES
 from tracker.review.routes import ROUTES as REVIEW_ROUTES
 from tracker.roadmaps.routes import ROUTES as ROADMAP_ROUTES
 from tracker.territories.routes import ROUTES as TERRITORY_ROUTES
@@ -142,6 +143,7 @@ def create_app() -> Litestar:
             *TERRITORY_ROUTES,
             *ROADMAP_ROUTES,
             *REVIEW_ROUTES,
+            *REVIEW_EXPORT_ROUTES,
             *AGREEMENT_ROUTES,
             *EXPORT_ROUTES,
             *API_ROUTES,

@@ -76,6 +76,7 @@ async def review_dashboard(request: Request, viewer: NamedDependency[Viewer]) ->
         "modules": MODULE_TITLES,
         "agreement_states": AGREEMENT_STATE_LABELS,
         "page_url": lambda page: _url("/pilotage", filters.query(page=page if page > 1 else None)),
+        "export_url": lambda fmt: _url(f"/pilotage/export.{fmt}", filters.query(page=None)),
         "sort_url": lambda key: _url(
             "/pilotage",
             filters.query(tri=key if key != "territoire" else None, page=None,
@@ -99,6 +100,7 @@ async def review_actions(request: Request, viewer: NamedDependency[Viewer]) -> T
         "modules": MODULE_TITLES,
         "agreement_states": AGREEMENT_STATE_LABELS,
         "page_url": lambda page: _url("/pilotage/actions", search.query(page=page if page > 1 else None)),
+        "export_url": lambda fmt: _url(f"/pilotage/actions/export.{fmt}", search.query(page=None)),
     }
     return render(request, "review/actions.html", context, blocks=["results"],
                   push_url=_url("/pilotage/actions", search.query()))

@@ -1,0 +1,153 @@
+"""Downloads of the review lists (dashboard, cross-territory actions, « à relancer », CODIR pack), as XLSX or CSV,
+with the same filters and permissions as the pages. Each list is one function producing (file name, columns, rows);
+`both_formats` makes its .xlsx and .csv routes."""
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import arrow
+from litestar import Request, get
+from litestar.di import NamedDependency
+from litestar.params import FromPath
+from litestar.response import Stream
+
+from tracker.accounts.permissions import ROLE_LABELS, Viewer
+from tracker.agreements.states import AGREEMENT_STATE_LABELS
+from tracker.exports.writer import Column, export_response
+from tracker.partners.kinds import SECTOR_LABELS
+from tracker.review import codir, service
+from tracker.roadmaps.statuses import STATUS_LABELS
+from tracker.territories.reference import KIND_LABELS, departement_name, region_name
+from tracker.web.forms import FormReader
+from tracker.web.pages import require_user
+
+Producer = Callable[..., Awaitable[tuple[str, list[Column], list[Any]]]]
+
+
+def _stamp() -> str:
+    return arrow.now("Europe/Paris").format("DD-MM-YYYY")
+
+
+async def dashboard_rows(request: Request, viewer: Viewer) -> tuple[str, list[Column], list[Any]]:
+    service.require_reviewer(viewer)
+    board = await service.dashboard(viewer, service.parse_dashboard_filters(request.query_params))
+    columns = [
+        Column("Territoire", width=40), Column("SIREN"), Column("Type"), Column("Département"), Column("Région"),
+        Column("Actions", "integer"),
+        *[Column(label, "integer") for label in STATUS_LABELS.values()],
+        Column("Part réalisée (%)", "integer"), Column("En retard", "integer"),
+        Column("Engagements confirmés", "integer"), Column("Engagements proposés", "integer"),
+        Column("Contrats", width=30), Column("Dernière mise à jour", "datetime"),
+    ]
+    rows = [
+        [
+            r["name"], r["siren"], KIND_LABELS.get(r["kind"], r["kind"]), departement_name(r["departement"]),
+            region_name(r["region"]), r["total"], *[r["by_status"][code] for code in STATUS_LABELS],
+            round(r["share_done"] * 100), r["overdue"], r["commitments"].get("confirme", 0),
+            r["commitments"].get("propose", 0),
+            ", ".join(f"{n} {AGREEMENT_STATE_LABELS.get(s, s).lower()}" for s, n in r["agreements"].items()),
+            r["last_update"],
+        ]
+        for r in board["all_rows"]
+    ]
+    return f"Pilotage du réseau – {_stamp()}", columns, rows
+
+
+async def actions_rows(request: Request, viewer: Viewer) -> tuple[str, list[Column], list[Any]]:
+    service.require_reviewer(viewer)
+    result = await service.search_actions(viewer, service.parse_action_search(request.query_params), paginate=False)
+    columns = [
+        Column("Action", width=50), Column("Territoire", width=35), Column("SIREN"), Column("Pilote", width=30),
+        Column("Secteur du pilote"), Column("Module", "integer"), Column("Statut"), Column("En retard"),
+        Column("Échéance", "date"), Column("Dernière mise à jour", "datetime"),
+    ]
+    rows = [
+        [
+            a["title"], a["territory_name"], a["siren"], a["pilot_name"] or "",
+            SECTOR_LABELS.get(a["pilot_sector"] or "", ""), a["module"], STATUS_LABELS[a["status"]],
+            "Oui" if a["overdue"] else "Non", a["deadline"], a["updated_at"],
+        ]
+        for a in result["rows"]
+    ]
+    return f"Actions du réseau – {_stamp()}", columns, rows
+
+
+async def follow_up_rows(request: Request, viewer: Viewer) -> tuple[str, list[Column], list[Any]]:
+    service.require_reviewer(viewer)
+    form = FormReader(request.query_params)
+    days = form.integer("jours", "Nombre de jours sans mise à jour", minimum=1, maximum=3650) or 60
+    service._bad_query(form)
+    data = await service.follow_ups(viewer, days)
+
+    def people(territory_id: int) -> str:
+        return ", ".join(f"{p['name']} <{p['email']}> ({ROLE_LABELS.get(p['role'], p['role']).lower()})"
+                         for p in data["contacts"].get(territory_id, []))
+
+    columns = [Column("Motif", width=30), Column("Territoire", width=35), Column("Objet", width=45),
+               Column("Date", "datetime"), Column("À contacter", width=60)]
+    rows: list[list[Any]] = []
+    for r in data["idle"]:
+        rows.append([f"Sans mise à jour depuis {days} jours", r["name"], "", r["last_update"], people(r["id"])])
+    for c in data["unanswered"]:
+        contacts = ", ".join(f"{p['full_name']} <{p['email']}>" for p in data["partner_contacts"].get(c["partner_id"], []))
+        rows.append(["Engagement sans réponse", c["territory_name"], f"{c['partner_name']} – {c['action_title']}",
+                     c["updated_at"], contacts])
+    for a in data["silent"]:
+        rows.append(["En retard sans note depuis 30 jours", a["territory_name"], a["title"], a["last_note"],
+                     people(a["territory_id"])])
+    return f"À relancer – {_stamp()}", columns, rows
+
+
+async def codir_rows(request: Request, viewer: Viewer, siren: str) -> tuple[str, list[Column], list[Any]]:
+    pack = await codir.meeting_pack(viewer, siren, codir.parse_since(request.query_params))
+    columns = [Column("Rubrique", width=28), Column("Date", "datetime"), Column("Action", width=50),
+               Column("Détail", width=45), Column("Par", width=25)]
+    rows: list[list[Any]] = []
+    for c in pack["changes"]:
+        detail = f"{STATUS_LABELS[c['from_value']]} → {STATUS_LABELS[c['to_value']]}"
+        if c["comment"]:
+            detail += f" : {c['comment']}"
+        rows.append(["Changement de statut", c["created_at"], c["title"], detail, c["actor_name"] or "Système"])
+    for c in pack["created"]:
+        rows.append(["Nouvelle action", c["created_at"], c["title"], "", c["actor_name"] or "Système"])
+    for a in pack["partner_answers"]:
+        verb = "a confirmé" if a["to_value"] == "confirme" else "a décliné"
+        rows.append(["Réponse d’un partenaire", a["created_at"], a["title"], f"{a['partner_name']} {verb}", ""])
+    for n in pack["notes"]:
+        rows.append(["Note de suivi", n["created_at"], n["title"], n["body"], n["author_name"]])
+    for a in pack["became_overdue"]:
+        rows.append(["Passée en retard", None, a["title"], f"Échéance {a['deadline'].strftime('%d/%m/%Y')}", ""])
+    for a in pack["blocked"]:
+        rows.append(["Bloquée", None, a["title"], a["pilot_name"] or "", ""])
+    for a in pack["upcoming"]:
+        rows.append(["Prochaine échéance", None, a["title"], f"Échéance {a['deadline'].strftime('%d/%m/%Y')}", ""])
+    name = f"Point CODIR {pack['territory']['name']} depuis le {pack['since'].strftime('%d-%m-%Y')}"
+    return name, columns, rows
+
+
+def both_formats(path: str, name: str, producer: Producer, with_siren: bool = False) -> list:
+    """The .xlsx and .csv routes of one list."""
+    handlers = []
+    for fmt in ("xlsx", "csv"):
+        if with_siren:
+            async def handler(request: Request, viewer: NamedDependency[Viewer], siren: FromPath[str],
+                              fmt: str = fmt) -> Stream:
+                require_user(viewer)
+                filename, columns, rows = await producer(request, viewer, siren)
+                return await export_response(fmt, filename, columns, rows)
+        else:
+            async def handler(request: Request, viewer: NamedDependency[Viewer], fmt: str = fmt) -> Stream:  # type: ignore[misc]
+                require_user(viewer)
+                filename, columns, rows = await producer(request, viewer)
+                return await export_response(fmt, filename, columns, rows)
+        handlers.append(get(f"{path}.{fmt}", name=f"{name}_{fmt}", include_in_schema=False)(handler))
+    return handlers
+
+
+ROUTES = [
+    *both_formats("/pilotage/export", "review_dashboard_export", dashboard_rows),
+    *both_formats("/pilotage/actions/export", "review_actions_export", actions_rows),
+    *both_formats("/pilotage/relances/export", "review_follow_ups_export", follow_up_rows),
+    *both_formats("/territoires/{siren:str}/point-codir/export", "codir_pack_export", codir_rows, with_siren=True),
+]
