@@ -126,23 +126,28 @@ async def codir_rows(request: Request, viewer: Viewer, siren: str) -> tuple[str,
     return name, columns, rows
 
 
+def _handler(fmt: str, producer: Producer, with_siren: bool):
+    """A route handler for one format; the format is bound here, never read from the request."""
+    if with_siren:
+        async def handler(request: Request, viewer: NamedDependency[Viewer], siren: FromPath[str]) -> Stream:
+            require_user(viewer)
+            filename, columns, rows = await producer(request, viewer, siren)
+            return await export_response(fmt, filename, columns, rows)
+        return handler
+
+    async def plain(request: Request, viewer: NamedDependency[Viewer]) -> Stream:
+        require_user(viewer)
+        filename, columns, rows = await producer(request, viewer)
+        return await export_response(fmt, filename, columns, rows)
+    return plain
+
+
 def both_formats(path: str, name: str, producer: Producer, with_siren: bool = False) -> list:
     """The .xlsx and .csv routes of one list."""
-    handlers = []
-    for fmt in ("xlsx", "csv"):
-        if with_siren:
-            async def handler(request: Request, viewer: NamedDependency[Viewer], siren: FromPath[str],
-                              fmt: str = fmt) -> Stream:
-                require_user(viewer)
-                filename, columns, rows = await producer(request, viewer, siren)
-                return await export_response(fmt, filename, columns, rows)
-        else:
-            async def handler(request: Request, viewer: NamedDependency[Viewer], fmt: str = fmt) -> Stream:  # type: ignore[misc]
-                require_user(viewer)
-                filename, columns, rows = await producer(request, viewer)
-                return await export_response(fmt, filename, columns, rows)
-        handlers.append(get(f"{path}.{fmt}", name=f"{name}_{fmt}", include_in_schema=False)(handler))
-    return handlers
+    return [
+        get(f"{path}.{fmt}", name=f"{name}_{fmt}", include_in_schema=False)(_handler(fmt, producer, with_siren))
+        for fmt in ("xlsx", "csv")
+    ]
 
 
 ROUTES = [
