@@ -231,6 +231,10 @@ async def test_the_dashboard_shows_a_hundred_territories_a_page(client, world):
     second = await client.get("/pilotage?type=CC&page=2")
     assert [r[0].split(" Communauté")[0] for r in table_after(second.text, 'class="table dashboard"')[1:]] == [
         "CC Page 100", "CC Page 101", "CC Page 102"]
-    # « À relancer » looks at every territory, not only the first page.
+    # « À relancer » looks at every territory, not only the dashboard's first page: the page shows 100 of them
+    # and says so, the download has them all.
     follow = await client.get("/pilotage/relances")
-    assert "CC Page 102" in follow.text.split('id="inactifs"')[1].split('id="retards"')[0]
+    idle = follow.text.split('id="inactifs"')[1].split('id="retards"')[0]
+    assert "Les 100 premiers sur 10" in idle
+    download = await client.get("/pilotage/relances/export.csv")
+    assert "CC Page 102" in download.content.decode("utf-8-sig")

@@ -78,7 +78,7 @@ async def follow_up_rows(request: Request, viewer: Viewer) -> tuple[str, list[Co
     form = FormReader(request.query_params)
     days = form.integer("jours", "Nombre de jours sans mise à jour", minimum=1, maximum=3650) or 60
     service._bad_query(form)
-    data = await service.follow_ups(viewer, days)
+    data = await service.follow_ups(viewer, days, limit=None)
 
     def people(territory_id: int) -> str:
         return ", ".join(f"{p['name']} <{p['email']}> ({ROLE_LABELS.get(p['role'], p['role']).lower()})"

@@ -401,7 +401,9 @@ async def contacts_of(territory_ids: list[int]) -> dict[int, list[dict]]:
     return by_territory
 
 
-async def follow_ups(viewer: Viewer, idle_days: int = 60) -> dict:
+async def follow_ups(viewer: Viewer, idle_days: int = 60, limit: int | None = 100) -> dict:
+    """The three lists of « à relancer »; the overdue-without-note list holds at most `limit` actions (None: all),
+    `silent_total` says how many there are."""
     require_reviewer(viewer)
     board = await dashboard(viewer, DashboardFilters())
     now = arrow.utcnow()
@@ -410,17 +412,22 @@ async def follow_ups(viewer: Viewer, idle_days: int = 60) -> dict:
     idle.sort(key=lambda r: r["last_update"] or datetime.min.replace(tzinfo=now.tzinfo))
 
     today = today_paris()
-    overdue = await Action.select(*ACTION_LIST_COLUMNS, Action.territory.id.as_alias("territory_id")).where(
-        _visible_actions(viewer) & _overdue(today)
-    ).order_by(Action.deadline)
+    note_limit = now.shift(days=-30).datetime
+    # Overdue actions with no note in the last 30 days, chosen in SQL so that only `limit` rows come back.
+    silent_where = _visible_actions(viewer) & _overdue(today) & Action.id.not_in(
+        ActionNote.select(ActionNote.action).where(ActionNote.created_at >= note_limit)
+    )
+    silent_total = await Action.count().where(silent_where)
+    query = Action.select(*ACTION_LIST_COLUMNS, Action.territory.id.as_alias("territory_id")).where(
+        silent_where
+    ).order_by(Action.deadline).order_by(Action.id)
+    silent = await (query.limit(limit) if limit else query)
     last_notes = {
         g["action"]: _as_datetime(g["at"])
-        for g in await ActionNote.select(ActionNote.action, Max(ActionNote.created_at).as_alias("at")).group_by(
-            ActionNote.action
-        )
+        for g in await ActionNote.select(ActionNote.action, Max(ActionNote.created_at).as_alias("at")).where(
+            ActionNote.action.is_in([a["id"] for a in silent] or [0])
+        ).group_by(ActionNote.action)
     }
-    note_limit = now.shift(days=-30).datetime
-    silent = [a for a in overdue if last_notes.get(a["id"]) is None or last_notes[a["id"]] < note_limit]
     for a in silent:
         a["last_note"] = last_notes.get(a["id"])
     unanswered = await Commitment.select(
@@ -442,6 +449,7 @@ async def follow_ups(viewer: Viewer, idle_days: int = 60) -> dict:
         partner_contacts.setdefault(c["partner"], []).append(c)
     contacts = await contacts_of(list({r["id"] for r in idle} | {a["territory_id"] for a in silent}))
     return {"idle": idle, "idle_days": idle_days, "silent": silent, "contacts": contacts,
+            "silent_total": silent_total,
             "unanswered": unanswered, "unanswered_days": UNANSWERED_DAYS, "partner_contacts": partner_contacts,
             "kinds": {**{k: KIND_LABELS[k] for k in EPCI_KINDS}, **{k: KIND_LABELS[k] for k in OTHER_KINDS}}}
 
