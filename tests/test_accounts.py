@@ -122,7 +122,7 @@ async def test_passwords_are_stored_with_argon2id(world):
 
 async def test_too_short_passwords_are_refused(world):
     from tracker.accounts.service import create_user
-    from tracker.errors import InvalidInput
+    from tracker.core.errors import InvalidInput
 
     with pytest.raises(InvalidInput, match="12 caractères"):
         await create_user(email="court@example.org", full_name="Court", password="trop-court")

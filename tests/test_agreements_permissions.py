@@ -21,7 +21,8 @@ from tracker.agreements.tables import (
     Obligation,
 )
 from tracker.history.tables import HistoryEntry
-from tracker.web.french import today_paris
+
+from tracker.core import clock
 
 pytestmark = pytest.mark.anyio
 
@@ -57,12 +58,12 @@ def pages(d) -> dict[str, str]:
 
 def posts(d) -> dict[str, tuple[str, dict]]:
     """Each POST route with data that its rightful user could send (and that would change something)."""
-    a, o, today = d["agreement"], d["obligation"], today_paris().isoformat()
+    a, o, today = d["agreement"], d["obligation"], clock.today().isoformat()
     return {
         "/contrats/nouveau": ("/contrats/nouveau", {"title": "Intrus", "territory": str(d["ga"])}),
         "/contrats/{agreement_id:str}/modifier": (f"/contrats/{a}/modifier", {"title": "Intrus", "version": "1"}),
         "/contrats/{agreement_id:str}/etat": (f"/contrats/{a}/etat",
-                                              {"state": "resilie", "comment": "Intrus", "version": "1"}),
+                                              {"status": "resilie", "comment": "Intrus", "version": "1"}),
         "/contrats/{agreement_id:str}/parties": (f"/contrats/{a}/parties", {"territory": str(d["vr"])}),
         "/contrats/{agreement_id:str}/parties/{party_id:str}/retirer":
             (f"/contrats/{a}/parties/{d['cl_party']}/retirer", {}),
@@ -101,7 +102,7 @@ async def d(world):
     deal = await build_agreement_world(world, state="en_negociation")
     await AgreementAction.insert(AgreementAction(agreement=deal.agreement, action=world.overdue,
                                                  created_at=arrow.utcnow().datetime))
-    review = AgreementReview(agreement=deal.agreement, review_on=today_paris(), title="Revue à mi-parcours")
+    review = AgreementReview(agreement=deal.agreement, review_on=clock.today(), title="Revue à mi-parcours")
     await review.save()
     await AgreementTheme.insert(AgreementTheme(agreement=deal.agreement, theme="Santé"))
     return {"agreement": deal.agreement, "obligation": deal.ga_brings, "ga": world.ga, "vr": world.vr,

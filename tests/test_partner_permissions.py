@@ -77,7 +77,7 @@ def posts(w, pw):
         "/engagements/{commitment_id:str}/envoyer": (f"/engagements/{pw.ga_commitment}/envoyer",
                                                      {"contact": str(pw.sa_volunteer)}),
         "/engagements/{commitment_id:str}/etat": (f"/engagements/{pw.ga_commitment}/etat",
-                                                  {"etat": "confirme", "version": "1"}),
+                                                  {"status": "confirme", "version": "1"}),
         "/engagements/{commitment_id:str}/commentaires": (f"/engagements/{pw.ga_commitment}/commentaires",
                                                           {"body": "Intrusion"}),
     }
@@ -194,7 +194,7 @@ async def test_posts_without_the_csrf_token_are_refused(client, world):
     pw = await build_partner_world(world)
     await client.login(PARTNER_EMAILS["sa_contact"])
     before = await snapshot(world, pw)
-    response = await client.post(f"/engagements/{pw.ga_commitment}/etat", {"etat": "confirme", "version": "1"},
+    response = await client.post(f"/engagements/{pw.ga_commitment}/etat", {"status": "confirme", "version": "1"},
                                  csrf=False)
     assert response.status_code == 403
     assert "Formulaire expiré" in response.text

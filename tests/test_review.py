@@ -185,7 +185,7 @@ async def test_follow_ups_list_idle_territories_and_silent_overdue_actions_with_
 @pytest.fixture
 def query_counter(app, monkeypatch):
     """Counts every SQL statement the engine runs."""
-    from tracker.db import engine
+    from tracker.core.db import engine
 
     engine_class = type(engine())
     original = engine_class.run_querystring

@@ -9,6 +9,7 @@ Options: --actions N (default 40000), --requests N per page (default 200), --con
 --keep (reuse the data set built by a previous run)."""
 from __future__ import annotations
 
+from tracker.core import clock
 import argparse
 import asyncio
 import os
@@ -32,7 +33,7 @@ async def build(actions_wanted: int) -> dict:
     from argon2 import PasswordHasher
 
     from tracker.accounts.tables import Membership, User
-    from tracker.db import write_transaction
+    from tracker.core.db import write_transaction
     from tracker.history.tables import HistoryEntry
     from tracker.partners.tables import Partner, PartnerTerritory
     from tracker.roadmaps.tables import Action, ActionNote, Axis, Roadmap, Workshop
@@ -44,7 +45,7 @@ async def build(actions_wanted: int) -> dict:
     await load_epci()
     territories = [row["id"] for row in await Territory.select(Territory.id).order_by(Territory.id)]
     per_territory = max(1, actions_wanted // len(territories))
-    now = arrow.utcnow()
+    now = arrow.get(clock.now())
     password_hash = PasswordHasher().hash(PASSWORD)
 
     async def insert(table, rows):

@@ -2,20 +2,22 @@
 of history, partners of every sector, demo accounts. Idempotent: a second run keeps what is there."""
 from __future__ import annotations
 
+from tracker.core import clock
 import arrow
 
 from tracker.accounts.passwords import hash_password
-from tracker.accounts.permissions import Viewer
+from tracker.core.permissions import Viewer
 from tracker.accounts.service import create_user, grant_membership
 from tracker.accounts.tables import User
 from tracker.agreements.demo import load_agreements_demo
 from tracker.commitments.demo import load_commitments_demo
-from tracker.db import write_transaction
-from tracker.history import service as history
+from tracker.core.db import write_transaction
 from tracker.partners.kinds import sector_of
 from tracker.partners.tables import Partner, PartnerTerritory
 from tracker.roadmaps.lifecycle import change_action_status
-from tracker.roadmaps.tables import Action, ActionNote, Axis, Roadmap, Workshop
+from tracker.roadmaps import service as roadmaps
+from tracker.roadmaps.forms import ActionInput, WorkshopInput
+from tracker.roadmaps.tables import Action
 from tracker.territories.tables import Territory
 
 PASSWORD = "suivi-demo-2026"
@@ -141,47 +143,36 @@ async def _territory_id(siren: str) -> int:
     return row["id"]
 
 
-async def _workshop(siren: str, held_days_ago: int, modules: tuple[int, int | None], participants: int,
-                    title: str, axes: list[str]) -> tuple[int, int, list[int]]:
-    today = arrow.now("Europe/Paris")
+async def _workshop(admin: Viewer, siren: str, held_days_ago: int, modules: tuple[int, int | None],
+                    participants: int, title: str, axes: list[str]) -> tuple[int, int, list[int]]:
+    today = arrow.get(clock.now()).to("Europe/Paris")
     territory = await _territory_id(siren)
     held = today.shift(days=-held_days_ago)
-    async with write_transaction():
-        workshop = Workshop(host=territory, held_on=held.date(), module_primary=modules[0],
-                            module_secondary=modules[1], participants=participants,
-                            experts="Experts de l’ADGCF et d’un cabinet partenaire", created_at=held.datetime)
-        await workshop.save()
-        roadmap = Roadmap(workshop=workshop.id, territory=territory, title=title,
-                          adopted_on=held.shift(days=21).date(), horizon=today.shift(years=2).replace(month=12, day=31).date(),
-                          created_at=held.datetime)
-        await roadmap.save()
-        axis_ids = []
-        for position, axis_title in enumerate(axes, start=1):
-            axis = Axis(roadmap=roadmap.id, position=position, title=axis_title)
-            await axis.save()
-            axis_ids.append(axis.id)
-    return territory, roadmap.id, axis_ids
+    values = WorkshopInput(
+        host=siren, held_on=held.date(), module_primary=modules[0], module_secondary=modules[1],
+        participants=participants, experts="Experts de l’ADGCF et d’un cabinet partenaire", title=title,
+        adopted_on=held.shift(days=21).date(), horizon=today.shift(years=2).replace(month=12, day=31).date(),
+        axes=axes,
+    )
+    roadmap = await roadmaps.create_workshop(admin, values, at=held.datetime)
+    return territory, roadmap, [axis["id"] for axis in await roadmaps.axes_of(roadmap)]
 
 
-async def _actions(viewer: Viewer, territory: int, roadmap: int, axes: list[int], specs: list, partners: dict):
-    today = arrow.now("Europe/Paris")
+async def _actions(viewer: Viewer, roadmap: int, axes: list[int], specs: list, partners: dict):
+    """Each action created and moved through its statuses by the services, as its editor would, back in time."""
+    today = arrow.get(clock.now()).to("Europe/Paris")
     ids: dict[str, int] = {}
     for title, module, axis, pilot, start, deadline, priority, path, confidential, parent in specs:
         created = today.shift(days=start)
-        async with write_transaction():
-            action = Action(roadmap=roadmap, territory=territory, axis=axes[axis], parent=ids.get(parent),
-                            title=title, description="", module=module, pilot=partners[pilot],
-                            start_on=created.date(), deadline=today.shift(days=deadline).date(),
-                            status="a_venir", priority=priority, confidential=confidential, version=1,
-                            created_at=created.datetime, updated_at=created.datetime)
-            await action.save()
-            await history.record(subject_type="action", subject_id=action.id, territory_id=territory,
-                                 from_value="", to_value="a_venir", actor_id=viewer.user_id,
-                                 comment="Action créée", at=created.datetime)
-        ids[title] = action.id
+        values = ActionInput(
+            title=title, module=module, axis=axes[axis], pilot=partners[pilot], parent=ids.get(parent),
+            start_on=created.date(), deadline=today.shift(days=deadline).date(), priority=priority,
+            confidential=confidential,
+        )
+        ids[title] = action_id = await roadmaps.create_action(viewer, roadmap, values, at=created.datetime)
         version = 1
         for status, days_ago, comment in path:
-            change = await change_action_status(viewer, action.id, status, comment, version,
+            change = await change_action_status(viewer, action_id, status, comment, version,
                                                 at=today.shift(days=-days_ago).datetime)
             version = change.version
     return ids
@@ -201,7 +192,7 @@ async def load_demo() -> None:
             await grant_membership(user.id, await _territory_id(membership[0]), membership[1])
 
     partners: dict[str, int] = {}
-    now = arrow.utcnow().datetime
+    now = clock.now()
     for name, form, sirens, identifiers in PARTNERS:
         async with write_transaction():
             partner = Partner(name=name, sector=sector_of(form), legal_form=form, created_at=now, **identifiers)
@@ -213,25 +204,28 @@ async def load_demo() -> None:
     def editor(email: str, territory: int) -> Viewer:
         return Viewer(user_id=users[email], email=email, roles={territory: "editeur"})
 
+    admin = Viewer(user_id=users[ACCOUNTS[0][0]], email=ACCOUNTS[0][0], is_admin=True)
     ga, ga_roadmap, ga_axes = await _workshop(
-        GRAND_ANGOULEME, 250, (1, 4), 31, "Feuille de route 2026-2028",
+        admin, GRAND_ANGOULEME, 250, (1, 4), 31, "Feuille de route 2026-2028",
         ["Faire avec les initiatives citoyennes", "Services publics hybrides et numériques"])
     vr, vr_roadmap, vr_axes = await _workshop(
-        VALENCE_ROMANS, 230, (2, None), 27, "Feuille de route des satellites",
+        admin, VALENCE_ROMANS, 230, (2, None), 27, "Feuille de route des satellites",
         ["Piloter les opérateurs", "Évaluer et associer les usagers"])
     cl, cl_roadmap, cl_axes = await _workshop(
-        CHARENTE_LIMOUSINE, 160, (3, None), 24, "Alliances territoriales", ["Chaînes de solidarité"])
+        admin, CHARENTE_LIMOUSINE, 160, (3, None), 24, "Alliances territoriales", ["Chaînes de solidarité"])
 
-    ids = await _actions(editor("codir@grandangouleme.example.org", ga), ga, ga_roadmap, ga_axes, GA_ACTIONS, partners)
-    ids |= await _actions(editor("codir@valenceromans.example.org", vr), vr, vr_roadmap, vr_axes, VR_ACTIONS, partners)
-    ids |= await _actions(editor("codir@charentelimousine.example.org", cl), cl, cl_roadmap, cl_axes, CL_ACTIONS,
-                          partners)
-    author = {ga: users["codir@grandangouleme.example.org"], vr: users["codir@valenceromans.example.org"]}
-    async with write_transaction():
-        for title, days_ago, body in NOTES:
-            action = await Action.select(Action.territory).where(Action.id == ids[title]).first()
-            await ActionNote.insert(ActionNote(action=ids[title], author=author[action["territory"]], body=body,
-                                               created_at=arrow.utcnow().shift(days=-days_ago).datetime))
+    editors = {
+        ga: editor("codir@grandangouleme.example.org", ga),
+        vr: editor("codir@valenceromans.example.org", vr),
+        cl: editor("codir@charentelimousine.example.org", cl),
+    }
+    ids = await _actions(editors[ga], ga_roadmap, ga_axes, GA_ACTIONS, partners)
+    ids |= await _actions(editors[vr], vr_roadmap, vr_axes, VR_ACTIONS, partners)
+    ids |= await _actions(editors[cl], cl_roadmap, cl_axes, CL_ACTIONS, partners)
+    for title, days_ago, body in NOTES:
+        action = await Action.select(Action.territory).where(Action.id == ids[title]).first()
+        await roadmaps.add_note(editors[action["territory"]], ids[title], body,
+                                at=arrow.get(clock.now()).shift(days=-days_ago).datetime)
     print(f"Données de démonstration chargées : {len(ids)} actions, {len(partners)} partenaires.")
     await load_agreements_demo(users, partners, ids)
     await load_commitments_demo(users, partners, ids)

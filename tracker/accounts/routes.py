@@ -1,4 +1,4 @@
-"""Sign in, sign out, and the home page that sends each user to their own work."""
+"""Sign in and sign out."""
 from __future__ import annotations
 
 from litestar import Request, get, post
@@ -8,35 +8,15 @@ from litestar.params import FromQuery
 from litestar.response import Redirect, Template
 
 from tracker.accounts import throttle
-from tracker.accounts.permissions import Viewer
+from tracker.core.permissions import Viewer
 from tracker.accounts.service import (
     SESSION_COOKIE,
     authenticate,
     close_session,
     open_session,
 )
-from tracker.config import settings
-from tracker.roadmaps.service import roadmaps_of
-from tracker.territories.tables import Territory
-from tracker.web.pages import local_path, redirect, render
-
-
-@get("/", name="home")
-async def home(viewer: NamedDependency[Viewer]) -> Redirect:
-    if not viewer.is_authenticated:
-        return redirect("/connexion")
-    if viewer.sees_all_territories:
-        return redirect("/pilotage")
-    if viewer.partner_ids and not viewer.roles:
-        return redirect("/engagements")
-    if len(viewer.roles) == 1 and not viewer.sees_all_territories:
-        (territory_id,) = viewer.roles
-        territory = await Territory.select(Territory.siren).where(Territory.id == territory_id).first()
-        roadmaps = await roadmaps_of(territory_id)
-        if len(roadmaps) == 1:
-            return redirect(f"/feuilles-de-route/{roadmaps[0]['id']}")
-        return redirect(f"/territoires/{territory['siren']}")
-    return redirect("/territoires")
+from tracker.core.config import settings
+from tracker.core.http import local_path, redirect, render
 
 
 @get("/connexion", name="login")
@@ -89,4 +69,5 @@ async def logout(request: Request) -> Redirect:
     return response
 
 
-ROUTES = [home, login_form, login, logout]
+# Reached without a session.
+PUBLIC_ROUTES = [login_form, login, logout]

@@ -5,9 +5,10 @@ the pages, so that every state, signature and status has its history:
 - Valence Romans Agglo ↔ CC du Royans-Vercors, in force for eight months, obligations in several statuses."""
 from __future__ import annotations
 
+from tracker.core import clock
 import arrow
 
-from tracker.accounts.permissions import Viewer
+from tracker.core.permissions import Viewer
 from tracker.accounts.tables import Membership, User
 from tracker.agreements import service
 from tracker.agreements.lifecycle import change_agreement_state, change_obligation_status, party_rows, sign_for_party
@@ -33,11 +34,11 @@ async def _territory(siren: str) -> int:
 
 
 def _day(days: int) -> str:
-    return arrow.now("Europe/Paris").shift(days=days).date().isoformat()
+    return arrow.get(clock.now()).to("Europe/Paris").shift(days=days).date().isoformat()
 
 
 def _at(days: int):
-    return arrow.utcnow().shift(days=days).datetime
+    return arrow.get(clock.now()).shift(days=days).datetime
 
 
 async def _version(agreement_id: int) -> int:
@@ -78,7 +79,7 @@ async def load_agreements_demo(users: dict[str, int], partners: dict[str, int], 
     vr_editor = await _viewer("codir@valenceromans.example.org")
     vr_referent = await _viewer("dgs@valenceromans.example.org")
     rv_referent = await _viewer("codir@royansvercors.example.org")
-    end = arrow.now("Europe/Paris").shift(years=3).replace(month=12, day=31).date().isoformat()
+    end = arrow.get(clock.now()).to("Europe/Paris").shift(years=3).replace(month=12, day=31).date().isoformat()
 
     # 1. Urban ↔ rural, awaiting the second signature.
     first = await service.create_agreement(ga_editor, {

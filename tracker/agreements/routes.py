@@ -1,12 +1,13 @@
 """Reciprocity agreement pages. HTTP only: every rule lives in service.py and lifecycle.py."""
 from __future__ import annotations
 
+from tracker.core import clock
 from litestar import Request, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
-from tracker.accounts.permissions import Viewer
+from tracker.core.permissions import Viewer
 from tracker.agreements import service
 from tracker.agreements.lifecycle import (
     NotNow,
@@ -24,12 +25,12 @@ from tracker.agreements.states import (
     state_comment_required,
     transition_label,
 )
-from tracker.errors import Conflict, DomainError, Forbidden, InvalidInput
+from tracker.core.errors import Conflict, DomainError, Forbidden, InvalidInput
 from tracker.history.service import entries_for
 from tracker.roadmaps.service import action_for
-from tracker.web.forms import FormReader
-from tracker.web.french import today_paris
-from tracker.web.pages import is_htmx, parse_id, redirect, render, require_user
+from tracker.core.forms import FormReader, read_state_change
+
+from tracker.core.http import is_htmx, parse_id, redirect, render
 
 LIST_TEMPLATE = "agreements/list.html"
 AGREEMENT_TEMPLATE = "agreements/agreement.html"
@@ -44,7 +45,6 @@ SHOWN_IN_PAGE = (InvalidInput, Conflict, NotNow)
 @get("/contrats", name="agreements")
 async def agreements_page(request: Request, viewer: NamedDependency[Viewer]) -> Template:
     """Filters: etat, theme, page; `action` lists the agreements a (readable) action is linked to."""
-    require_user(viewer)
     filters = service.parse_agreement_filters(request.query_params)
     # The agreements an action is linked to: only for those who may read that action.
     action = await action_for(viewer, filters.action) if filters.action else None
@@ -85,7 +85,7 @@ async def _agreement_context(viewer: Viewer, agreement_id: int) -> dict:
         "drafting": state in DRAFTING,
         "closed": state in FINAL,
         "transitions": transitions,
-        "today": today_paris(),
+        "today": clock.today(),
         "error": None,
         "error_target": None,
         "submitted": {},
@@ -102,7 +102,6 @@ async def _agreement_page(request: Request, viewer: Viewer, agreement_id: int, *
 
 @get("/contrats/{agreement_id:str}", name="agreement")
 async def agreement_page(request: Request, viewer: NamedDependency[Viewer], agreement_id: FromPath[str]) -> Template:
-    require_user(viewer)
     return await _agreement_page(request, viewer, parse_id(agreement_id))
 
 
@@ -123,7 +122,6 @@ def _form_context(agreement: dict | None, leads: list[dict], values: dict | None
 
 @get("/contrats/nouveau", name="agreement_new")
 async def agreement_new(request: Request, viewer: NamedDependency[Viewer]) -> Template:
-    require_user(viewer)
     if not viewer.editable_territories():
         raise Forbidden("Seuls les éditeurs et référents d’un territoire créent des contrats de réciprocité.")
     return render(request, FORM_TEMPLATE, _form_context(None, await service.lead_choices(viewer)))
@@ -131,7 +129,6 @@ async def agreement_new(request: Request, viewer: NamedDependency[Viewer]) -> Te
 
 @post("/contrats/nouveau", name="agreement_create")
 async def agreement_create(request: Request, viewer: NamedDependency[Viewer]) -> Template | Redirect:
-    require_user(viewer)
     data = await request.form()
     try:
         new_id = await service.create_agreement(viewer, data)
@@ -152,14 +149,12 @@ async def _editable_agreement(viewer: Viewer, agreement_id: int) -> dict:
 
 @get("/contrats/{agreement_id:str}/modifier", name="agreement_edit")
 async def agreement_edit(request: Request, viewer: NamedDependency[Viewer], agreement_id: FromPath[str]) -> Template:
-    require_user(viewer)
     agreement = await _editable_agreement(viewer, parse_id(agreement_id))
     return render(request, FORM_TEMPLATE, _form_context(agreement, []))
 
 
 @post("/contrats/{agreement_id:str}/modifier", name="agreement_update")
 async def agreement_update(request: Request, viewer: NamedDependency[Viewer], agreement_id: FromPath[str]) -> Template | Redirect:
-    require_user(viewer)
     ident = parse_id(agreement_id)
     data = await request.form()
     try:
@@ -177,16 +172,13 @@ async def agreement_update(request: Request, viewer: NamedDependency[Viewer], ag
 @post("/contrats/{agreement_id:str}/etat", name="agreement_state")
 async def agreement_state(request: Request, viewer: NamedDependency[Viewer], agreement_id: FromPath[str]) -> Template | Redirect:
     """Fields: state, comment, version."""
-    require_user(viewer)
     ident = parse_id(agreement_id)
-    form = FormReader(await request.form())
-    version = form.integer("version", "Version", minimum=0)
+    data = await request.form()
+    submitted = {"status": str(data.get("status", ""))[:30], "comment": str(data.get("comment", ""))[:2000]}
     try:
-        if form.errors:
-            raise InvalidInput("Version invalide : rechargez la page.", errors=form.errors)
-        await change_agreement_state(viewer, ident, form.raw("state"), form.raw("comment"), version)
+        change = read_state_change(data)
+        await change_agreement_state(viewer, ident, change.status, change.comment, change.version)
     except SHOWN_IN_PAGE as error:
-        submitted = {"state": form.raw("state"), "comment": form.raw("comment")}
         return await _agreement_page(request, viewer, ident, error=error, error_target="etat", submitted=submitted)
     return redirect(f"/contrats/{ident}", flash="contrat_etat")
 
@@ -194,7 +186,6 @@ async def agreement_state(request: Request, viewer: NamedDependency[Viewer], agr
 @get("/contrats/{agreement_id:str}/parties", name="agreement_parties")
 async def agreement_parties(request: Request, viewer: NamedDependency[Viewer], agreement_id: FromPath[str]) -> Template:
     """Add or remove parties; `q` searches territories by name or SIREN."""
-    require_user(viewer)
     agreement = await service.agreement_for(viewer, parse_id(agreement_id))
     if not viewer.can_edit_agreement(agreement["party_territories"]):
         raise Forbidden("Votre rôle ne permet pas de modifier les parties de ce contrat.")
@@ -215,7 +206,6 @@ async def _parties_context(agreement: dict, text: str, error: DomainError | None
 
 @post("/contrats/{agreement_id:str}/parties", name="agreement_party_add")
 async def agreement_party_add(request: Request, viewer: NamedDependency[Viewer], agreement_id: FromPath[str]) -> Template | Redirect:
-    require_user(viewer)
     ident = parse_id(agreement_id)
     data = await request.form()
     try:
@@ -230,7 +220,6 @@ async def agreement_party_add(request: Request, viewer: NamedDependency[Viewer],
 @post("/contrats/{agreement_id:str}/parties/{party_id:str}/retirer", name="agreement_party_remove")
 async def agreement_party_remove(request: Request, viewer: NamedDependency[Viewer], agreement_id: FromPath[str],
                                  party_id: FromPath[str]) -> Template | Redirect:
-    require_user(viewer)
     ident = parse_id(agreement_id)
     try:
         await service.remove_party(viewer, ident, parse_id(party_id))
@@ -245,7 +234,6 @@ async def agreement_party_remove(request: Request, viewer: NamedDependency[Viewe
 async def agreement_deliberation(request: Request, viewer: NamedDependency[Viewer], agreement_id: FromPath[str],
                                  party_id: FromPath[str]) -> Template | Redirect:
     """Fields: deliberation_on, deliberation_ref, version."""
-    require_user(viewer)
     ident, party = parse_id(agreement_id), parse_id(party_id)
     data = await request.form()
     try:
@@ -260,7 +248,6 @@ async def agreement_deliberation(request: Request, viewer: NamedDependency[Viewe
 async def agreement_signature(request: Request, viewer: NamedDependency[Viewer], agreement_id: FromPath[str],
                               party_id: FromPath[str]) -> Template | Redirect:
     """Fields: signed_on, version. Only the party's référents."""
-    require_user(viewer)
     ident, party = parse_id(agreement_id), parse_id(party_id)
     data = await request.form()
     form = FormReader(data)
@@ -281,7 +268,6 @@ async def agreement_signature(request: Request, viewer: NamedDependency[Viewer],
 
 @post("/contrats/{agreement_id:str}/actions", name="agreement_action_link")
 async def agreement_action_link(request: Request, viewer: NamedDependency[Viewer], agreement_id: FromPath[str]) -> Template | Redirect:
-    require_user(viewer)
     ident = parse_id(agreement_id)
     data = await request.form()
     try:
@@ -294,7 +280,6 @@ async def agreement_action_link(request: Request, viewer: NamedDependency[Viewer
 @post("/contrats/{agreement_id:str}/actions/{action_id:str}/retirer", name="agreement_action_unlink")
 async def agreement_action_unlink(request: Request, viewer: NamedDependency[Viewer], agreement_id: FromPath[str],
                                   action_id: FromPath[str]) -> Redirect:
-    require_user(viewer)
     ident = parse_id(agreement_id)
     await service.unlink_action(viewer, ident, parse_id(action_id))
     return redirect(f"/contrats/{ident}#actions-liees", flash="action_deliee")
@@ -303,7 +288,6 @@ async def agreement_action_unlink(request: Request, viewer: NamedDependency[View
 @post("/contrats/{agreement_id:str}/revues", name="agreement_review_add")
 async def agreement_review_add(request: Request, viewer: NamedDependency[Viewer], agreement_id: FromPath[str]) -> Template | Redirect:
     """Fields: review_on, review_title."""
-    require_user(viewer)
     ident = parse_id(agreement_id)
     data = await request.form()
     try:
@@ -316,7 +300,6 @@ async def agreement_review_add(request: Request, viewer: NamedDependency[Viewer]
 @post("/contrats/{agreement_id:str}/revues/{review_id:str}/supprimer", name="agreement_review_delete")
 async def agreement_review_delete(request: Request, viewer: NamedDependency[Viewer], agreement_id: FromPath[str],
                                   review_id: FromPath[str]) -> Redirect:
-    require_user(viewer)
     ident = parse_id(agreement_id)
     await service.delete_review(viewer, ident, parse_id(review_id))
     return redirect(f"/contrats/{ident}#revues", flash="revue_supprimee")
@@ -339,7 +322,6 @@ async def _obligation_form_context(agreement: dict, obligation: dict | None, val
 
 @get("/contrats/{agreement_id:str}/obligations/nouvelle", name="obligation_new")
 async def obligation_new(request: Request, viewer: NamedDependency[Viewer], agreement_id: FromPath[str]) -> Template:
-    require_user(viewer)
     agreement = await _editable_agreement(viewer, parse_id(agreement_id))
     values = {}
     owner = request.query_params.get("partie", "")
@@ -350,7 +332,6 @@ async def obligation_new(request: Request, viewer: NamedDependency[Viewer], agre
 
 @post("/contrats/{agreement_id:str}/obligations/nouvelle", name="obligation_create")
 async def obligation_create(request: Request, viewer: NamedDependency[Viewer], agreement_id: FromPath[str]) -> Template | Redirect:
-    require_user(viewer)
     ident = parse_id(agreement_id)
     data = await request.form()
     try:
@@ -376,14 +357,12 @@ async def _obligation_context(viewer: Viewer, obligation_id: int) -> dict:
 
 @get("/obligations/{obligation_id:str}", name="obligation")
 async def obligation_page(request: Request, viewer: NamedDependency[Viewer], obligation_id: FromPath[str]) -> Template:
-    require_user(viewer)
     return render(request, OBLIGATION_TEMPLATE, await _obligation_context(viewer, parse_id(obligation_id)))
 
 
 @post("/obligations/{obligation_id:str}/statut", name="obligation_status")
 async def obligation_status(request: Request, viewer: NamedDependency[Viewer], obligation_id: FromPath[str]) -> Template | Redirect:
     """Fields: status, comment, version; `contexte` (contrat|obligation) says which page the form is on."""
-    require_user(viewer)
     ident = parse_id(obligation_id)
     form = FormReader(await request.form())
     version = form.integer("version", "Version", minimum=0)
@@ -419,7 +398,6 @@ async def obligation_status(request: Request, viewer: NamedDependency[Viewer], o
 
 @get("/obligations/{obligation_id:str}/modifier", name="obligation_edit")
 async def obligation_edit(request: Request, viewer: NamedDependency[Viewer], obligation_id: FromPath[str]) -> Template:
-    require_user(viewer)
     obligation = await service.obligation_for(viewer, parse_id(obligation_id))
     agreement = await _editable_agreement(viewer, obligation["agreement"])
     return render(request, OBLIGATION_FORM_TEMPLATE, await _obligation_form_context(agreement, obligation))
@@ -427,7 +405,6 @@ async def obligation_edit(request: Request, viewer: NamedDependency[Viewer], obl
 
 @post("/obligations/{obligation_id:str}/modifier", name="obligation_update")
 async def obligation_update(request: Request, viewer: NamedDependency[Viewer], obligation_id: FromPath[str]) -> Template | Redirect:
-    require_user(viewer)
     ident = parse_id(obligation_id)
     data = await request.form()
     try:
@@ -441,7 +418,6 @@ async def obligation_update(request: Request, viewer: NamedDependency[Viewer], o
 
 @post("/obligations/{obligation_id:str}/supprimer", name="obligation_delete")
 async def obligation_delete(request: Request, viewer: NamedDependency[Viewer], obligation_id: FromPath[str]) -> Redirect:
-    require_user(viewer)
     agreement_id = await service.delete_obligation(viewer, parse_id(obligation_id), await request.form())
     return redirect(f"/contrats/{agreement_id}#bilan", flash="obligation_supprimee")
 

@@ -3,16 +3,16 @@ drafted, parties, deliberations, obligations' content, linked actions, review da
 obligation status changes are in lifecycle.py."""
 from __future__ import annotations
 
+from tracker.core import clock
 import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Mapping
 
-import arrow
 from piccolo.query.functions.aggregate import Count
 
-from tracker.accounts.permissions import Viewer
+from tracker.core.permissions import Viewer
 from tracker.agreements.lifecycle import (
     NOT_FOUND_AGREEMENT,
     NOT_FOUND_OBLIGATION,
@@ -39,16 +39,17 @@ from tracker.agreements.tables import (
     AgreementTheme,
     Obligation,
 )
-from tracker.db import name_contains, write_transaction
-from tracker.errors import Conflict, Forbidden, InvalidInput, NotFound
+from tracker.core.db import name_contains, write_transaction
+from tracker.core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from tracker import lifecycle
 from tracker.history import service as history
-from tracker.partners.identifiers import clean
+from tracker.core.identifiers import clean
 from tracker.partners.tables import PartnerTerritory
 from tracker.roadmaps.statuses import STATUS_LABELS, is_overdue
 from tracker.roadmaps.tables import Action
 from tracker.territories.tables import Territory
-from tracker.web.forms import FormReader
-from tracker.web.french import date_fr, today_paris
+from tracker.core.forms import FormReader
+from tracker.core.french import date_fr
 
 PAGE_SIZE = 50
 MAX_PARTIES = 10
@@ -118,7 +119,7 @@ async def agreement_for(viewer: Viewer, agreement_id: int) -> dict:
     agreement["parties"] = parties
     agreement["party_territories"] = _party_territories(parties)
     agreement["themes"] = await themes_of(agreement_id)
-    today = today_paris()
+    today = clock.today()
     # In force but past its end: the `contrats-echus` command has not run yet; the page says so.
     agreement["end_passed"] = bool(
         agreement["state"] in {"en_vigueur", "suspendu"} and agreement["ends_on"] and agreement["ends_on"] < today
@@ -253,7 +254,7 @@ def beneficiary_label(obligation: dict, parties: list[dict]) -> str:
 async def balance_of(agreement: dict) -> dict:
     """Obligations grouped under the party that brings them, and each side's progress (counts by status,
     overdue, share done = réalisées / total)."""
-    today = today_paris()
+    today = clock.today()
     parties = agreement["parties"]
     rows = await Obligation.select(
         Obligation.id,
@@ -359,7 +360,7 @@ async def create_agreement(viewer: Viewer, data: Mapping[str, Any], *, at=None) 
     lead = form.id_in("territory", "Territoire porteur", set(viewer.editable_territories()), required=True)
     values, themes = read_agreement_form(form)
     form.raise_if_errors()
-    now = at or arrow.utcnow().datetime
+    now = at or clock.now()
     async with write_transaction():
         agreement = Agreement(territory=lead, state="brouillon", version=1, created_by=viewer.user_id,
                               created_at=now, updated_at=now,
@@ -368,8 +369,8 @@ async def create_agreement(viewer: Viewer, data: Mapping[str, Any], *, at=None) 
         await AgreementParty.insert(AgreementParty(agreement=agreement.id, territory=lead, position=1,
                                                    deliberation_ref="", version=1))
         await _write_themes(agreement.id, themes)
-        await history.record(subject_type="agreement", subject_id=agreement.id, territory_id=lead, from_value="",
-                             to_value="brouillon", actor_id=viewer.user_id, comment="Contrat créé", at=now)
+        await lifecycle.record(subject="agreement", subject_id=agreement.id, territory_id=lead, source="",
+                             target="brouillon", actor=viewer, comment="Contrat créé", at=now)
     return agreement.id
 
 
@@ -386,7 +387,7 @@ async def update_agreement(viewer: Viewer, agreement_id: int, data: Mapping[str,
         form.raise_if_errors()
         updated = (
             await Agreement.update(
-                {**values, Agreement.version: Agreement.version + 1, Agreement.updated_at: arrow.utcnow().datetime}
+                {**values, Agreement.version: Agreement.version + 1, Agreement.updated_at: clock.now()}
             )
             .where((Agreement.id == agreement_id) & (Agreement.version == version)
                    & Agreement.state.is_in(list(DRAFTING)))
@@ -495,7 +496,7 @@ async def record_deliberation(viewer: Viewer, agreement_id: int, party_id: int, 
     version = form.integer("version", "Version", required=True, minimum=0)
     deliberation_on = read_date(form, "deliberation_on", "Date de la délibération", required=True)
     reference = form.text("deliberation_ref", "Référence de la délibération", max_length=120, required=True)
-    form.check(not (deliberation_on and deliberation_on > today_paris()), "deliberation_on",
+    form.check(not (deliberation_on and deliberation_on > clock.today()), "deliberation_on",
                "La date de la délibération ne peut être dans le futur.")
     form.raise_if_errors()
     async with write_transaction():
@@ -569,7 +570,7 @@ async def create_obligation(viewer: Viewer, agreement_id: int, data: Mapping[str
     form = FormReader(data)
     values = read_obligation_form(form, agreement, await obligation_form_choices(agreement))
     form.raise_if_errors()
-    now = at or arrow.utcnow().datetime
+    now = at or clock.now()
     async with write_transaction():
         await hold_agreement(agreement_id, DRAFTING, DRAFT_ONLY)
         owner = await AgreementParty.select(AgreementParty.territory).where(
@@ -581,8 +582,8 @@ async def create_obligation(viewer: Viewer, agreement_id: int, data: Mapping[str
         obligation = Obligation(agreement=agreement_id, status="a_venir", version=1, created_at=now, updated_at=now,
                                 **{column._meta.name: value for column, value in values.items()})
         await obligation.save()
-        await history.record(subject_type="obligation", subject_id=obligation.id, territory_id=owner["territory"],
-                             from_value="", to_value="a_venir", actor_id=viewer.user_id,
+        await lifecycle.record(subject="obligation", subject_id=obligation.id, territory_id=owner["territory"],
+                             source="", target="a_venir", actor=viewer,
                              comment="Obligation inscrite au contrat", at=now)
     return obligation.id
 
@@ -605,7 +606,7 @@ async def obligation_for(viewer: Viewer, obligation_id: int) -> dict:
     except NotFound:
         raise NotFound(NOT_FOUND_OBLIGATION) from None
     obligation["agreement_row"] = agreement
-    obligation["overdue"] = is_overdue(obligation["status"], obligation["deadline"], today_paris())
+    obligation["overdue"] = is_overdue(obligation["status"], obligation["deadline"], clock.today())
     obligation["for_label"] = beneficiary_label(obligation, agreement["parties"])
     return obligation
 
@@ -624,7 +625,7 @@ async def update_obligation(viewer: Viewer, obligation_id: int, data: Mapping[st
         await hold_agreement(agreement["id"], DRAFTING, DRAFT_ONLY)
         updated = (
             await Obligation.update(
-                {**values, Obligation.version: Obligation.version + 1, Obligation.updated_at: arrow.utcnow().datetime}
+                {**values, Obligation.version: Obligation.version + 1, Obligation.updated_at: clock.now()}
             )
             .where((Obligation.id == obligation_id) & (Obligation.version == version))
             .returning(Obligation.id)
@@ -655,9 +656,9 @@ async def delete_obligation(viewer: Viewer, obligation_id: int, data: Mapping[st
         )
         if not deleted:
             raise Conflict("Cette obligation a été modifiée entre-temps : rechargez la page avant de la retirer.")
-        await history.record(subject_type="obligation", subject_id=obligation_id,
-                             territory_id=obligation["owner_territory"], from_value=obligation["status"],
-                             to_value="supprimee", actor_id=viewer.user_id,
+        await lifecycle.record(subject="obligation", subject_id=obligation_id,
+                             territory_id=obligation["owner_territory"], source=obligation["status"],
+                             target="supprimee", actor=viewer,
                              comment=f"Obligation retirée du projet de contrat : « {obligation['title']} »")
     return agreement["id"]
 
@@ -676,7 +677,7 @@ async def linked_actions(viewer: Viewer, agreement: dict) -> list[dict]:
         AgreementAction.action.confidential.as_alias("confidential"),
         AgreementAction.action.territory.name.as_alias("territory_name"),
     ).where(AgreementAction.agreement == agreement["id"]).order_by(AgreementAction.id)
-    today = today_paris()
+    today = clock.today()
     visible = []
     for row in rows:
         if row["confidential"] and not viewer.can_see_confidential(row["territory"]):
@@ -720,7 +721,7 @@ async def link_action(viewer: Viewer, agreement_id: int, data: Mapping[str, Any]
         ):
             raise InvalidInput("Cette action est déjà liée au contrat.", errors={"action": "Déjà liée."})
         await AgreementAction.insert(
-            AgreementAction(agreement=agreement_id, action=action_id, created_at=arrow.utcnow().datetime)
+            AgreementAction(agreement=agreement_id, action=action_id, created_at=clock.now())
         )
 
 
@@ -827,7 +828,7 @@ async def obligations_for_partners(partner_ids: set[int]) -> list[dict]:
         Obligation.partner.id.as_alias("partner_id"),
         Obligation.partner.name.as_alias("partner_name"),
     ).where(Obligation.partner.is_in(ids) & (Obligation.agreement.state != "brouillon"))
-    today = today_paris()
+    today = clock.today()
     for row in rows:
         row["overdue"] = is_overdue(row["status"], row["deadline"], today)
     rows.sort(key=lambda r: (r["deadline"] is None, r["deadline"] or date.max, r["obligation_id"]))

@@ -8,8 +8,8 @@ from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import QueryParameter
 
 from tracker.api.errors import ReponseErreur
-from tracker.errors import InvalidInput
-from tracker.web.forms import FormReader
+from tracker.core.errors import InvalidInput
+from tracker.core.forms import FormReader
 
 PER_PAGE_DEFAULT = 50
 PER_PAGE_MAX = 200

@@ -11,7 +11,7 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException, NotFoundException, ValidationException
 
 from tracker.api.tokens import TokenRefused
-from tracker.errors import DomainError
+from tracker.core.errors import DomainError
 
 log = logging.getLogger("tracker.api")
 

@@ -5,6 +5,7 @@ database lets no one call the API. A token acts as its owner does now (the same 
 current roles at each request): a role removed or an account disabled applies to the token at once."""
 from __future__ import annotations
 
+from tracker.core import clock
 import hashlib
 import secrets
 from datetime import date, datetime, timedelta
@@ -12,14 +13,13 @@ from typing import Any, Mapping
 
 import arrow
 
-from tracker.accounts.permissions import Viewer
-from tracker.accounts.tables import Membership
+from tracker.core.permissions import Viewer
 from tracker.api.tables import ApiToken
-from tracker.db import write_transaction
-from tracker.errors import InvalidInput, NotFound
-from tracker.partners.tables import PartnerContact
-from tracker.web.forms import FormReader
-from tracker.web.french import PARIS, date_fr, today_paris
+from tracker.auth.viewer import viewer_for_user
+from tracker.core.db import write_transaction
+from tracker.core.errors import InvalidInput, NotFound
+from tracker.core.forms import FormReader
+from tracker.core.french import PARIS, date_fr
 
 PREFIX = "sfr_"
 TOKEN_BYTES = 32  # 256 bits of randomness
@@ -50,11 +50,11 @@ def new_token() -> str:
 
 
 def latest_expiry(today: date | None = None) -> date:
-    return (today or today_paris()) + timedelta(days=MAX_DAYS)
+    return (today or clock.today()) + timedelta(days=MAX_DAYS)
 
 
 def default_expiry(today: date | None = None) -> date:
-    return (today or today_paris()) + timedelta(days=DEFAULT_DAYS)
+    return (today or clock.today()) + timedelta(days=DEFAULT_DAYS)
 
 
 def _end_of_day(day: date) -> datetime:
@@ -66,7 +66,7 @@ def state_of(row: dict, now: datetime | None = None) -> str:
     """actif, expire or revoque."""
     if row["revoked_at"] is not None:
         return "revoque"
-    if row["expires_at"] is not None and arrow.get(row["expires_at"]) <= arrow.get(now or arrow.utcnow()):
+    if row["expires_at"] is not None and arrow.get(row["expires_at"]) <= arrow.get(now or arrow.get(clock.now())):
         return "expire"
     return "actif"
 
@@ -82,7 +82,7 @@ async def tokens_of(viewer: Viewer) -> list[dict]:
         ApiToken.last_used_at,
         ApiToken.revoked_at,
     ).where(ApiToken.user == viewer.user_id).order_by(ApiToken.id, ascending=False)
-    now = arrow.utcnow().datetime
+    now = clock.now()
     for row in rows:
         row["state"] = state_of(row, now)
         # The last day it works, in Paris (expires_at is the midnight that ends it).
@@ -91,7 +91,7 @@ async def tokens_of(viewer: Viewer) -> list[dict]:
 
 
 async def _active_count(user_id: int) -> int:
-    now = arrow.utcnow().datetime
+    now = clock.now()
     return await ApiToken.count().where(
         (ApiToken.user == user_id)
         & ApiToken.revoked_at.is_null()
@@ -104,7 +104,7 @@ async def create_token(viewer: Viewer, data: Mapping[str, Any]) -> tuple[str, in
     form = FormReader(data)
     name = form.text("name", "Nom du jeton", max_length=NAME_MAX, required=True)
     expiry = form.date("expires_on", "Date d’expiration")
-    today = today_paris()
+    today = clock.today()
     if expiry is not None:
         form.check(expiry > today, "expires_on", "La date d’expiration doit être postérieure à aujourd’hui.")
         form.check(
@@ -114,7 +114,7 @@ async def create_token(viewer: Viewer, data: Mapping[str, Any]) -> tuple[str, in
         )
     form.raise_if_errors()
     token = new_token()
-    now = arrow.utcnow().datetime
+    now = clock.now()
     async with write_transaction():
         if await _active_count(viewer.user_id) >= MAX_ACTIVE:
             message = f"Vous avez déjà {MAX_ACTIVE} jetons actifs : révoquez ceux qui ne servent plus avant d’en créer un autre."
@@ -142,7 +142,7 @@ async def revoke_token(viewer: Viewer, token_id: int) -> None:
         if row is None:
             raise NotFound(NOT_FOUND)
         if row["revoked_at"] is None:
-            await ApiToken.update({ApiToken.revoked_at: arrow.utcnow().datetime}).where(ApiToken.id == token_id)
+            await ApiToken.update({ApiToken.revoked_at: clock.now()}).where(ApiToken.id == token_id)
 
 
 def bearer_token(authorization: str | None) -> str:
@@ -183,7 +183,7 @@ async def viewer_for_api_token(token: str) -> Viewer:
     )
     if row is None or not row["is_active"]:
         raise refused
-    now = arrow.utcnow()
+    now = arrow.get(clock.now())
     if row["revoked_at"] is not None:
         raise TokenRefused("Ce jeton d’accès a été révoqué.", presented=True)
     if row["expires_at"] is not None and arrow.get(row["expires_at"]) <= now:
@@ -195,20 +195,4 @@ async def viewer_for_api_token(token: str) -> Viewer:
                 (ApiToken.id == row["id"])
                 & (ApiToken.last_used_at.is_null() | (ApiToken.last_used_at < (now - TOUCH_EVERY).datetime))
             )
-    # The roles are read as tracker.accounts.service.viewer_for_token reads them for a session (kept identical:
-    # tests/test_api_tokens.py compares both Viewers for every kind of user).
-    memberships = await Membership.select(Membership.territory, Membership.role).where(
-        Membership.user == row["user_id"]
-    )
-    contacts = await PartnerContact.select(PartnerContact.partner).where(
-        (PartnerContact.account == row["user_id"]) & PartnerContact.erased_at.is_null()
-    )
-    return Viewer(
-        user_id=row["user_id"],
-        email=row["email"],
-        full_name=row["full_name"],
-        is_admin=row["is_admin"],
-        is_reviewer=row["is_reviewer"],
-        roles={m["territory"]: m["role"] for m in memberships},
-        partner_ids=frozenset(c["partner"] for c in contacts),
-    )
+    return await viewer_for_user(row)

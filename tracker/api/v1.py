@@ -25,7 +25,7 @@ from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme, Tag
 from litestar.params import FromPath, QueryParameter
 
-from tracker.accounts.permissions import Viewer
+from tracker.core.permissions import Viewer
 from tracker.api.common import (
     ERRORS,
     ERRORS_404,
@@ -42,8 +42,8 @@ from tracker.api.common import (
 from tracker.api.errors import EXCEPTION_HANDLERS, ReponseErreur
 from tracker.api.tokens import bearer_token, viewer_for_api_token
 from tracker.api.v1_engagements_contrats import HANDLERS as ENGAGEMENT_AND_AGREEMENT_HANDLERS
-from tracker.errors import NotFound
-from tracker.exports.roadmaps import action_with_history, visible_actions
+from tracker.core.errors import NotFound
+from tracker.commitments.service import action_with_history, readable_action
 from tracker.history.service import entries_for
 from tracker.roadmaps import service as roadmaps
 from tracker.roadmaps.statuses import STATUS_LABELS
@@ -51,8 +51,8 @@ from tracker.roadmaps.tables import Roadmap
 from tracker.territories.reference import KIND_LABELS
 from tracker.territories.service import territory_for
 from tracker.territories.tables import Territory
-from tracker.web.forms import FormReader
-from tracker.web.pages import parse_id
+from tracker.core.forms import FormReader
+from tracker.core.http import parse_id
 
 SECURITY_NAME = "jeton"
 
@@ -389,7 +389,7 @@ async def actions(
     number, size = paging(page, par_page)
     roadmap = await roadmaps.roadmap_for(viewer, parse_id(roadmap_id))
     filters = roadmaps.parse_action_filters(request.query_params)
-    rows = await visible_actions(viewer, roadmap, filters)
+    rows = await roadmaps.actions_with_parents(viewer, roadmap, filters)
     for row in rows:
         row["roadmap"] = roadmap["id"]
     return PageActions(**page_fields([Action(**_action(row)) for row in rows], number, size))
@@ -405,7 +405,7 @@ async def actions(
     tags=["Actions"],
 )
 async def action(viewer: NamedDependency[Viewer], action_id: FromPath[str]) -> ActionDetail:
-    row = await roadmaps.action_for(viewer, parse_id(action_id))
+    row = await readable_action(viewer, parse_id(action_id))
     parent_title = None
     if row.get("partner_view"):  # read through the organisation's commitment: the action itself, not its context
         row["parent"] = None

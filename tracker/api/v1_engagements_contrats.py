@@ -13,7 +13,7 @@ from litestar import get
 from litestar.di import NamedDependency
 from litestar.params import FromPath, QueryParameter
 
-from tracker.accounts.permissions import Viewer
+from tracker.core.permissions import Viewer
 from tracker.agreements import service as agreements
 from tracker.agreements.states import AGREEMENT_STATE_LABELS
 from tracker.agreements.tables import Agreement, AgreementParty, AgreementTheme
@@ -37,8 +37,8 @@ from tracker.commitments.states import ROLE_LABELS as COMMITMENT_ROLE_LABELS
 from tracker.commitments.states import STATE_LABELS as COMMITMENT_STATE_LABELS
 from tracker.commitments.tables import Commitment
 from tracker.roadmaps.statuses import STATUS_LABELS
-from tracker.web.forms import FormReader
-from tracker.web.pages import parse_id
+from tracker.core.forms import FormReader
+from tracker.core.http import parse_id
 
 # --- engagements ----------------------------------------------------------------------------------------------
 

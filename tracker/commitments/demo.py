@@ -3,17 +3,18 @@ every state with their history — written through the lifecycle functions, as a
 tracker.demo.load_demo(), which runs once per database."""
 from __future__ import annotations
 
+from tracker.core import clock
 import secrets
 
 import arrow
 
-from tracker.accounts.permissions import Viewer
+from tracker.core.permissions import Viewer
 from tracker.accounts.tables import Membership
 from tracker.commitments import lifecycle
 from tracker.commitments.links import LINK_DAYS, send_link, token_hash
 from tracker.commitments.tables import Commitment, CommitmentComment, CommitmentLink
-from tracker.db import write_transaction
-from tracker.history import service as history
+from tracker.core.db import write_transaction
+from tracker.lifecycle import record_created
 from tracker.mail import MailNotSent, mail_settings
 from tracker.partners.kinds import sector_of
 from tracker.partners.tables import Partner, PartnerContact, PartnerTerritory
@@ -78,7 +79,7 @@ async def _territory(siren: str) -> int:
 
 async def load_commitments_demo(users: dict[str, int], partners: dict[str, int], actions: dict[str, int]) -> None:
     """`users`: email → id; `partners`: name → id; `actions`: title → id (as tracker.demo.load_demo made them)."""
-    now = arrow.utcnow()
+    now = arrow.get(clock.now())
     partners = dict(partners)
     async with write_transaction():
         for name, identifiers in IDENTIFIERS.items():
@@ -120,9 +121,8 @@ async def load_commitments_demo(users: dict[str, int], partners: dict[str, int],
                                     role=role, description=what, amount=amount, amount_unit=unit, state="propose",
                                     version=1, created_by=editor.user_id, created_at=created, updated_at=created)
             await commitment.save()
-            await history.record(subject_type="commitment", subject_id=commitment.id,
-                                 territory_id=action["territory"], from_value="", to_value="propose",
-                                 actor_id=editor.user_id, comment="Engagement proposé au partenaire", at=created)
+            await record_created(lifecycle.COMMITMENT, commitment.id, action["territory"], editor,
+                                 comment="Engagement proposé au partenaire", at=created)
         version = 1
         for state, days_ago, comment, by in path:
             at = now.shift(days=-days_ago).datetime

@@ -1,47 +1,44 @@
-"""The one place where a commitment's state changes (DESIGN.md §4). The partner's contact on /engagements, the
-signed link, the territory's editors on the action page and the demo loader all call these functions:
-permission, transition rules, the new state and its history entry, in one transaction.
+"""A commitment's life cycle, declared once for the kernel (DESIGN.md §4). The partner's contact on /engagements,
+the signed link, the territory's editors on the action page and the demo loader all go through `apply(COMMITMENT…)`.
 
-Who does what:
-- proposé → confirmé | décliné: only the partner — its signed-in contact, or the signed link (single use);
-  declining needs a reason;
-- confirmé → tenu: the partner's contact, or the territory's editors with a comment (how they know);
+Who does what (the sides of `_side`):
+- proposé → confirmé | décliné: only the partner — its signed-in contact (« partner »), or the signed link
+  (« link », single use, used up in the same transaction); declining needs a reason;
+- confirmé → tenu: the partner's contact, or the territory's editors (« territory ») with a comment (how they know);
 - confirmé → retiré: the partner's contact or the territory's editors, always with a reason;
-- editing what a confirmed commitment says puts it back to « proposé » (`update_commitment`)."""
+- confirmé → proposé: only by editing what the commitment says (« edit », `update_commitment`): a partner never
+  stays bound to a text it did not see."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Mapping
 
-import arrow
-
-from tracker.accounts.permissions import Viewer
+from tracker import lifecycle
 from tracker.commitments.states import (
-    BY_LINK,
     EDITABLE,
-    EDITOR_MAY_SET,
-    PARTNER_ONLY,
-    REASON_REQUIRED,
     ROLE_LABELS,
     STATE_LABELS,
     UNIT_LABELS,
-    allowed,
 )
 from tracker.commitments.tables import Commitment, CommitmentLink
-from tracker.db import write_transaction
-from tracker.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
-from tracker.history import service as history
-from tracker.history.tables import HistoryEntry
+from tracker.core.db import write_transaction
+from tracker.core.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
+from tracker.core.forms import FormReader
+from tracker.core.permissions import Viewer
+from tracker.lifecycle import Actor, Change, Machine, Step, Transition
 from tracker.partners.tables import PartnerContact
-from tracker.web.forms import FormReader
-from tracker.web.french import relative_fr
 
-COMMENT_MAX = 2000
+COMMENT_MAX = lifecycle.COMMENT_MAX
 DESCRIPTION_MAX = 2000
 AMOUNT_MAX = 2_000_000_000
 NOT_FOUND = "Cet engagement n’existe pas ou ne vous est pas accessible."
 EDITED_COMMENT = "Engagement modifié : le partenaire doit le confirmer à nouveau."
+PARTNER_ONLY = (
+    "Seul le partenaire confirme ou décline son engagement : envoyez-lui le lien par courriel, "
+    "ou demandez à son contact de répondre depuis son espace « Mes engagements »."
+)
+LINK_ONLY_ANSWERS = "Ce lien sert seulement à confirmer ou décliner l’engagement."
 
 
 class LinkGone(DomainError):
@@ -61,11 +58,10 @@ class LinkUse:
 
 
 @dataclass(frozen=True)
-class StateChange:
-    commitment_id: int
-    from_state: str
-    to_state: str
-    version: int
+class Edit:
+    """What a commitment says, edited by the territory: the new terms go with the state change."""
+
+    terms: Mapping[Any, Any]
 
 
 async def _load(commitment_id: int) -> dict | None:
@@ -94,20 +90,6 @@ def readable(viewer: Viewer, row: dict) -> bool:
     return viewer.can_read_action(row["territory"], row["confidential"], [row["partner"]])
 
 
-async def _conflict_message(commitment_id: int) -> str:
-    last = (
-        await HistoryEntry.select(HistoryEntry.created_at, HistoryEntry.actor.full_name.as_alias("who"))
-        .where((HistoryEntry.subject_type == "commitment") & (HistoryEntry.subject_id == commitment_id))
-        .order_by(HistoryEntry.id, ascending=False)
-        .first()
-    )
-    detail = f" ({last['who'] or 'le partenaire'}, {relative_fr(last['created_at'])})" if last else ""
-    return (
-        f"Cet engagement a été modifié depuis que vous l’avez ouvert{detail}. "
-        "Votre changement n’a pas été enregistré : rechargez la page pour voir son état et son texte actuels."
-    )
-
-
 async def contact_id_for(viewer: Viewer, partner_id: int) -> int | None:
     """The signed-in person's contact record at this partner (the history names the contact, not a copy)."""
     row = (
@@ -122,135 +104,114 @@ async def contact_id_for(viewer: Viewer, partner_id: int) -> int | None:
     return row["id"] if row else None
 
 
-def _check_comment(comment: str) -> str:
-    comment = (comment or "").strip()
-    if "\x00" in comment:
-        raise InvalidInput("Le commentaire contient un caractère interdit.", errors={"comment": "Caractère interdit."})
-    if len(comment) > COMMENT_MAX:
-        message = f"Le commentaire ne peut dépasser {COMMENT_MAX} caractères."
-        raise InvalidInput(message, errors={"comment": message})
-    return comment
+async def _side(viewer: Viewer, row: dict, via: Any) -> Actor:
+    if isinstance(via, LinkUse):
+        # The valid link is the permission: bound to this one commitment, never a confidential action's.
+        if via.commitment_id != row["id"] or row["confidential"]:
+            raise NotFound(NOT_FOUND)
+        return Actor("link", None, via.contact_id)
+    if not readable(viewer, row):
+        raise NotFound(NOT_FOUND)
+    if isinstance(via, Edit):
+        if not viewer.can_record_commitments(row["territory"]):
+            raise Forbidden("Votre rôle ne permet pas de modifier les engagements de ce territoire.")
+        return Actor("edit", viewer.user_id)
+    if viewer.acts_for_partner(row["partner"]):
+        return Actor("partner", viewer.user_id, await contact_id_for(viewer, row["partner"]))
+    if viewer.can_record_commitments(row["territory"]):
+        return Actor("territory", viewer.user_id)
+    raise Forbidden("Votre rôle ne permet pas de changer l’état de cet engagement.")
+
+
+def _values(step: Step) -> dict:
+    if step.transition.target == "confirme":
+        return {
+            Commitment.confirmed_at: step.at,
+            Commitment.confirmed_by: step.actor.user_id,
+            Commitment.confirmed_by_contact: step.actor.contact_id,
+        }
+    if isinstance(step.via, Edit):
+        return {
+            **step.via.terms,
+            Commitment.confirmed_at: None,
+            Commitment.confirmed_by: None,
+            Commitment.confirmed_by_contact: None,
+        }
+    return {}
+
+
+async def _use_link(step: Step) -> None:
+    """Single use: only a link still unused, not replaced and not expired is taken, once, with the answer."""
+    if not isinstance(step.via, LinkUse):
+        return
+    taken = (
+        await CommitmentLink.update({CommitmentLink.used_at: step.at})
+        .where(
+            (CommitmentLink.id == step.via.link_id)
+            & CommitmentLink.used_at.is_null()
+            & CommitmentLink.voided_at.is_null()
+            & (CommitmentLink.expires_at > step.at)
+        )
+        .returning(CommitmentLink.id)
+    )
+    if not taken:
+        raise LinkGone("Ce lien vient d’être utilisé ou n’est plus valable : rien n’a été enregistré.")
+
+
+ANSWER = frozenset({"partner", "link"})
+FOLLOW_UP = frozenset({"partner", "territory"})
+
+COMMITMENT = Machine(
+    subject="commitment",
+    table=Commitment,
+    state=Commitment.state,
+    labels=STATE_LABELS,
+    initial="propose",
+    transitions=(
+        Transition("propose", "confirme", by=ANSWER, refused=PARTNER_ONLY),
+        Transition(
+            "propose", "decline", by=ANSWER, refused=PARTNER_ONLY,
+            comment="Indiquez la raison du refus : elle aide le territoire à trouver une autre solution.",
+        ),
+        Transition(
+            "confirme", "tenu", by=FOLLOW_UP, refused=LINK_ONLY_ANSWERS,
+            comment=(
+                "Un commentaire est obligatoire pour enregistrer un engagement tenu à la place du partenaire : "
+                "dites comment il a été tenu."
+            ),
+            comment_sides=frozenset({"territory"}),
+        ),
+        Transition(
+            "confirme", "retire", by=FOLLOW_UP, refused=LINK_ONLY_ANSWERS,
+            comment="Indiquez la raison du retrait de cet engagement.",
+        ),
+        Transition("confirme", "propose", by=frozenset({"edit"}), internal=True),
+    ),
+    load=_load,
+    side=_side,
+    not_found=NOT_FOUND,
+    a="Un engagement",
+    the="L’engagement",
+    this="Cet engagement",
+    feminine=False,
+    values=_values,
+    after=_use_link,
+)
 
 
 async def change_commitment_state(
     viewer: Viewer,
     commitment_id: int,
     new_state: str,
-    comment: str,
+    comment: str | None,
     version: int | None,
     *,
     link: LinkUse | None = None,
     at: datetime | None = None,
-) -> StateChange:
+) -> Change:
     """Apply a state change or raise NotFound / Forbidden / InvalidInput / Conflict / LinkGone; nothing is written
     on error. With `link`, the signed link acts (whoever is signed in) and is used up in the same transaction."""
-    comment = _check_comment(comment)
-    if new_state not in STATE_LABELS:
-        raise InvalidInput("État inconnu : choisissez une réponse proposée.", errors={"etat": "État inconnu."})
-    if version is None:
-        raise InvalidInput("Version manquante : rechargez la page.", errors={"version": "Version manquante."})
-
-    async with write_transaction():
-        row = await _load(commitment_id)
-        if row is None:
-            raise NotFound(NOT_FOUND)
-        if link is not None:
-            if link.commitment_id != commitment_id or row["confidential"]:
-                raise NotFound(NOT_FOUND)
-            side = "partner"
-        elif not readable(viewer, row):
-            raise NotFound(NOT_FOUND)
-        elif viewer.acts_for_partner(row["partner"]):
-            side = "partner"
-        elif viewer.can_record_commitments(row["territory"]):
-            side = "territory"
-        else:
-            raise Forbidden("Votre rôle ne permet pas de changer l’état de cet engagement.")
-
-        if row["version"] != version:
-            raise Conflict(await _conflict_message(commitment_id))
-        from_state = row["state"]
-        if new_state == from_state:
-            raise InvalidInput(f"L’engagement est déjà « {STATE_LABELS[new_state]} ».", errors={"etat": "Inchangé."})
-        if not allowed(from_state, new_state):
-            raise InvalidInput(
-                f"Un engagement « {STATE_LABELS[from_state]} » ne peut pas passer à « {STATE_LABELS[new_state]} ».",
-                errors={"etat": "Changement impossible."},
-            )
-        if new_state in PARTNER_ONLY and side != "partner":
-            raise Forbidden(
-                "Seul le partenaire confirme ou décline son engagement : envoyez-lui le lien par courriel, "
-                "ou demandez à son contact de répondre depuis son espace « Mes engagements »."
-            )
-        if link is not None and new_state not in BY_LINK:
-            raise Forbidden("Ce lien sert seulement à confirmer ou décliner l’engagement.")
-        if side == "territory" and new_state not in EDITOR_MAY_SET:
-            raise Forbidden("Votre rôle ne permet pas ce changement.")
-        if new_state in REASON_REQUIRED and not comment:
-            message = (
-                "Indiquez la raison du refus : elle aide le territoire à trouver une autre solution."
-                if new_state == "decline"
-                else "Indiquez la raison du retrait de cet engagement."
-            )
-            raise InvalidInput(message, errors={"comment": message})
-        if side == "territory" and new_state == "tenu" and not comment:
-            message = (
-                "Un commentaire est obligatoire pour enregistrer un engagement tenu à la place du partenaire : "
-                "dites comment il a été tenu."
-            )
-            raise InvalidInput(message, errors={"comment": message})
-
-        when = at or arrow.utcnow().datetime
-        if link is not None:
-            # Single use: only a link still unused, not replaced and not expired is taken, once.
-            taken = (
-                await CommitmentLink.update({CommitmentLink.used_at: when})
-                .where(
-                    (CommitmentLink.id == link.link_id)
-                    & CommitmentLink.used_at.is_null()
-                    & CommitmentLink.voided_at.is_null()
-                    & (CommitmentLink.expires_at > when)
-                )
-                .returning(CommitmentLink.id)
-            )
-            if not taken:
-                raise LinkGone("Ce lien vient d’être utilisé ou n’est plus valable : rien n’a été enregistré.")
-            contact_id: int | None = link.contact_id
-            actor_id = None
-        else:
-            contact_id = await contact_id_for(viewer, row["partner"]) if side == "partner" else None
-            actor_id = viewer.user_id
-
-        values: dict[Any, Any] = {
-            Commitment.state: new_state,
-            Commitment.version: version + 1,
-            Commitment.updated_at: when,
-        }
-        if new_state == "confirme":
-            values.update({
-                Commitment.confirmed_at: when,
-                Commitment.confirmed_by: actor_id,
-                Commitment.confirmed_by_contact: contact_id,
-            })
-        updated = (
-            await Commitment.update(values)
-            .where((Commitment.id == commitment_id) & (Commitment.version == version))
-            .returning(Commitment.id)
-        )
-        if not updated:
-            raise Conflict(await _conflict_message(commitment_id))
-        await history.record(
-            subject_type="commitment",
-            subject_id=commitment_id,
-            territory_id=row["territory"],
-            from_value=from_state,
-            to_value=new_state,
-            actor_id=actor_id,
-            actor_contact_id=contact_id,
-            comment=comment,
-            at=when,
-        )
-    return StateChange(commitment_id=commitment_id, from_state=from_state, to_state=new_state, version=version + 1)
+    return await lifecycle.apply(COMMITMENT, viewer, commitment_id, new_state, comment, version, via=link, at=at)
 
 
 # --- what a commitment says -----------------------------------------------------------------------------------
@@ -328,47 +289,21 @@ async def update_commitment(viewer: Viewer, commitment_id: int, data: Mapping[st
         row = await _load(commitment_id)
         if row is None or not readable(viewer, row):
             raise NotFound(NOT_FOUND)
-        if not viewer.can_record_commitments(row["territory"]):
-            raise Forbidden("Votre rôle ne permet pas de modifier les engagements de ce territoire.")
         if row["state"] not in EDITABLE:
             raise InvalidInput(
                 f"Un engagement « {STATE_LABELS[row['state']]} » ne se modifie plus : "
                 "enregistrez un nouvel engagement si le partenaire s’engage à nouveau.",
-                errors={"etat": "Engagement clos."},
+                errors={"status": "Engagement clos."},
             )
         if row["version"] != version:
-            raise Conflict(await _conflict_message(commitment_id))
+            raise Conflict(await lifecycle.conflict_message(COMMITMENT, commitment_id))
         await check_role(form, row["action"], row["partner"], terms[Commitment.role], exclude=commitment_id)
         form.raise_if_errors()
-        changed = any(row[column._meta.name] != value for column, value in terms.items())
-        if not changed:
+        if not any(row[column._meta.name] != value for column, value in terms.items()):
             return False
-        when = arrow.utcnow().datetime
-        back_to_proposed = row["state"] == "confirme"
-        values: dict[Any, Any] = {**terms, Commitment.version: version + 1, Commitment.updated_at: when}
-        if back_to_proposed:
-            values.update({
-                Commitment.state: "propose",
-                Commitment.confirmed_at: None,
-                Commitment.confirmed_by: None,
-                Commitment.confirmed_by_contact: None,
-            })
-        updated = (
-            await Commitment.update(values)
-            .where((Commitment.id == commitment_id) & (Commitment.version == version))
-            .returning(Commitment.id)
-        )
-        if not updated:
-            raise Conflict(await _conflict_message(commitment_id))
-        if back_to_proposed:
-            await history.record(
-                subject_type="commitment",
-                subject_id=commitment_id,
-                territory_id=row["territory"],
-                from_value="confirme",
-                to_value="propose",
-                actor_id=viewer.user_id,
-                comment=EDITED_COMMENT + (f" {note}" if note else ""),
-                at=when,
-            )
-    return back_to_proposed
+        if row["state"] == "confirme":
+            comment = EDITED_COMMENT + (f" {note}" if note else "")
+            await lifecycle.apply(COMMITMENT, viewer, commitment_id, "propose", comment, version, via=Edit(terms))
+            return True
+        await lifecycle.save_edit(COMMITMENT, commitment_id, version, terms)
+    return False

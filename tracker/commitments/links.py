@@ -6,6 +6,7 @@ link for a commitment voids the older ones. GET only shows; only a POST (with th
 lifecycle.change_commitment_state."""
 from __future__ import annotations
 
+from tracker.core import clock
 import hashlib
 import re
 import secrets
@@ -13,18 +14,19 @@ from typing import Any, Mapping
 
 import arrow
 
-from tracker.accounts.permissions import ANONYMOUS, Viewer
+from tracker.core.permissions import ANONYMOUS, Viewer
 from tracker.commitments import lifecycle, service
+from tracker.lifecycle import Change
 from tracker.commitments.states import ROLE_LABELS
 from tracker.commitments.tables import Commitment, CommitmentLink
-from tracker.config import settings
-from tracker.db import write_transaction
-from tracker.errors import DomainError, Forbidden, InvalidInput
+from tracker.core.config import settings
+from tracker.core.db import write_transaction
+from tracker.core.errors import DomainError, Forbidden, InvalidInput
 from tracker.history.service import contact_label
 from tracker.mail import MailNotSent, send_mail
 from tracker.partners.tables import PartnerContact
-from tracker.web.forms import FormReader
-from tracker.web.french import date_fr, money_fr, number_fr, typo
+from tracker.core.forms import FormReader
+from tracker.core.french import date_fr, money_fr, number_fr, typo
 
 TOKEN_BYTES = 32
 LINK_DAYS = 14
@@ -80,7 +82,7 @@ async def send_link(viewer: Viewer, commitment_id: int, data: Mapping[str, Any])
         .first()
     )
     token = secrets.token_urlsafe(TOKEN_BYTES)
-    now = arrow.utcnow()
+    now = arrow.get(clock.now())
     expires = now.shift(days=LINK_DAYS)
     async with write_transaction():
         current = await Commitment.select(Commitment.state).where(Commitment.id == commitment_id).first()
@@ -119,13 +121,13 @@ async def send_link(viewer: Viewer, commitment_id: int, data: Mapping[str, Any])
         )
     except MailNotSent:
         async with write_transaction():
-            await CommitmentLink.update({CommitmentLink.voided_at: arrow.utcnow().datetime}).where(
+            await CommitmentLink.update({CommitmentLink.voided_at: clock.now()}).where(
                 CommitmentLink.id == link.id
             )
         raise
     async with write_transaction():
         # Sending a new link voids the older ones (only now, so that a failed send leaves the old link usable).
-        await CommitmentLink.update({CommitmentLink.voided_at: arrow.utcnow().datetime}).where(
+        await CommitmentLink.update({CommitmentLink.voided_at: clock.now()}).where(
             (CommitmentLink.commitment == commitment_id)
             & (CommitmentLink.id != link.id)
             & CommitmentLink.used_at.is_null()
@@ -166,7 +168,7 @@ async def _find(token: str) -> dict:
         raise LinkProblem("utilise", status_code=410, **where)
     if link["voided_at"] is not None:
         raise LinkProblem("remplace", status_code=410, **where)
-    if arrow.get(link["expires_at"]) <= arrow.utcnow():
+    if arrow.get(link["expires_at"]) <= arrow.get(clock.now()):
         raise LinkProblem("expire", status_code=410, **where)
     if link["state"] != "propose":
         raise LinkProblem("sans_objet", status_code=410, **where)
@@ -185,12 +187,12 @@ async def open_link(token: str) -> dict:
     }
 
 
-async def answer_link(token: str, data: Mapping[str, Any]) -> lifecycle.StateChange:
+async def answer_link(token: str, data: Mapping[str, Any]) -> Change:
     """The POST: confirm, or decline with a reason. The version the partner read is checked, so that nobody
     confirms a text changed since they opened the page."""
     link = await _find(token)
     form = FormReader(data)
-    decision = form.choice("decision", "Réponse", {"confirme": 1, "decline": 1}, required=True)
+    decision = form.choice("status", "Réponse", {"confirme": 1, "decline": 1}, required=True)
     version = form.integer("version", "Version", required=True, minimum=0)
     if form.errors:
         raise InvalidInput("Réponse invalide : rechargez la page et choisissez « Confirmer » ou « Décliner ».",

@@ -1,20 +1,21 @@
 """Commitments: what the pages read, recording a new commitment, comments. State changes are in lifecycle.py."""
 from __future__ import annotations
 
+from tracker.core import clock
 from typing import Any, Mapping
 
 import arrow
 
-from tracker.accounts.permissions import Viewer
+from tracker.core.permissions import Viewer
 from tracker.commitments import lifecycle
-from tracker.commitments.queries import commitment_columns, enrich
+from tracker.commitments.queries import commitment_columns, committed_partners, enrich
 from tracker.commitments.tables import Commitment, CommitmentComment
-from tracker.db import write_transaction
-from tracker.errors import Forbidden, InvalidInput, NotFound
-from tracker.history import service as history
+from tracker.core.db import write_transaction
+from tracker.core.errors import Forbidden, InvalidInput, NotFound
+from tracker.lifecycle import record_created
 from tracker.partners.tables import PartnerContact
 from tracker.roadmaps import service as roadmaps
-from tracker.web.forms import FormReader
+from tracker.core.forms import FormReader
 
 COMMENT_MAX = 2000
 CONFIDENTIAL_REFUSED = (
@@ -39,13 +40,32 @@ async def commitment_for(viewer: Viewer, commitment_id: int) -> dict:
     return row
 
 
+async def readable_action(viewer: Viewer, action_id: int) -> dict:
+    """An action as its reader may see it: a territory's member, the ADGCF, or a partner's contact whose
+    organisation is committed to it (then `partner_view` is true). NotFound otherwise."""
+    committed = await committed_partners(action_id, viewer.partner_ids) if viewer.partner_ids else set()
+    return await roadmaps.action_for(viewer, action_id, committed=committed)
+
+
+HISTORY_FORBIDDEN = "L’historique de cette action est réservé aux membres du territoire et à l’ADGCF."
+
+
+async def action_with_history(viewer: Viewer, action_id: int) -> dict:
+    """The action (NotFound when not readable) when its history may be read: as on the action page, not by a
+    partner's contact who reads the action only through their organisation's commitment (`partner_view`)."""
+    action = await readable_action(viewer, action_id)
+    if action.get("partner_view"):
+        raise Forbidden(HISTORY_FORBIDDEN)
+    return action
+
+
 async def partner_choices(territory_id: int) -> list[dict]:
     return await roadmaps.partners_of(territory_id)
 
 
 async def create_commitment(viewer: Viewer, action_id: int, data: Mapping[str, Any]) -> int:
     """Record a partner's commitment on an action, in state « proposé »; the partner then confirms or declines."""
-    action = await roadmaps.action_for(viewer, action_id)
+    action = await readable_action(viewer, action_id)
     if not viewer.can_record_commitments(action["territory"]):
         raise Forbidden("Votre rôle ne permet pas d’enregistrer des engagements pour ce territoire.")
     if action["confidential"]:
@@ -55,7 +75,7 @@ async def create_commitment(viewer: Viewer, action_id: int, data: Mapping[str, A
     partner_id = form.id_in("partner", "Partenaire", {p["id"] for p in partners}, required=True)
     terms = lifecycle.read_terms(form)
     form.raise_if_errors()
-    now = arrow.utcnow().datetime
+    now = clock.now()
     async with write_transaction():
         await lifecycle.check_role(form, action_id, partner_id, terms[Commitment.role])
         form.raise_if_errors()
@@ -72,16 +92,8 @@ async def create_commitment(viewer: Viewer, action_id: int, data: Mapping[str, A
         for column, value in terms.items():
             setattr(commitment, column._meta.name, value)
         await commitment.save()
-        await history.record(
-            subject_type="commitment",
-            subject_id=commitment.id,
-            territory_id=action["territory"],
-            from_value="",
-            to_value="propose",
-            actor_id=viewer.user_id,
-            comment="Engagement proposé au partenaire",
-            at=now,
-        )
+        await record_created(lifecycle.COMMITMENT, commitment.id, action["territory"], viewer,
+                             comment="Engagement proposé au partenaire", at=now)
     return commitment.id
 
 
@@ -102,7 +114,7 @@ async def add_comment(viewer: Viewer, commitment_id: int, data: Mapping[str, Any
                 author=viewer.user_id,
                 author_contact=contact_id,
                 body=body,
-                created_at=arrow.utcnow().datetime,
+                created_at=clock.now(),
             )
         )
     return commitment
@@ -167,3 +179,12 @@ async def partner_commitments(viewer: Viewer, partner_id: int) -> list[dict]:
         .order_by(Commitment.id, ascending=False)
     )
     return [r for r in rows if viewer.can_read_action(r["territory"], r["action_confidential"], [r["partner"]])]
+
+
+async def has_open_commitments(partner_id: int, territory_ids: set[int]) -> bool:
+    """Whether the partner has commitments still proposed or confirmed on actions of these territories."""
+    return await Commitment.exists().where(
+        (Commitment.partner == partner_id)
+        & Commitment.territory.is_in(sorted(territory_ids))
+        & Commitment.state.is_in(["propose", "confirme"])
+    )

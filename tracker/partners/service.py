@@ -2,21 +2,21 @@
 (same identifier: refused; close name: flagged, the user confirms)."""
 from __future__ import annotations
 
+from tracker.core import clock
 import sqlite3
+from collections.abc import Awaitable, Callable
 from typing import Any, Mapping
 
-import arrow
 
-from tracker.accounts.permissions import Viewer
-from tracker.commitments.tables import Commitment
-from tracker.db import name_contains, write_transaction
-from tracker.errors import Conflict, Forbidden, InvalidInput, NotFound
-from tracker.partners.identifiers import clean, rna_ok, siren_ok, siret_ok
+from tracker.core.permissions import Viewer
+from tracker.core.db import name_contains, write_transaction
+from tracker.core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from tracker.core.identifiers import clean, rna_ok, siren_ok, siret_ok
 from tracker.partners.kinds import LEGAL_FORMS, SECTOR_LABELS, sector_of
 from tracker.partners.similar import similar_names
 from tracker.partners.tables import Partner, PartnerContact, PartnerTerritory
 from tracker.territories.tables import Territory
-from tracker.web.forms import FormReader
+from tracker.core.forms import FormReader
 
 NOT_FOUND = "Ce partenaire n’existe pas ou ne vous est pas accessible."
 PAGE_SIZE = 50
@@ -292,7 +292,7 @@ async def create_partner(viewer: Viewer, data: Mapping[str, Any]) -> int:
     values, added, _ = await _read_form(form, viewer, None)
     form.raise_if_errors()
     await _check_duplicates(form, values, None)
-    now = arrow.utcnow().datetime
+    now = clock.now()
     try:
         async with write_transaction():
             partner = Partner(created_at=now, updated_at=now, version=1)
@@ -307,7 +307,15 @@ async def create_partner(viewer: Viewer, data: Mapping[str, Any]) -> int:
     return partner.id
 
 
-async def update_partner(viewer: Viewer, partner_id: int, data: Mapping[str, Any]) -> None:
+async def update_partner(
+    viewer: Viewer,
+    partner_id: int,
+    data: Mapping[str, Any],
+    *,
+    open_commitments: Callable[[int, set[int]], Awaitable[bool]],
+) -> None:
+    """`open_commitments(partner_id, territories)`: whether the partner still has open commitments there (the
+    commitments layer above answers it); such a territory cannot be detached."""
     partner = await partner_for(viewer, partner_id)
     if not viewer.can_manage_partner(partner["territory_ids"]):
         raise Forbidden("Seuls les référents des territoires de ce partenaire et les administrateurs le modifient.")
@@ -315,12 +323,7 @@ async def update_partner(viewer: Viewer, partner_id: int, data: Mapping[str, Any
     version = form.integer("version", "Version", required=True, minimum=0)
     values, added, removed = await _read_form(form, viewer, partner)
     if removed:
-        busy = await Commitment.select(Commitment.territory).where(
-            (Commitment.partner == partner_id)
-            & Commitment.territory.is_in(sorted(removed))
-            & Commitment.state.is_in(["propose", "confirme"])
-        )
-        if busy:
+        if await open_commitments(partner_id, removed):
             form.check(False, "territoires", "Ce partenaire a des engagements en cours sur des actions d’un "
                        "territoire que vous voulez retirer : clôturez-les d’abord.")
     form.raise_if_errors()
@@ -329,7 +332,7 @@ async def update_partner(viewer: Viewer, partner_id: int, data: Mapping[str, Any
         async with write_transaction():
             updated = (
                 await Partner.update({**values, Partner.version: Partner.version + 1,
-                                      Partner.updated_at: arrow.utcnow().datetime})
+                                      Partner.updated_at: clock.now()})
                 .where((Partner.id == partner_id) & (Partner.version == version))
                 .returning(Partner.id)
             )

@@ -2,22 +2,23 @@
 what became overdue, what is blocked, what is due next."""
 from __future__ import annotations
 
+from tracker.core import clock
 from datetime import date, timedelta
 from typing import Any, Mapping
 
 import arrow
 
-from tracker.accounts.permissions import Viewer
+from tracker.core.permissions import Viewer
 from tracker.commitments.tables import Commitment
-from tracker.db import write_transaction
-from tracker.errors import Forbidden, InvalidInput
+from tracker.core.db import write_transaction
+from tracker.core.errors import Forbidden, InvalidInput
 from tracker.history.tables import HistoryEntry
 from tracker.review.tables import CodirMeeting
 from tracker.roadmaps.statuses import CLOSED
 from tracker.roadmaps.tables import Action, ActionNote
 from tracker.territories.service import territory_for
-from tracker.web.forms import FormReader
-from tracker.web.french import PARIS, today_paris
+from tracker.core.forms import FormReader
+from tracker.core.french import PARIS
 
 DEFAULT_DAYS = 30
 UPCOMING_DAYS = 60
@@ -36,7 +37,7 @@ async def last_meeting(territory_id: int) -> date | None:
 def parse_since(query: Mapping[str, Any]) -> date | None:
     form = FormReader(query)
     since = form.date("depuis", "Depuis le")
-    if since and since > today_paris():
+    if since and since > clock.today():
         form.check(False, "depuis", "« Depuis le » ne peut être dans le futur.")
     if form.errors:
         error = InvalidInput("Paramètre invalide : " + " ".join(form.errors.values()), errors=form.errors)
@@ -50,16 +51,14 @@ async def meeting_pack(viewer: Viewer, siren: str, since: date | None) -> dict:
     tid = territory["id"]
     meeting = await last_meeting(tid)
     origin = "paramètre" if since else ("réunion" if meeting else "défaut")
-    since = since or meeting or today_paris() - timedelta(days=DEFAULT_DAYS)
+    since = since or meeting or clock.today() - timedelta(days=DEFAULT_DAYS)
     start = arrow.get(since, tzinfo=PARIS).floor("day").to("UTC").datetime  # from midnight, Paris time
-    today = today_paris()
+    today = clock.today()
 
     actions = await Action.select(
         Action.id, Action.title, Action.status, Action.deadline, Action.confidential, Action.roadmap,
         Action.pilot.name.as_alias("pilot_name"),
-    ).where(Action.territory == tid)
-    if not viewer.can_see_confidential(tid):
-        actions = [a for a in actions if not a["confidential"]]
+    ).where((Action.territory == tid) & viewer.actions_scope(Action.territory, Action.confidential))
     by_id = {a["id"]: a for a in actions}
 
     entries = await HistoryEntry.select(
@@ -138,12 +137,12 @@ async def record_meeting(viewer: Viewer, siren: str, data: Mapping[str, Any]) ->
     form = FormReader(data)
     held_on = form.date("held_on", "Date de la réunion", required=True)
     if held_on:
-        form.check(held_on <= today_paris(), "held_on", "La réunion ne peut être dans le futur.")
+        form.check(held_on <= clock.today(), "held_on", "La réunion ne peut être dans le futur.")
         form.check(held_on.year >= 2000, "held_on", "Date trop ancienne.")
     form.raise_if_errors()
     async with write_transaction():
         await CodirMeeting.insert(
             CodirMeeting(territory=territory["id"], held_on=held_on, recorded_by=viewer.user_id,
-                         created_at=arrow.utcnow().datetime)
+                         created_at=clock.now())
         )
     return held_on

@@ -3,6 +3,7 @@ with the same filters and permissions as the pages. Each list is one function pr
 `both_formats` makes its .xlsx and .csv routes."""
 from __future__ import annotations
 
+from tracker.core import clock
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -12,21 +13,20 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.response import Stream
 
-from tracker.accounts.permissions import ROLE_LABELS, Viewer
+from tracker.core.permissions import ROLE_LABELS, Viewer
 from tracker.agreements.states import AGREEMENT_STATE_LABELS
 from tracker.exports.writer import Column, export_response
 from tracker.partners.kinds import SECTOR_LABELS
 from tracker.review import codir, service
 from tracker.roadmaps.statuses import STATUS_LABELS
 from tracker.territories.reference import KIND_LABELS, departement_name, region_name
-from tracker.web.forms import FormReader
-from tracker.web.pages import require_user
+from tracker.core.forms import FormReader
 
 Producer = Callable[..., Awaitable[tuple[str, list[Column], list[Any]]]]
 
 
 def _stamp() -> str:
-    return arrow.now("Europe/Paris").format("DD-MM-YYYY")
+    return arrow.get(clock.now()).to("Europe/Paris").format("DD-MM-YYYY")
 
 
 async def dashboard_rows(request: Request, viewer: Viewer) -> tuple[str, list[Column], list[Any]]:
@@ -130,13 +130,11 @@ def _handler(fmt: str, producer: Producer, with_siren: bool):
     """A route handler for one format; the format is bound here, never read from the request."""
     if with_siren:
         async def handler(request: Request, viewer: NamedDependency[Viewer], siren: FromPath[str]) -> Stream:
-            require_user(viewer)
             filename, columns, rows = await producer(request, viewer, siren)
             return await export_response(fmt, filename, columns, rows)
         return handler
 
     async def plain(request: Request, viewer: NamedDependency[Viewer]) -> Stream:
-        require_user(viewer)
         filename, columns, rows = await producer(request, viewer)
         return await export_response(fmt, filename, columns, rows)
     return plain

@@ -3,6 +3,7 @@ the « à relancer » lists. Every figure is computed by a fixed number of group
 territories or actions (no query per row)."""
 from __future__ import annotations
 
+from tracker.core import clock
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Mapping
@@ -10,20 +11,20 @@ from typing import Any, Mapping
 import arrow
 from piccolo.query.functions.aggregate import Count, Max
 
-from tracker.accounts.permissions import Viewer
+from tracker.core.permissions import Viewer
 from tracker.accounts.tables import Membership
 from tracker.agreements.tables import AgreementParty
 from tracker.commitments.tables import Commitment
-from tracker.db import is_sqlite, name_contains
-from tracker.errors import Forbidden, InvalidInput
+from tracker.core.db import is_sqlite, name_contains
+from tracker.core.errors import Forbidden, InvalidInput
 from tracker.history.tables import HistoryEntry
 from tracker.partners.kinds import SECTOR_LABELS
 from tracker.partners.tables import PartnerContact
 from tracker.roadmaps.statuses import CLOSED, MODULE_TITLES, STATUS_LABELS, is_overdue
 from tracker.roadmaps.tables import Action, ActionNote, Roadmap
 from tracker.territories.reference import EPCI_KINDS, KIND_LABELS, OTHER_KINDS, departements, regions
-from tracker.web.forms import FormReader
-from tracker.web.french import today_paris
+from tracker.core.forms import FormReader
+
 
 SORTS = {
     "territoire": "Territoire",
@@ -52,7 +53,7 @@ def _bad_query(form: FormReader) -> None:
 
 def _visible_actions(viewer: Viewer):
     """ADGCF reviewers do not see confidential actions, so they are not counted for them either."""
-    return Action.id.is_not_null() if viewer.is_admin else Action.confidential.eq(False)
+    return viewer.actions_scope(Action.territory, Action.confidential)
 
 
 def _overdue(today: date):
@@ -120,7 +121,7 @@ def _matches(row: dict, filters: DashboardFilters) -> bool:
 
 async def dashboard(viewer: Viewer, filters: DashboardFilters) -> dict:
     require_reviewer(viewer)
-    today = today_paris()
+    today = clock.today()
     roadmaps = await Roadmap.select(
         Roadmap.id,
         Roadmap.territory.id.as_alias("territory_id"),
@@ -180,7 +181,7 @@ async def dashboard(viewer: Viewer, filters: DashboardFilters) -> dict:
         "realise": lambda r: r["share_done"],
         "retard": lambda r: r["overdue"],
         "bloquees": lambda r: r["blocked"],
-        "maj": lambda r: r["last_update"] or datetime.min.replace(tzinfo=arrow.utcnow().tzinfo),
+        "maj": lambda r: r["last_update"] or datetime.min.replace(tzinfo=arrow.get(clock.now()).tzinfo),
     }
     rows.sort(key=lambda r: r["name"].lower())
     rows.sort(key=keys[filters.sort], reverse=filters.descending)
@@ -213,8 +214,8 @@ _CLOSED_LIST = ", ".join(f"'{code}'" for code in sorted(CLOSED))
 async def _action_figures(viewer: Viewer, today: date) -> list[dict]:
     """Per territory, in one scan of the actions (a covering index serves it): counts by status and by module,
     overdue count, last update."""
-    where = "" if viewer.is_admin else "WHERE confidential = {}"
-    args: list[Any] = [today] + ([] if viewer.is_admin else [False])
+    where = "WHERE " + viewer.actions_scope_sql("territory", "confidential", sqlite=is_sqlite())
+    args: list[Any] = [today]
     return await Action.raw(
         f"SELECT territory, COUNT(*) AS total, {_STATUS_SUMS}, {_MODULE_SUMS}, "
         f"SUM(CASE WHEN deadline < {{}} AND status NOT IN ({_CLOSED_LIST}) THEN 1 ELSE 0 END) AS late, "
@@ -225,7 +226,7 @@ async def _action_figures(viewer: Viewer, today: date) -> list[dict]:
 
 async def _commitment_figures(viewer: Viewer) -> list[dict]:
     """Per territory, state and partner sector. Commitments on confidential actions count for administrators only."""
-    where = Commitment.id.is_not_null() if viewer.is_admin else Commitment.action.confidential.eq(False)
+    where = viewer.actions_scope(Commitment.territory, Commitment.action.confidential)
     return await Commitment.select(
         Commitment.territory, Commitment.state, Commitment.partner.sector.as_alias("sector"),
         Count(Commitment.id).as_alias("n"),
@@ -248,8 +249,7 @@ async def realised_by_month(viewer: Viewer, territory_ids: list[int] | None, mon
     minus entries out of it, accumulated (months cut in UTC)."""
     month = "substr(h.created_at, 1, 7)" if is_sqlite() else "to_char(h.created_at AT TIME ZONE 'UTC', 'YYYY-MM')"
     conditions = ["h.subject_type = 'action'", "(h.to_value = 'realisee' OR h.from_value = 'realisee')"]
-    if not viewer.is_admin:
-        conditions.append("a.confidential = " + ("0" if is_sqlite() else "false"))
+    conditions.append(viewer.actions_scope_sql("a.territory", "a.confidential", sqlite=is_sqlite()))
     if territory_ids is not None:
         conditions.append("h.territory IN (" + ",".join(str(int(t)) for t in territory_ids or [0]) + ")")
     rows = await HistoryEntry.raw(
@@ -260,7 +260,7 @@ async def realised_by_month(viewer: Viewer, territory_ids: list[int] | None, mon
         f"WHERE {' AND '.join(conditions)} GROUP BY {month} ORDER BY 1"
     )
     deltas = {row["month"]: int(row["delta"]) for row in rows}
-    end = arrow.utcnow().floor("month")
+    end = arrow.get(clock.now()).floor("month")
     labels = [end.shift(months=-i) for i in range(months - 1, -1, -1)]
     first = labels[0].format("YYYY-MM")
     running = sum(v for k, v in deltas.items() if k < first)
@@ -359,7 +359,7 @@ ACTION_LIST_COLUMNS = (
 
 async def search_actions(viewer: Viewer, search: ActionSearch, *, paginate: bool = True) -> dict:
     require_reviewer(viewer)
-    today = today_paris()
+    today = clock.today()
     where = _search_condition(viewer, search, today)
     total = await Action.count().where(where)
     by_status = dict.fromkeys(STATUS_LABELS, 0)
@@ -406,12 +406,12 @@ async def follow_ups(viewer: Viewer, idle_days: int = 60, limit: int | None = 10
     `silent_total` says how many there are."""
     require_reviewer(viewer)
     board = await dashboard(viewer, DashboardFilters())
-    now = arrow.utcnow()
+    now = arrow.get(clock.now())
     idle_since = now.shift(days=-idle_days).datetime
     idle = [r for r in board["all_rows"] if r["last_update"] is None or r["last_update"] < idle_since]
     idle.sort(key=lambda r: r["last_update"] or datetime.min.replace(tzinfo=now.tzinfo))
 
-    today = today_paris()
+    today = clock.today()
     note_limit = now.shift(days=-30).datetime
     # Overdue actions with no note in the last 30 days, chosen in SQL so that only `limit` rows come back.
     silent_where = _visible_actions(viewer) & _overdue(today) & Action.id.not_in(
@@ -438,7 +438,7 @@ async def follow_ups(viewer: Viewer, idle_days: int = 60, limit: int | None = 10
     ).where(
         (Commitment.state == "propose")
         & (Commitment.updated_at < now.shift(days=-UNANSWERED_DAYS).datetime)
-        & (Commitment.id.is_not_null() if viewer.is_admin else Commitment.action.confidential.eq(False))
+        & viewer.actions_scope(Commitment.territory, Commitment.action.confidential)
     ).order_by(Commitment.updated_at)
     partner_contacts: dict[int, list[dict]] = {}
     for c in await PartnerContact.select(PartnerContact.partner, PartnerContact.full_name, PartnerContact.email).where(

@@ -1,15 +1,14 @@
 """Territories visible to a viewer, and the other bodies an administrator adds."""
 from __future__ import annotations
 
+from tracker.core import clock
 from typing import Any, Mapping
 
-import arrow
 
-from tracker.accounts.permissions import Viewer
-from tracker.db import name_contains, write_transaction
-from tracker.errors import Forbidden, InvalidInput, NotFound
-from tracker.partners.identifiers import clean, siren_ok
-from tracker.roadmaps.tables import Roadmap
+from tracker.core.permissions import Viewer
+from tracker.core.db import write_transaction
+from tracker.core.errors import Forbidden, NotFound
+from tracker.core.identifiers import clean, siren_ok
 from tracker.territories.reference import (
     KIND_LABELS,
     OTHER_KINDS,
@@ -18,7 +17,7 @@ from tracker.territories.reference import (
     regions,
 )
 from tracker.territories.tables import Territory
-from tracker.web.forms import FormReader
+from tracker.core.forms import FormReader
 
 PAGE_SIZE = 50
 NOT_FOUND = "Aucun territoire accessible ne porte ce SIREN."
@@ -31,52 +30,6 @@ async def territory_for(viewer: Viewer, siren: str) -> dict:
     if territory is None or not viewer.can_read_territory(territory["id"]):
         raise NotFound(NOT_FOUND)
     return territory
-
-
-async def visible_territories(viewer: Viewer, query: Mapping[str, Any]) -> dict:
-    """Members see their territories; the ADGCF and administrators search all of them (paginated)."""
-    form = FormReader(query)
-    text = form.text("q", "Recherche", max_length=100)
-    page = form.integer("page", "Page", minimum=1, maximum=10_000) or 1
-    only_roadmaps = form.boolean("avec_feuille")
-    if form.errors:
-        error = InvalidInput("Paramètre invalide : " + " ".join(form.errors.values()), errors=form.errors)
-        error.status_code = 400
-        raise error
-    where = Territory.id.is_not_null()
-    if not viewer.sees_all_territories:
-        if not viewer.roles:
-            return {"rows": [], "total": 0, "page": 1, "pages": 1, "q": text, "avec_feuille": only_roadmaps}
-        where &= Territory.id.is_in(list(viewer.roles))
-    if text:
-        where &= name_contains(Territory.name, text) | (Territory.siren == clean(text))
-    if only_roadmaps:
-        where &= Territory.id.is_in(Roadmap.select(Roadmap.territory))
-    total = await Territory.count().where(where)
-    rows = (
-        await Territory.select(
-            Territory.id, Territory.siren, Territory.name, Territory.kind, Territory.departement, Territory.population
-        )
-        .where(where)
-        .order_by(Territory.name)
-        .limit(PAGE_SIZE)
-        .offset((page - 1) * PAGE_SIZE)
-    )
-    with_roadmap = {
-        r["territory"]
-        for r in await Roadmap.select(Roadmap.territory).where(Roadmap.territory.is_in([r["id"] for r in rows] or [0]))
-    }
-    for row in rows:
-        row["has_roadmap"] = row["id"] in with_roadmap
-        row["role"] = viewer.roles.get(row["id"])
-    return {
-        "rows": rows,
-        "total": total,
-        "page": page,
-        "pages": max(1, -(-total // PAGE_SIZE)),
-        "q": text,
-        "avec_feuille": only_roadmaps,
-    }
 
 
 async def create_other_body(viewer: Viewer, data: Mapping[str, Any]) -> str:
@@ -113,7 +66,7 @@ async def create_other_body(viewer: Viewer, data: Mapping[str, Any]) -> str:
                 region=region,
                 typology=typology,
                 is_epci=False,
-                created_at=arrow.utcnow().datetime,
+                created_at=clock.now(),
             )
         )
     return siren

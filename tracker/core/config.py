@@ -6,7 +6,7 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(os.environ.get("SUIVI_VAR_DIR", ROOT / "var"))
 
 

@@ -3,6 +3,7 @@ rectified, exported (JSON or CSV) and erased. Erasure blanks the person in place
 entries, which reference the contact by id, then read « contact supprimé »."""
 from __future__ import annotations
 
+from tracker.core import clock
 import csv
 import io
 import json
@@ -11,17 +12,17 @@ from typing import Any, Mapping
 
 import arrow
 
-from tracker.accounts.permissions import Viewer
+from tracker.core.permissions import Viewer
 from tracker.accounts.service import normalise_email
 from tracker.accounts.tables import Membership, User, UserSession
 from tracker.commitments.tables import CommitmentComment, CommitmentLink
-from tracker.db import write_transaction
-from tracker.errors import Conflict, Forbidden, InvalidInput, NotFound
+from tracker.core.db import write_transaction
+from tracker.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from tracker.history.service import ERASED_CONTACT
 from tracker.history.tables import HistoryEntry
 from tracker.partners.service import partner_for
 from tracker.partners.tables import PartnerContact
-from tracker.web.forms import FormReader
+from tracker.core.forms import FormReader
 
 NOT_FOUND = "Ce contact n’existe pas ou ne vous est pas accessible."
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
@@ -81,7 +82,7 @@ async def add_contact(viewer: Viewer, partner_id: int, data: Mapping[str, Any]) 
     form = FormReader(data)
     values = await _read(form, partner_id, None)
     form.raise_if_errors()
-    now = arrow.utcnow().datetime
+    now = clock.now()
     async with write_transaction():
         contact = PartnerContact(partner=partner_id, version=1, created_at=now, updated_at=now)
         for column, value in values.items():
@@ -102,7 +103,7 @@ async def update_contact(viewer: Viewer, contact_id: int, data: Mapping[str, Any
     async with write_transaction():
         updated = (
             await PartnerContact.update({**values, PartnerContact.version: version + 1,
-                                         PartnerContact.updated_at: arrow.utcnow().datetime})
+                                         PartnerContact.updated_at: clock.now()})
             .where((PartnerContact.id == contact_id) & (PartnerContact.version == version)
                    & PartnerContact.erased_at.is_null())
             .returning(PartnerContact.id)
@@ -125,7 +126,7 @@ async def erase_contact(viewer: Viewer, contact_id: int, data: Mapping[str, Any]
     form.raise_if_errors()
     if contact["erased_at"] is not None:
         raise InvalidInput("Ce contact est déjà effacé.")
-    now = arrow.utcnow().datetime
+    now = clock.now()
     async with write_transaction():
         updated = (
             await PartnerContact.update({
@@ -220,7 +221,7 @@ async def export_data(viewer: Viewer, contact_id: int) -> dict:
     ).where(CommitmentComment.author_contact == contact_id).order_by(CommitmentComment.id)
     return {
         "finalite": PURPOSE,
-        "exporte_le": arrow.utcnow().isoformat(),
+        "exporte_le": arrow.get(clock.now()).isoformat(),
         "contact": {
             "id": contact["id"],
             "partenaire": contact["partner_name"],
