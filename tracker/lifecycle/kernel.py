@@ -91,6 +91,21 @@ class Change:
 
 
 @dataclass(frozen=True)
+class Versioned:
+    """An object edited under optimistic locking without a life cycle of its own (a partner, a contact, a party):
+    what `save_edit` and the conflict message need. A `Machine` is one too."""
+
+    subject: str
+    table: type[Table]
+    this: str  # « Ce partenaire »
+    feminine: bool
+
+    @property
+    def modified(self) -> str:
+        return "modifiée" if self.feminine else "modifié"
+
+
+@dataclass(frozen=True)
 class Machine:
     subject: str  # history subject_type
     table: type[Table]
@@ -158,7 +173,7 @@ def check_comment(comment: str | None) -> str:
     return comment
 
 
-async def conflict_message(machine: Machine, subject_id: int) -> str:
+async def conflict_message(machine: Machine | Versioned, subject_id: int) -> str:
     """The one conflict message: who changed the object last, and when."""
     last = (
         await HistoryEntry.select(HistoryEntry.created_at, HistoryEntry.actor.full_name.as_alias("who"))
@@ -254,7 +269,12 @@ async def apply(
 
 
 async def save_edit(
-    machine: Machine, subject_id: int, version: int | None, values: Mapping[Column, Any], *, at: datetime | None = None
+    machine: Machine | Versioned,
+    subject_id: int,
+    version: int | None,
+    values: Mapping[Column, Any],
+    *,
+    at: datetime | None = None,
 ) -> int:
     """Write an edit of what an object says (not its state) if nobody changed it since `version` was read;
     returns the new version, or raises Conflict with the one conflict message. Inside or outside a transaction."""
