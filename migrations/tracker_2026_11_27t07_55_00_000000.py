@@ -9,7 +9,7 @@ ID = "2026-11-27T07:55:00:000000"
 VERSION = "1.38.0"
 DESCRIPTION = "composite unique indexes, append-only history triggers"
 
-# SQLite's ALTER TABLE cannot add a constraint, so Piccolo's Unique constraint cannot be created there: raw indexes.
+# Raw indexes, not piccolo.constraints.Unique: Piccolo 1.38 emits ALTER TABLE ADD CONSTRAINT, which SQLite lacks.
 SQLITE_INDEXES = [
     "CREATE UNIQUE INDEX IF NOT EXISTS membership_user_territory_uniq ON membership (user, territory)",
     "CREATE UNIQUE INDEX IF NOT EXISTS partner_territory_uniq ON partner_territory (partner, territory)",

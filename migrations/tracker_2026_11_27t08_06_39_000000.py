@@ -9,7 +9,7 @@ ID = "2026-11-27T08:06:39:000000"
 VERSION = "1.38.0"
 DESCRIPTION = "contrats de réciprocité: unique (agreement, territory), (agreement, theme), (agreement, action)"
 
-# SQLite's ALTER TABLE cannot add a constraint, so Piccolo's Unique constraint cannot be created there: raw indexes.
+# Raw indexes, not piccolo.constraints.Unique: Piccolo 1.38 emits ALTER TABLE ADD CONSTRAINT, which SQLite lacks.
 UNIQUE_INDEXES = [
     "CREATE UNIQUE INDEX IF NOT EXISTS agreement_party_uniq ON agreement_party (agreement, territory)",
     "CREATE UNIQUE INDEX IF NOT EXISTS agreement_theme_uniq ON agreement_theme (agreement, theme)",

@@ -10,7 +10,7 @@ ID = "2026-11-27T08:07:40:000000"
 VERSION = "1.38.0"
 DESCRIPTION = "partenaires : identifiants uniques, un contact par adresse et par partenaire, un compte par partenaire"
 
-# SQLite's ALTER TABLE cannot add a constraint, so Piccolo's Unique constraint cannot be created there: raw indexes.
+# Raw indexes, not piccolo.constraints.Unique: Piccolo 1.38 emits ALTER TABLE ADD CONSTRAINT, which SQLite lacks.
 UNIQUE_INDEXES = [
     "CREATE UNIQUE INDEX IF NOT EXISTS partner_siren_uniq ON partner (siren)",
     "CREATE UNIQUE INDEX IF NOT EXISTS partner_siret_uniq ON partner (siret)",
