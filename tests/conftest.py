@@ -42,6 +42,7 @@ def pytest_configure(config: pytest.Config) -> None:
     workdir = Path(tempfile.mkdtemp(prefix="suivi-tests-"))
     os.environ["SUIVI_VAR_DIR"] = str(workdir)
     os.environ["SECRET_KEY"] = "cle-de-test-" + "x" * 40
+    os.environ["SUIVI_TESTS_CHEAP_PASSWORD_HASHING"] = "1"  # argon2id at its lowest cost (tracker/config.py)
     os.environ.pop("REDIS_URL", None)
     if database == "postgres":
         url = os.environ.get("TEST_DATABASE_URL", DEFAULT_PG)
@@ -72,8 +73,9 @@ def pytest_report_header(config: pytest.Config) -> str:
     return f"base de données des tests : {config.getoption('--db')}"
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def anyio_backend() -> str:
+    """Session-wide, so that the session's app and its PostgreSQL pool live in one event loop for the whole run."""
     return "asyncio"
 
 
@@ -82,11 +84,22 @@ def database(request: pytest.FixtureRequest) -> str:
     return request.config.suivi_database  # type: ignore[attr-defined]
 
 
+@pytest.fixture(scope="session")
+async def session_app():
+    """One app for the whole run (building it costs more than most tests), its lifespan entered once."""
+    from tracker.app import create_app
+
+    application = create_app()
+    async with application.lifespan():
+        yield application
+
+
 @pytest.fixture
-async def clean_db(request: pytest.FixtureRequest, database: str):
+async def clean_db(request: pytest.FixtureRequest, database: str, session_app):
     """An empty migrated schema for every test."""
     workdir: Path = request.config.suivi_workdir  # type: ignore[attr-defined]
     if database == "sqlite":
+        # Safe under the running app: Piccolo's SQLite engine holds no connection between queries.
         for suffix in ("-wal", "-shm"):
             (workdir / f"test.sqlite3{suffix}").unlink(missing_ok=True)
         shutil.copy(workdir / "template.sqlite3", workdir / "test.sqlite3")
@@ -99,17 +112,17 @@ async def clean_db(request: pytest.FixtureRequest, database: str):
     yield
 
 
-@pytest.fixture
-async def app(clean_db):
-    from tracker.accounts import throttle
-    from tracker.app import create_app
-    from tracker.review import cache
+def reset_stores() -> None:
+    """Every module-level `_store` (sign-in throttle, review cache...) starts empty: a fresh one on first use."""
+    for name, module in list(sys.modules.items()):
+        if name.startswith("tracker.") and getattr(module, "_store", None) is not None:
+            module._store = None  # type: ignore[attr-defined]
 
-    throttle._store = None  # fresh in-memory stores per test
-    cache._store = None
-    application = create_app()
-    async with application.lifespan():
-        yield application
+
+@pytest.fixture
+async def app(session_app, clean_db):
+    reset_stores()
+    return session_app
 
 
 @pytest.fixture
