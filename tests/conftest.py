@@ -104,12 +104,27 @@ async def clean_db(request: pytest.FixtureRequest, database: str, session_app):
             (workdir / f"test.sqlite3{suffix}").unlink(missing_ok=True)
         shutil.copy(workdir / "template.sqlite3", workdir / "test.sqlite3")
     else:
-        from tracker.piccolo_app import TABLES
-        from tracker.territories.tables import Territory
-
-        names = ", ".join(f'"{t._meta.tablename}"' for t in TABLES)
-        await Territory.raw(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
+        await _empty_postgres()
     yield
+
+
+async def _empty_postgres() -> None:
+    """Every table emptied and its ids restarted, in one transaction. DELETE rather than TRUNCATE: TRUNCATE costs
+    tens of milliseconds per table on PostgreSQL, these DELETEs a few milliseconds in all."""
+    from piccolo.table import sort_table_classes
+
+    from tracker.db import write_transaction
+    from tracker.piccolo_app import TABLES
+    from tracker.territories.tables import Territory
+
+    async with write_transaction():
+        # The history is append-only by a trigger; paused for this transaction only, by the tables' owner.
+        await Territory.raw("ALTER TABLE history_entry DISABLE TRIGGER USER")
+        for table in reversed(sort_table_classes(TABLES)):  # referencing tables first
+            await Territory.raw(f'DELETE FROM "{table._meta.tablename}"')
+        await Territory.raw("ALTER TABLE history_entry ENABLE TRIGGER USER")
+        await Territory.raw("SELECT " + ", ".join(
+            f"setval(pg_get_serial_sequence('\"{t._meta.tablename}\"', 'id'), 1, false)" for t in TABLES))
 
 
 def reset_stores() -> None:
