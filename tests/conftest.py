@@ -133,7 +133,7 @@ async def _empty_postgres() -> None:
     tens of milliseconds per table on PostgreSQL, these DELETEs a few milliseconds in all."""
     from piccolo.table import sort_table_classes
 
-    from tracker.db import write_transaction
+    from tracker.core.db import write_transaction
     from tracker.piccolo_app import TABLES
     from tracker.territories.tables import Territory
 

@@ -9,7 +9,7 @@ import arrow
 from tests.browser import PASSWORD
 from tracker.accounts.passwords import make_hasher
 from tracker.accounts.tables import Membership, User
-from tracker.db import write_transaction
+from tracker.core.db import write_transaction
 from tracker.history.tables import HistoryEntry
 from tracker.partners.tables import Partner, PartnerTerritory
 from tracker.roadmaps.tables import Action, Axis, Roadmap, Workshop

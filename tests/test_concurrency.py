@@ -3,7 +3,7 @@ import anyio
 import pytest
 
 from tests.factories import EMAILS, action, history_count
-from tracker.db import write_transaction
+from tracker.core.db import write_transaction
 from tracker.history.tables import HistoryEntry
 from tracker.roadmaps.tables import Action
 

@@ -7,7 +7,7 @@ import pytest
 
 from tests.factories import EMAILS, action, roadmap, territory
 from tests.htmltable import table_after
-from tracker.db import write_transaction
+from tracker.core.db import write_transaction
 from tracker.history.tables import HistoryEntry
 from tracker.roadmaps.tables import Action, ActionNote
 from tracker.roadmaps.statuses import STATUS_LABELS

@@ -5,7 +5,7 @@ import anyio
 from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from tracker.config import settings
+from tracker.core.config import settings
 
 MIN_LENGTH = 12
 MAX_LENGTH = 128
