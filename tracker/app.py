@@ -34,6 +34,8 @@ from tracker.core.config import ROOT, settings
 from tracker.core.db import close_pool, engine, start_pool
 from tracker.core.errors import DomainError, NotAuthenticated
 from tracker.core.http import is_htmx, render
+from tracker.deadlines.routes import PUBLIC_ROUTES as DEADLINE_PUBLIC_ROUTES
+from tracker.deadlines.routes import ROUTES as DEADLINE_ROUTES
 from tracker.exports.routes import ROUTES as EXPORT_ROUTES
 from tracker.partners.routes import ROUTES as PARTNER_ROUTES
 from tracker.review.exports import ROUTES as REVIEW_EXPORT_ROUTES
@@ -157,6 +159,7 @@ SIGNED_IN_ROUTES = [
     *PARTNER_ROUTES,
     *CONTACT_ROUTES,
     *COMMITMENT_ROUTES,
+    *DEADLINE_ROUTES,
 ]
 
 
@@ -168,6 +171,7 @@ def create_app() -> Litestar:
             *ACCOUNT_PUBLIC_ROUTES,
             *COMMITMENT_PUBLIC_ROUTES,
             *API_PUBLIC_ROUTES,
+            *DEADLINE_PUBLIC_ROUTES,
             # Everything else needs a signed-in person: one guard for all of them, not a check per handler.
             Router(path="/", guards=[signed_in], route_handlers=SIGNED_IN_ROUTES),
             create_static_files_router(path="/static", directories=[ROOT / "tracker" / "static"], name="static"),

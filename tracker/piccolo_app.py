@@ -13,6 +13,7 @@ from tracker.agreements.tables import (
 from tracker.api.tables import ApiToken
 from tracker.commitments.tables import Commitment, CommitmentComment, CommitmentLink
 from tracker.core.config import ROOT
+from tracker.deadlines.tables import CalendarFeed, Reminder, ReminderItem, ReminderPreference, ReminderSettings
 from tracker.history.tables import HistoryEntry
 from tracker.partners.tables import Partner, PartnerContact, PartnerTerritory
 from tracker.review.tables import CodirMeeting
@@ -47,6 +48,12 @@ TABLES = [
     CommitmentComment,
     # jetons d’accès à l’API
     ApiToken,
+    # échéances: calendriers et rappels
+    CalendarFeed,
+    ReminderSettings,
+    ReminderPreference,
+    Reminder,
+    ReminderItem,
 ]
 
 APP_CONFIG = AppConfig(

@@ -81,6 +81,27 @@ async def send_link(viewer: Viewer, commitment_id: int, data: Mapping[str, Any])
         .where(PartnerContact.id == contact_id)
         .first()
     )
+    await deliver_link(commitment, contact, sender_name=viewer.full_name or viewer.email,
+                       reply_to=viewer.email or None, created_by=viewer.user_id)
+    return contact["full_name"]
+
+
+async def deliver_link(
+    commitment: dict,
+    contact: dict,
+    *,
+    sender_name: str,
+    reply_to: str | None,
+    created_by: int | None,
+    template: str = "lien_engagement",
+    subject: str = "Engagement à confirmer : {title}",
+    extra: Mapping[str, Any] | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> int:
+    """Create a signed link for a proposed commitment (`load_commitment`'s row) and mail it to `contact` (id,
+    full_name, email); callers check who may send it. The older links are voided once the new one is sent; when
+    the mail fails, the new link is voided and MailNotSent raised. Returns the new link's id."""
+    commitment_id = commitment["id"]
     token = secrets.token_urlsafe(TOKEN_BYTES)
     now = arrow.get(clock.now())
     expires = now.shift(days=LINK_DAYS)
@@ -90,9 +111,9 @@ async def send_link(viewer: Viewer, commitment_id: int, data: Mapping[str, Any])
             raise InvalidInput("L’engagement vient de changer d’état : rien n’a été envoyé. Rechargez la page.")
         link = CommitmentLink(
             commitment=commitment_id,
-            contact=contact_id,
+            contact=contact["id"],
             token_hash=token_hash(token),
-            created_by=viewer.user_id,
+            created_by=created_by,
             created_at=now.datetime,
             expires_at=expires.datetime,
         )
@@ -106,18 +127,20 @@ async def send_link(viewer: Viewer, commitment_id: int, data: Mapping[str, Any])
         "description": commitment["description"],
         "amount": amount_text(commitment["amount"], commitment["amount_unit"]),
         "due": date_fr(commitment["due_on"] or commitment["action_deadline"]),
-        "sender_name": viewer.full_name or viewer.email,
+        "sender_name": sender_name,
         "url": link_url(token),
         "expires": date_fr(expires.datetime),
         "days": LINK_DAYS,
+        **(extra or {}),
     }
     try:
         await send_mail(
             to=contact["email"],
-            subject=typo(f"Engagement à confirmer : {commitment['action_title']}"),
-            template="lien_engagement",
+            subject=typo(subject.format(title=commitment["action_title"])),
+            template=template,
             context=context,
-            reply_to=viewer.email or None,
+            reply_to=reply_to,
+            headers=headers,
         )
     except MailNotSent:
         async with write_transaction():
@@ -133,7 +156,7 @@ async def send_link(viewer: Viewer, commitment_id: int, data: Mapping[str, Any])
             & CommitmentLink.used_at.is_null()
             & CommitmentLink.voided_at.is_null()
         )
-    return contact["full_name"]
+    return link.id
 
 
 # --- the page behind the link -------------------------------------------------------------------------------
