@@ -163,13 +163,17 @@ async def _send_commitment_reminder(reminder: dict, recipient: Recipient) -> Non
         raise Skip(error.message) from error
 
 
-async def _codir_mail(reminder: dict, recipient: Recipient, today: date) -> Mail:
+async def _codir_mail(reminder: dict, recipient: Recipient, today: date, packs: dict[int, dict]) -> Mail:
     viewer = await _viewer(recipient)
     territory = await Territory.select(Territory.siren, Territory.name).where(
         Territory.id == reminder["territory"]).first()
     if territory is None or reminder["territory"] not in viewer.roles:
         raise Skip("Le destinataire n’est plus membre du territoire.")
-    pack = await codir.meeting_pack(viewer, territory["siren"], today - timedelta(days=CODIR_WINDOW_DAYS))
+    # Every member reads the same pack (confidential actions included): built once per territory and run.
+    if reminder["territory"] not in packs:
+        packs[reminder["territory"]] = await codir.meeting_pack(
+            viewer, territory["siren"], today - timedelta(days=CODIR_WINDOW_DAYS))
+    pack = packs[reminder["territory"]]
     url = f"{settings.base_url}/territoires/{territory['siren']}/point-codir"
     return Mail(to=recipient.email, subject=f"Point hebdomadaire du CODIR : {territory['name']}",
                 template="point_codir",
@@ -190,7 +194,7 @@ async def _network_mail(recipient: Recipient) -> Mail:
                 headers=unsubscribe_headers(recipient.ref, "reseau"))
 
 
-async def _send(reminder: dict, today: date) -> None:
+async def _send(reminder: dict, today: date, packs: dict[int, dict]) -> None:
     recipient = await recipient_of(reminder)
     if not wants((await preferences_of([recipient.ref]))[recipient.ref], reminder["kind"]):
         raise Skip("Le destinataire a désactivé ce type de courriel.")
@@ -200,7 +204,7 @@ async def _send(reminder: dict, today: date) -> None:
     if reminder["kind"] == "echeances":
         mail = await _deadlines_mail(reminder, recipient, today)
     elif reminder["kind"] == "codir":
-        mail = await _codir_mail(reminder, recipient, today)
+        mail = await _codir_mail(reminder, recipient, today, packs)
     else:
         mail = await _network_mail(recipient)
     await send_mail(to=mail.to, subject=mail.subject, template=mail.template, context=mail.context,
@@ -244,6 +248,7 @@ async def deliver(report: SendReport) -> SendReport:
     one claimed, and the other way round."""
     await mark_interrupted(report)
     today, now = clock.today(), clock.now()
+    packs: dict[int, dict] = {}
     for row in await pending():
         if row["created_at"] < now - VALIDITY:
             try:
@@ -259,7 +264,7 @@ async def deliver(report: SendReport) -> SendReport:
             continue  # another run has it
         version = claimed.version
         try:
-            await _send(row, today)
+            await _send(row, today, packs)
         except Skip as reason:
             await system_change(row["id"], "annule", version, str(reason))
             report.cancelled.append(f"{_describe(row)} : {reason}")
