@@ -47,6 +47,10 @@ async def events_of(client, token: str) -> dict[str, dict]:
     assert response.headers["content-type"].startswith("text/calendar")
     calendar = Calendar.from_ical(response.content)
     assert calendar["VERSION"] == "2.0" and calendar["X-WR-TIMEZONE"] == "Europe/Paris"
+    assert calendar["METHOD"] == "PUBLISH" and str(calendar["X-PUBLISHED-TTL"]) == "PT3H"
+    assert calendar.decoded("REFRESH-INTERVAL") == timedelta(hours=3)
+    assert re.fullmatch(rf"calendrier-\d+@{re.escape(HOST)}", str(calendar["UID"]))
+    assert b"\r\n" in response.content and b"\n" not in response.content.replace(b"\r\n", b"")
     found = {}
     for event in calendar.walk("VEVENT"):
         uid = str(event["UID"])

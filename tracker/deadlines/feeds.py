@@ -15,7 +15,7 @@ import secrets
 from datetime import timedelta
 from urllib.parse import urlsplit
 
-from icalendar import Calendar, Event
+from icalendar import Calendar, Event, vDuration
 
 from tracker.auth.viewer import viewer_for_user
 from tracker.core import clock
@@ -134,7 +134,7 @@ async def calendar(token: str) -> bytes:
     if not _TOKEN_SHAPE.fullmatch(token or ""):
         raise NotFound(NOT_FOUND)
     feed = await CalendarFeed.select(
-        CalendarFeed.scope, CalendarFeed.territory, CalendarFeed.partner, CalendarFeed.revoked_at,
+        CalendarFeed.id, CalendarFeed.scope, CalendarFeed.territory, CalendarFeed.partner, CalendarFeed.revoked_at,
         CalendarFeed.user.id.as_alias("user_id"), CalendarFeed.user.email.as_alias("email"),
         CalendarFeed.user.full_name.as_alias("full_name"), CalendarFeed.user.is_admin.as_alias("is_admin"),
         CalendarFeed.user.is_reviewer.as_alias("is_reviewer"), CalendarFeed.user.is_active.as_alias("is_active"),
@@ -147,19 +147,21 @@ async def calendar(token: str) -> bytes:
     name = _label(feed["scope"], feed["territory_name"], feed["partner_name"])
     if feed["scope"] == "personne":
         name += f" ({feed['full_name'] or feed['email']})"
-    return build_calendar(name, deadlines)
+    return build_calendar(f"calendrier-{feed['id']}", name, deadlines)
 
 
-def build_calendar(name: str, deadlines: list[Deadline]) -> bytes:
+def build_calendar(uid: str, name: str, deadlines: list[Deadline]) -> bytes:
+    """The .ics of these deadlines; `uid` names the calendar itself, stable from one reading to the next."""
     today = clock.today()
     stamp = clock.now()
     host = urlsplit(settings.base_url).hostname or "suivi"
     cal = Calendar.new(
         prodid=PRODID, name=f"{name} — Suivi des feuilles de route", method="PUBLISH", refresh_interval=REFRESH,
         description="Échéances suivies dans l’outil de suivi des feuilles de route des ateliers de l’ADGCF.",
+        uid=f"{uid}@{host}",
     )
     cal.add("X-WR-TIMEZONE", "Europe/Paris")
-    cal.add("X-PUBLISHED-TTL", REFRESH)  # Outlook's older name for REFRESH-INTERVAL
+    cal.add("X-PUBLISHED-TTL", vDuration(REFRESH))  # Outlook's older name for REFRESH-INTERVAL
     for deadline in deadlines:
         url = settings.base_url + deadline.path
         status = deadline.status_text(today)
