@@ -12,8 +12,6 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from tests.factories import (
-    AGREEMENT_EMAILS,
-    EMAILS,
     World,
     action,
     build_agreement_world,
@@ -125,5 +123,3 @@ def groups_on(html: str) -> dict[str, list[str]]:
         found[code] = _ROW.findall(body)
     return found
 
-
-__all__ = ["AGREEMENT_EMAILS", "EMAILS", "BOTH_EMAIL", "NOON", "TODAY", "build_dated_world", "groups_on"]

@@ -27,7 +27,6 @@ from tracker.deadlines import service
 from tracker.deadlines.forms import FeedRequest
 from tracker.deadlines.items import KIND_LABELS, KIND_SINGULAR, Deadline, Scope, load
 from tracker.deadlines.tables import CalendarFeed
-from tracker.partners.tables import Partner
 from tracker.territories.service import territory_for
 
 TOKEN_BYTES = 32

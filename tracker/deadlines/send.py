@@ -21,7 +21,7 @@ from tracker.commitments.tables import CommitmentLink
 from tracker.core import clock
 from tracker.core.config import settings
 from tracker.core.errors import DomainError
-from tracker.core.french import date_fr, relative_fr
+from tracker.core.french import date_fr, relative_fr, typo
 from tracker.deadlines import service
 from tracker.deadlines.items import KIND_SINGULAR, Scope, load
 from tracker.deadlines.lifecycle import RETRYABLE, system_change
@@ -207,7 +207,7 @@ async def _send(reminder: dict, today: date, packs: dict[int, dict]) -> None:
         mail = await _codir_mail(reminder, recipient, today, packs)
     else:
         mail = await _network_mail(recipient)
-    await send_mail(to=mail.to, subject=mail.subject, template=mail.template, context=mail.context,
+    await send_mail(to=mail.to, subject=typo(mail.subject), template=mail.template, context=mail.context,
                     headers=mail.headers)
 
 
