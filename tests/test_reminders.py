@@ -520,3 +520,31 @@ async def test_an_administrator_may_give_up_a_failed_reminder_others_may_not(mak
     assert sending.status_code == 422  # only the daily run sends
     await run(NOON + timedelta(hours=1))
     assert len(inbox.messages) == await Reminder.count() - 1
+
+
+async def test_quotidien_also_declares_ended_agreements_expired(world, inbox):
+    from tests.factories import build_agreement_world
+    from tracker.agreements.tables import Agreement
+
+    deal = await build_agreement_world(world, state="en_vigueur")
+    await Agreement.update({Agreement.ends_on: NOON.date() - timedelta(days=1)}).where(Agreement.id == deal.agreement)
+    dry = await run(dry_run=True)
+    assert dry.expired == [deal.agreement]
+    assert (await Agreement.select(Agreement.state).where(Agreement.id == deal.agreement).first())["state"] == "en_vigueur"
+    report = await run()
+    assert report.expired == [deal.agreement]
+    assert (await Agreement.select(Agreement.state).where(Agreement.id == deal.agreement).first())["state"] == "echu"
+    entry = await HistoryEntry.select(HistoryEntry.to_value, HistoryEntry.actor).where(
+        (HistoryEntry.subject_type == "agreement") & (HistoryEntry.subject_id == deal.agreement)).first()
+    assert entry == {"to_value": "echu", "actor": None}
+
+
+async def test_quotidien_exits_with_1_when_a_mail_could_not_be_sent(world, inbox, monkeypatch):
+    monkeypatch.setenv("SMTP_PORT", str(_free_port()))
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "tracker", "quotidien", cwd=ROOT, env=os.environ.copy(),
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    out, err = await process.communicate()
+    assert process.returncode == 1, (out, err)
+    assert "En échec (réessayés au prochain passage)" in out.decode()
+    assert await Reminder.count() == await Reminder.count().where(Reminder.state == "echec") > 0

@@ -73,8 +73,8 @@ async def my_reminders_save(request: Request, viewer: NamedDependency[Viewer]) -
 @post("/compte/calendriers", name="feed_create")
 async def feed_create(request: Request, viewer: NamedDependency[Viewer]) -> Template:
     """The new address is in this response only (never in a redirect, a cookie or a log); it is not stored."""
-    request_ = forms.read_feed_request(await request.form())
-    token, feed_id = await feeds.create_feed(viewer, request_)
+    wanted = forms.read_feed_request(await request.form())
+    token, feed_id = await feeds.create_feed(viewer, wanted)
     new_feed = {"id": feed_id, "url": feeds.feed_url(token), "webcal": feeds.subscribe_url(token)}
     response = render(request, ACCOUNT_TEMPLATE, await _account_context(viewer, new_feed=new_feed), status_code=201)
     response.headers.update(PRIVATE)
