@@ -25,7 +25,7 @@ from tracker.agreements.routes import ROUTES as AGREEMENT_ROUTES
 from tracker.api.errors import api_error, is_api
 from tracker.api.routes import PUBLIC_ROUTES as API_PUBLIC_ROUTES
 from tracker.api.routes import ROUTES as API_TOKEN_ROUTES
-from tracker.api.v1 import openapi_config
+from tracker.api.v1.wiring import openapi_config
 from tracker.auth.guards import provide_viewer, signed_in
 from tracker.commitments.routes import PUBLIC_ROUTES as COMMITMENT_PUBLIC_ROUTES
 from tracker.commitments.routes import ROUTES as COMMITMENT_ROUTES

@@ -2,16 +2,16 @@
 from __future__ import annotations
 
 from tracker.core import clock
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from datetime import datetime
 from datetime import date
-from typing import Any, Iterable, Mapping
+from typing import Iterable
 
 from piccolo.query.functions.aggregate import Count
 
 from tracker.core.permissions import Viewer
 from tracker.core.db import write_transaction
-from tracker.core.errors import BadQuery, Forbidden, InvalidInput, NotFound
+from tracker.core.errors import Forbidden, InvalidInput, NotFound
 from tracker import lifecycle
 from tracker.partners.tables import PartnerTerritory
 from tracker.roadmaps.statuses import (
@@ -22,8 +22,9 @@ from tracker.roadmaps.statuses import (
 )
 from tracker.roadmaps.tables import Action, ActionNote, Axis, Roadmap, Workshop
 from tracker.territories.tables import Territory
-from tracker.core.forms import GENERIC, FormReader
+from tracker.core.forms import GENERIC
 from tracker.roadmaps.forms import ActionInput, WorkshopInput
+from tracker.roadmaps.queries import ActionFilters
 from tracker.roadmaps.lifecycle import ACTION
 
 
@@ -72,44 +73,6 @@ async def partners_of(territory_id: int) -> list[dict]:
         .where(PartnerTerritory.territory == territory_id)
         .order_by(PartnerTerritory.partner.name)
     )
-
-
-@dataclass
-class ActionFilters:
-    status: str | None = None
-    module: int | None = None
-    axis: int | None = None
-    pilot: int | None = None
-    overdue: bool = False
-    errors: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def active(self) -> bool:
-        return any([self.status, self.module, self.axis, self.pilot, self.overdue])
-
-    def query(self) -> dict[str, str]:
-        params = {"statut": self.status, "module": self.module, "axe": self.axis, "pilote": self.pilot}
-        out = {k: str(v) for k, v in params.items() if v}
-        if self.overdue:
-            out["en_retard"] = "1"
-        return out
-
-
-def parse_action_filters(query: Mapping[str, Any]) -> ActionFilters:
-    """Filters from the query string (statut, module, axe, pilote, en_retard). Bad values → InvalidInput (400)."""
-    form = FormReader(query)
-    filters = ActionFilters(
-        status=form.choice("statut", "Statut", {"en_retard": 1, **STATUS_LABELS}),
-        module=form.integer("module", "Module", minimum=1, maximum=4),
-        axis=form.integer("axe", "Axe", minimum=1),
-        pilot=form.integer("pilote", "Pilote", minimum=1),
-        overdue=form.boolean("en_retard"),
-    )
-    if filters.status == "en_retard":
-        filters.status, filters.overdue = None, True
-    if form.errors:
-        raise BadQuery("Filtre invalide : " + " ".join(form.errors.values()), errors=form.errors)
-    return filters
 
 
 def _visible(viewer: Viewer, territory_id: int):

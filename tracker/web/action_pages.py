@@ -21,12 +21,13 @@ from tracker.history.service import entries_for
 from tracker.roadmaps import service
 from tracker.roadmaps.forms import read_note
 from tracker.roadmaps.lifecycle import change_action_status
+from tracker.roadmaps.queries import ActionFilters, read_action_filters
 
 ROADMAP_TEMPLATE = "roadmaps/roadmap.html"
 ACTION_TEMPLATE = "roadmaps/action.html"
 
 
-async def roadmap_rows(viewer: Viewer, roadmap: dict, filters: service.ActionFilters, only_id: int | None = None):
+async def roadmap_rows(viewer: Viewer, roadmap: dict, filters: ActionFilters, only_id: int | None = None):
     """The roadmap's rows, each with how many partners confirmed their commitment (one aggregated query)."""
     rows = await service.list_actions(viewer, roadmap, filters, only_id=only_id)
     counts = await commitment_queries.confirmed_counts(row["id"] for row in rows)
@@ -37,7 +38,7 @@ async def roadmap_rows(viewer: Viewer, roadmap: dict, filters: service.ActionFil
 
 async def _roadmap_context(request: Request, viewer: NamedDependency[Viewer], roadmap_id: int) -> dict:
     roadmap = await service.roadmap_for(viewer, roadmap_id)
-    filters = service.parse_action_filters(request.query_params)
+    filters = read_action_filters(request.query_params)
     return {
         "roadmap": roadmap,
         "filters": filters,
@@ -105,7 +106,7 @@ async def action_status(request: Request, viewer: NamedDependency[Viewer], actio
     if from_roadmap and is_htmx(request):
         action = await service.action_for(viewer, ident)
         roadmap = await service.roadmap_for(viewer, action["roadmap"])
-        rows = await roadmap_rows(viewer, roadmap, service.ActionFilters(), only_id=ident)
+        rows = await roadmap_rows(viewer, roadmap, ActionFilters(), only_id=ident)
         context = {
             "roadmap": roadmap,
             "action": rows[0],
