@@ -14,7 +14,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, QueryParameter
 
 from tracker.core.permissions import Viewer
-from tracker.agreements import service as agreements
+from tracker.agreements import reading as agreements
 from tracker.agreements.states import AGREEMENT_STATE_LABELS
 from tracker.agreements.tables import Agreement, AgreementParty, AgreementTheme
 from tracker.api.common import (
