@@ -10,6 +10,7 @@ from litestar.response import Redirect, Template
 
 from tracker.agreements import forms, linked_actions, obligations, parties, reading, reviews, text
 from tracker.agreements.lifecycle import (
+    AGREEMENT,
     NotNow,
     change_agreement_state,
     change_obligation_status,
@@ -22,8 +23,6 @@ from tracker.agreements.states import (
     FINAL,
     FOLLOW_UP,
     THEME_SUGGESTIONS,
-    TRANSITIONS,
-    state_comment_required,
     transition_label,
 )
 from tracker.core import clock
@@ -74,8 +73,9 @@ async def _agreement_context(viewer: Viewer, agreement_id: int) -> dict:
         party["can_follow_up"] = viewer.can_edit_territory(party["territory"]) and state in FOLLOW_UP
     # « Échu » is offered by hand only once the end date has passed (the rule itself is in the lifecycle).
     transitions = [
-        {"state": to, "label": transition_label(state, to), "comment": state_comment_required(state, to)}
-        for to in TRANSITIONS[state]
+        {"state": to, "label": transition_label(state, to),
+         "comment": AGREEMENT.transition(state, to).needs_comment("editor")}
+        for to in AGREEMENT.targets(state)
         if to != "echu" or agreement["end_passed"]
     ] if can_edit else []
     return {
