@@ -9,7 +9,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
-from tracker.agreements.service import agreements_of_action
+from tracker.agreements.linked_actions import agreements_of_action
 from tracker.commitments import lifecycle as commitment_lifecycle
 from tracker.commitments import service as commitments
 from tracker.commitments import queries as commitment_queries
