@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Awaitable, Callable
-from datetime import datetime
 from typing import Any
 
 from piccolo.columns import Column
@@ -260,15 +259,15 @@ def require_partner_creator(viewer: Viewer) -> None:
         raise Forbidden("Seuls les référents des territoires et les administrateurs ajoutent des partenaires.")
 
 
-async def create_partner(viewer: Viewer, values: PartnerInput, *, at: datetime | None = None) -> int:
-    """A new partner in the directory, working with the territories given; `at` backdates it (demo, import)."""
+async def create_partner(viewer: Viewer, values: PartnerInput) -> int:
+    """A new partner in the directory, working with the territories given."""
     require_partner_creator(viewer)
     errors: dict[str, str] = {}
     added, _ = await _territories(viewer, values, None, errors)
     if errors:
         raise InvalidInput(GENERIC, errors=errors)
     await _check_duplicates(values, None)
-    now = at or clock.now()
+    now = clock.now()
     try:
         async with write_transaction():
             partner = Partner(created_at=now, updated_at=now, version=1)
@@ -298,7 +297,6 @@ async def update_partner(
     version: int | None,
     *,
     open_commitments: Callable[[int, set[int]], Awaitable[bool]],
-    at: datetime | None = None,
 ) -> None:
     """`open_commitments(partner_id, territories)`: whether the partner still has open commitments there (the
     commitments layer above answers it); such a territory cannot be detached."""
@@ -313,7 +311,7 @@ async def update_partner(
     await _check_duplicates(values, partner_id)
     try:
         async with write_transaction():
-            await lifecycle.save_edit(PARTNER, partner_id, version, _columns(values), at=at)
+            await lifecycle.save_edit(PARTNER, partner_id, version, _columns(values))
             await _link_territories(partner_id, added, removed)
     except Conflict:
         raise

@@ -1,8 +1,6 @@
 """Territories visible to a viewer, and the other bodies an administrator adds."""
 from __future__ import annotations
 
-from datetime import datetime
-
 from tracker.core import clock
 from tracker.core.db import write_transaction
 from tracker.core.errors import Forbidden, InvalidInput, NotFound
@@ -29,7 +27,7 @@ def require_territory_manager(viewer: Viewer) -> None:
         raise Forbidden("Seuls les administrateurs ajoutent des territoires.")
 
 
-async def create_other_body(viewer: Viewer, values: OtherBodyInput, *, at: datetime | None = None) -> str:
+async def create_other_body(viewer: Viewer, values: OtherBodyInput) -> str:
     """PETR/pays, PNR, syndicat mixte, département, région, État… (EPCI come from the official list)."""
     require_territory_manager(viewer)
     if await Territory.exists().where(Territory.siren == values.siren):
@@ -45,7 +43,7 @@ async def create_other_body(viewer: Viewer, values: OtherBodyInput, *, at: datet
                 region=values.region,
                 typology=values.typology,
                 is_epci=False,
-                created_at=at or clock.now(),
+                created_at=clock.now(),
             )
         )
     return values.siren
