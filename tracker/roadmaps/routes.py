@@ -11,12 +11,14 @@ from tracker.core.permissions import Viewer
 from tracker.core.errors import Conflict, Forbidden, InvalidInput
 from tracker.roadmaps import forms, service
 from tracker.roadmaps.statuses import MODULE_TITLES
+from tracker.core.guards import administrators_only
 from tracker.core.http import (
     parse_id,
     redirect,
     render,
 )
 
+WORKSHOPS_REFUSED = "Seuls les administrateurs enregistrent les ateliers."
 ROADMAP_TEMPLATE = "roadmaps/roadmap.html"
 ACTION_TEMPLATE = "roadmaps/action.html"
 
@@ -71,18 +73,14 @@ async def action_update(request: Request, viewer: NamedDependency[Viewer], actio
     return redirect(f"/actions/{ident}", flash="action_modifiee")
 
 
-@get("/ateliers/nouveau", name="workshop_new")
+@get("/ateliers/nouveau", name="workshop_new", guards=[administrators_only], opt={"refusal": WORKSHOPS_REFUSED})
 async def workshop_new(request: Request, viewer: NamedDependency[Viewer], territoire: FromQuery[str | None] = None) -> Template:
-    if not viewer.can_manage_workshops():
-        raise Forbidden("Seuls les administrateurs enregistrent les ateliers.")
     values = {"host": territoire or ""}
     return render(request, "roadmaps/workshop_form.html", {"values": values, "errors": {}, "modules": MODULE_TITLES})
 
 
-@post("/ateliers/nouveau", name="workshop_create")
+@post("/ateliers/nouveau", name="workshop_create", guards=[administrators_only], opt={"refusal": WORKSHOPS_REFUSED})
 async def workshop_create(request: Request, viewer: NamedDependency[Viewer]) -> Template | Redirect:
-    if not viewer.can_manage_workshops():
-        raise Forbidden("Seuls les administrateurs enregistrent les ateliers.")
     data = await request.form()
     try:
         roadmap_id = await service.create_workshop(viewer, forms.read_workshop(data))
