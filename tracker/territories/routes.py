@@ -5,11 +5,12 @@ from litestar.di import NamedDependency
 from litestar.response import Redirect, Template
 
 from tracker.core.errors import InvalidInput
+from tracker.core.guards import administrators_only
 from tracker.core.http import redirect, render
 from tracker.core.permissions import Viewer
 from tracker.territories.forms import read_other_body
 from tracker.territories.reference import KIND_LABELS, OTHER_KINDS, departements, regions
-from tracker.territories.service import create_other_body, require_territory_manager
+from tracker.territories.service import REFUSED, create_other_body
 
 
 def _other_body_context(values: dict | None = None, errors: dict | None = None) -> dict:
@@ -22,15 +23,13 @@ def _other_body_context(values: dict | None = None, errors: dict | None = None) 
     }
 
 
-@get("/territoires/nouveau", name="territory_new")
+@get("/territoires/nouveau", name="territory_new", guards=[administrators_only], opt={"refusal": REFUSED})
 async def territory_new(request: Request, viewer: NamedDependency[Viewer]) -> Template:
-    require_territory_manager(viewer)
     return render(request, "territories/new.html", _other_body_context())
 
 
-@post("/territoires/nouveau", name="territory_create")
+@post("/territoires/nouveau", name="territory_create", guards=[administrators_only], opt={"refusal": REFUSED})
 async def territory_create(request: Request, viewer: NamedDependency[Viewer]) -> Template | Redirect:
-    require_territory_manager(viewer)  # who may, before what was sent
     data = await request.form()
     try:
         siren = await create_other_body(viewer, read_other_body(data))

@@ -11,6 +11,7 @@ from tracker.territories.tables import Territory
 
 PAGE_SIZE = 50
 NOT_FOUND = "Aucun territoire accessible ne porte ce SIREN."
+REFUSED = "Seuls les administrateurs ajoutent des territoires."
 
 
 async def territory_for(viewer: Viewer, siren: str) -> dict:
@@ -22,14 +23,10 @@ async def territory_for(viewer: Viewer, siren: str) -> dict:
     return territory
 
 
-def require_territory_manager(viewer: Viewer) -> None:
-    if not viewer.can_manage_territories():
-        raise Forbidden("Seuls les administrateurs ajoutent des territoires.")
-
-
 async def create_other_body(viewer: Viewer, values: OtherBodyInput) -> str:
     """PETR/pays, PNR, syndicat mixte, département, région, État… (EPCI come from the official list)."""
-    require_territory_manager(viewer)
+    if not viewer.can_manage_territories():
+        raise Forbidden(REFUSED)
     if await Territory.exists().where(Territory.siren == values.siren):
         raise InvalidInput(GENERIC, errors={"siren": "Un territoire porte déjà ce SIREN."})
     async with write_transaction():
