@@ -13,6 +13,8 @@ from tracker.agreements.linked_actions import agreements_of_action
 from tracker.commitments import lifecycle as commitment_lifecycle
 from tracker.commitments import service as commitments
 from tracker.commitments import queries as commitment_queries
+from tracker.commitments.forms import read_comment
+from tracker.commitments.states import GROUP_LABELS
 from tracker.core.errors import Conflict, DomainError, InvalidInput
 from tracker.core.forms import FormReader, StateChangeInput, read_state_change
 from tracker.core.http import is_htmx, local_path, parse_id, redirect, render
@@ -161,7 +163,7 @@ async def _render_origin(request: Request, viewer: Viewer, origin: str, commitme
         return render(request, ACTION_TEMPLATE, context, status_code=error.status_code)
     state = None
     context = {"mine": await commitments.my_commitments(viewer, state), "state": state, "commitment_problem": problem,
-               "groups": commitments.GROUP_LABELS}
+               "groups": GROUP_LABELS}
     return render(request, "commitments/mine.html", context, status_code=error.status_code)
 
 
@@ -169,6 +171,7 @@ async def _render_origin(request: Request, viewer: Viewer, origin: str, commitme
 async def commitment_state(request: Request, viewer: NamedDependency[Viewer], commitment_id: FromPath[str]) -> Template | Redirect:
     """Fields: status, comment, version; `retour` (where to go back), `contexte` (engagements | action)."""
     ident = parse_id(commitment_id)
+    await commitments.answerable_commitment(viewer, ident)  # who may, before what was sent
     data = await request.form()
     origin = "action" if data.get("contexte") == "action" else "engagements"
     submitted = {"status": str(data.get("status", ""))[:30], "comment": str(data.get("comment", ""))[:2000]}
@@ -184,11 +187,12 @@ async def commitment_state(request: Request, viewer: NamedDependency[Viewer], co
 @post("/engagements/{commitment_id:str}/commentaires", name="commitment_comment")
 async def commitment_comment(request: Request, viewer: NamedDependency[Viewer], commitment_id: FromPath[str]) -> Template | Redirect:
     ident = parse_id(commitment_id)
+    await commitments.commentable_commitment(viewer, ident)  # who may, before what was sent
     data = await request.form()
     form = FormReader(data)
     origin = "action" if form.raw("contexte") == "action" else "engagements"
     try:
-        await commitments.add_comment(viewer, ident, data)
+        await commitments.add_comment(viewer, ident, read_comment(data))
     except InvalidInput as error:
         return await _render_origin(request, viewer, origin, ident, error, {"body": form.raw("body")[:2000]})
     return redirect(local_path(form.raw("retour"), "/engagements"), flash="engagement_commentaire")
