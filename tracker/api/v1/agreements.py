@@ -1,5 +1,5 @@
 """API v1: reciprocity agreements (contrats). Every agreement goes through the agreements domain's rule
-(`Viewer.can_read_agreement`, `agreements.service.agreement_for`): members of a party territory and the ADGCF."""
+(`Viewer.can_read_agreement`, `agreements.reading.agreement_for`): members of a party territory and the ADGCF."""
 from __future__ import annotations
 
 from typing import Annotated
@@ -8,7 +8,7 @@ from litestar import get
 from litestar.di import NamedDependency
 from litestar.params import FromPath, QueryParameter
 
-from tracker.agreements import service as agreements
+from tracker.agreements import reading as agreements
 from tracker.agreements.states import AGREEMENT_STATE_LABELS
 from tracker.agreements.tables import Agreement, AgreementParty, AgreementTheme
 from tracker.api.v1 import convert

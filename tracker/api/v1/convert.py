@@ -231,7 +231,7 @@ def obligation(row: dict, party_names: dict[int, str]) -> Obligation:
 
 
 def contrat_detail(found: dict, obligations: list[Obligation]) -> ContratDetail:
-    """An agreement read by `agreements.service.agreement_for` (its parties and themes included)."""
+    """An agreement read by `agreements.reading.agreement_for` (its parties and themes included)."""
     return ContratDetail(
         **_contrat_fields(found, found["parties"], found["themes"]),
         objet=found["purpose"],
