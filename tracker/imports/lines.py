@@ -139,7 +139,8 @@ def parse_module(value: Any) -> int | None:
     text = plain(_text(value))
     if not text:
         return None
-    found = re.fullmatch(r"(?:module )?([1-4])(?:\s*[-–:.]\s*.*)?", text)
+    # « 2 », « Module 2 », « 2 – Pilotage des satellites… » (the export's), the dash gone with the accents.
+    found = re.fullmatch(r"(?:module )?([1-4])(?:[\s\-:.)].*)?", text)
     if found:
         return int(found.group(1))
     if text in MODULE_BY_TEXT:
