@@ -276,7 +276,7 @@ async def test_an_empty_list_still_gives_a_file_with_its_headers(make_client, wo
     rows = csv_rows(await editor.get(f"/feuilles-de-route/{world.ga_roadmap}/export.csv?statut=bloquee"))
     assert rows == [HEADERS]
     sheet = workbook(await editor.get(f"/feuilles-de-route/{world.ga_roadmap}/export.xlsx?statut=bloquee")).active
-    assert sheet.max_row == 1 and sheet.auto_filter.ref == "A1:L1"
+    assert sheet.max_row == 1 and sheet.auto_filter.ref == "A1:O1"
 
 
 # --- the building block the other lists use -----------------------------------------------------------------

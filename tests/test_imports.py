@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import io
+import zipfile
 from datetime import date, datetime
 
 import openpyxl
@@ -190,17 +191,18 @@ async def test_one_bad_line_blocks_the_whole_import_and_names_its_line_and_colum
 
 
 async def test_a_failure_at_line_40_leaves_nothing_written(make_client, world, monkeypatch):
-    """One transaction for the whole file: partners, axes, actions and history written before the failure are
-    rolled back with it (the services' own transactions nest in the import's)."""
+    """One transaction for the whole file: the partner, the axis, the 45 actions with their history entries and the
+    39 commitments written before the failure are rolled back with it (the services' own transactions nest in the
+    import's)."""
+    from tracker.commitments import service as commitments
     from tracker.core.errors import InvalidInput
-    from tracker.roadmaps import service as roadmaps
 
     referent = await signed_in(make_client, "ga_referent")
     lines = [row(title=f"Action {n}", axis="Axe importé", pilot="Centre social de la Grand Font",
                  contributors="Solidarité Angoumois") for n in range(45)]
     preview = await upload_and_preview(referent, world.ga_roadmap, "atelier.xlsx", xlsx(lines))
     before = await snapshot()
-    original, calls = roadmaps.create_action, []
+    original, calls = commitments.create_commitment, []
 
     async def failing_at_the_40th(*args, **kwargs):
         calls.append(1)
@@ -208,11 +210,11 @@ async def test_a_failure_at_line_40_leaves_nothing_written(make_client, world, m
             raise InvalidInput("panne simulée à l’écriture.")
         return await original(*args, **kwargs)
 
-    monkeypatch.setattr(roadmaps, "create_action", failing_at_the_40th)
+    monkeypatch.setattr(commitments, "create_commitment", failing_at_the_40th)
     response = await confirm(referent, preview, {"forme_1": "association"})
     assert response.status_code == 422
     assert "Ligne 41\u00a0: panne simulée" in page(response)
-    assert len(calls) == 40, "39 actions écrites avant la panne"
+    assert len(calls) == 40, "les actions et 39 engagements étaient écrits avant la panne"
     assert await snapshot() == before
     assert not await Partner.exists().where(Partner.name == "Centre social de la Grand Font")
     assert await PendingImport.count() == 1, "le fichier reste disponible pour réessayer"
@@ -495,3 +497,28 @@ async def test_a_preview_belongs_to_whoever_uploaded_the_file(make_client, world
     wrong = await editor.get(f"/feuilles-de-route/{world.ga_roadmap}/import/{'x' * 43}")
     assert wrong.status_code == 404 and "déposez à nouveau le fichier" in page(wrong)
     assert (await editor.get(f"/feuilles-de-route/{world.ga_roadmap}/import/pas-un-jeton")).status_code == 404
+
+
+async def test_a_workbook_of_too_many_parts_is_refused_unopened(make_client, world):
+    editor = await signed_in(make_client, "ga_editor")
+    content = xlsx([row(title="Action")])
+    buffer = io.BytesIO(content)
+    with zipfile.ZipFile(buffer, "a") as book:
+        for n in range(200):
+            book.writestr(f"xl/media/image{n}.png", b"")
+    response = await upload(editor, world.ga_roadmap, "atelier.xlsx", buffer.getvalue())
+    assert response.status_code == 422 and "éléments (200 au plus)" in page(response)
+    assert await PendingImport.count() == 0
+
+
+async def test_a_preview_left_for_more_than_six_hours_is_gone(make_client, world):
+    from datetime import timedelta
+
+    editor = await signed_in(make_client, "ga_editor")
+    preview = await upload_and_preview(editor, world.ga_roadmap, "atelier.csv", csv_bytes([row(title="Plus tard")]))
+    kept = await PendingImport.select(PendingImport.id, PendingImport.created_at).first()
+    await PendingImport.update({PendingImport.created_at: kept["created_at"] - timedelta(hours=7)}).where(
+        PendingImport.id == kept["id"])
+    response = await confirm(editor, preview)
+    assert response.status_code == 404 and "expire au bout de six heures" in page(response)
+    assert await Action.count() == 5

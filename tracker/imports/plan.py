@@ -15,7 +15,7 @@ from tracker.core.permissions import Viewer
 from tracker.imports.files import RawSheet
 from tracker.imports.lines import Line, PartnerRef, Problem, ReadLines, plain
 from tracker.partners.similar import name_key, similar_names
-from tracker.partners.tables import Partner, PartnerTerritory
+from tracker.partners.tables import Partner
 from tracker.roadmaps import service as roadmaps
 from tracker.roadmaps.lifecycle import ACTION
 from tracker.roadmaps.statuses import STATUS_LABELS

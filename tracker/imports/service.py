@@ -209,19 +209,20 @@ async def commit(viewer: Viewer, roadmap_id: int, token: str, decisions: CommitI
         chosen = _decide(plan, decisions)
         partner_ids, created_partners = await _partner_ids(acting, plan, chosen)
         axes = {plain(title): await roadmaps.create_axis(acting, roadmap_id, title) for title in plan.new_axes}
+        creations = [step for step in plan.lines if step.kind == CREATE]
+        created = await roadmaps.create_actions(acting, roadmap_id, [(ActionInput(
+            title=step.line.title, description=step.line.description, module=step.line.module,
+            axis=step.axis_id or (axes[plain(step.new_axis)] if step.new_axis else None),
+            pilot=partner_ids[step.pilot.index] if step.pilot else None, start_on=step.line.start_on,
+            deadline=step.line.deadline, priority=step.line.priority or "normale",
+            confidential=bool(step.line.confidential),
+        ), step.status) for step in creations], at=now, comment="import") if creations else []
+        action_ids = {id(step): action_id for step, action_id in zip(creations, created)}
         for step in plan.lines:
             line = step.line
             try:
                 if step.kind == CREATE:
-                    pilot = partner_ids[step.pilot.index] if step.pilot else None
-                    values = ActionInput(
-                        title=line.title, description=line.description, module=line.module,
-                        axis=step.axis_id or (axes[plain(step.new_axis)] if step.new_axis else None), pilot=pilot,
-                        start_on=line.start_on, deadline=line.deadline, priority=line.priority or "normale",
-                        confidential=bool(line.confidential),
-                    )
-                    action_id = await roadmaps.create_action(acting, roadmap_id, values, at=now, status=step.status,
-                                                             comment="import")
+                    action_id = action_ids[id(step)]
                     contributors = {partner_ids[c.index] for c in step.contributors} - {None}
                     for partner_id in sorted(contributors):
                         await commitments.create_commitment(acting, action_id, {

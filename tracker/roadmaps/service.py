@@ -5,7 +5,7 @@ from tracker.core import clock
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from datetime import date
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Mapping, Sequence
 
 from piccolo.query.functions.aggregate import Count, Max
 
@@ -302,39 +302,54 @@ async def editable_action(viewer: Viewer, action_id: int) -> dict:
     return action
 
 
-async def create_action(
+INSERT_BATCH = 500  # rows per INSERT: well under SQLite's limit on bound values
+
+
+async def create_actions(
     viewer: Viewer,
     roadmap_id: int,
-    values: ActionInput,
+    actions: Sequence[tuple[ActionInput, str]],
     *,
     at: datetime | None = None,
-    status: str | None = None,
     comment: str = "Action créée",
-) -> int:
-    """A new action « À venir » (or `status`, for an import that records actions already under way), with its one
-    history entry ('' → status, `comment`); `at` backdates it (demo, import)."""
+) -> list[int]:
+    """New actions in one roadmap, each in its status (« À venir », or the status an import records) with its one
+    history entry ('' → status, `comment`), all or none: the form creates one, an import hundreds. Every action is
+    checked as the form's is, then all are written together. `at` backdates them (demo, import)."""
     roadmap = await editable_roadmap(viewer, roadmap_id)
-    columns = await _check_action(values, roadmap, await action_form_choices(roadmap))
-    status = status or ACTION.initial
-    if status not in STATUS_LABELS:
-        raise InvalidInput("Statut inconnu : choisissez dans la liste.", errors={"status": "Statut inconnu."})
+    choices = await action_form_choices(roadmap)
     now = at or clock.now()
-    async with write_transaction():
-        action = Action(
-            roadmap=roadmap["id"],
-            territory=roadmap["territory"],
-            status=status,
-            version=1,
-            created_at=now,
-            updated_at=now,
-        )
+    rows = []
+    for values, status in actions:
+        try:
+            columns = await _check_action(values, roadmap, choices)
+        except InvalidInput as error:
+            if len(actions) > 1:  # name the action among many
+                error.message = f"« {values.title} » : " + " ".join(error.errors.values())
+            raise
+        if status not in STATUS_LABELS:
+            raise InvalidInput("Statut inconnu : choisissez dans la liste.", errors={"status": "Statut inconnu."})
+        action = Action(roadmap=roadmap["id"], territory=roadmap["territory"], status=status, version=1,
+                        created_at=now, updated_at=now)
         for column, value in columns.items():
             setattr(action, column._meta.name, value)
-        await action.save()
-        await lifecycle.record_created(
-            ACTION, action.id, roadmap["territory"], viewer, comment=comment, at=now, state=status
+        rows.append(action)
+    ids: list[int] = []
+    async with write_transaction():
+        for start in range(0, len(rows), INSERT_BATCH):
+            inserted = await Action.insert(*rows[start:start + INSERT_BATCH]).returning(Action.id)
+            # Ids are given in the order of the VALUES; RETURNING's own order is not guaranteed on SQLite.
+            ids += sorted(row["id"] for row in inserted)
+        await lifecycle.record_created_many(
+            ACTION, [(ident, status) for ident, (_, status) in zip(ids, actions)], roadmap["territory"], viewer,
+            comment=comment, at=now,
         )
-    return action.id
+    return ids
+
+
+async def create_action(viewer: Viewer, roadmap_id: int, values: ActionInput, *, at: datetime | None = None) -> int:
+    """A new action « À venir », with its history entry; `at` backdates it (demo)."""
+    return (await create_actions(viewer, roadmap_id, [(values, ACTION.initial)], at=at))[0]
 
 
 async def create_axis(viewer: Viewer, roadmap_id: int, title: str) -> int:
