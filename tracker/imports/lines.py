@@ -201,6 +201,11 @@ def read_lines(sheet: RawSheet) -> ReadLines:
                                                                                  if p.row == row}:
             fail("version", "la version de l’action manque (ne modifiez pas cette colonne de l’export).")
 
+        if line.version is not None and line.number is None and "number" not in {p.column for p in problems
+                                                                                if p.row == row}:
+            # An exported line that lost its number would create a copy of its action.
+            fail("number", "le numéro de l’action manque alors que sa version est donnée (ne modifiez pas ces "
+                           "colonnes de l’export).")
         if not line.title and line.number is None:
             fail("title", "le titre de l’action est obligatoire.")
 
