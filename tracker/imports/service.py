@@ -67,15 +67,19 @@ def _read(content: bytes, file_name: str) -> tuple[RawSheet, ReadLines]:
     return sheet, read_lines(sheet)
 
 
+async def _previous(roadmap_id: int, sha256: str) -> dict | None:
+    """The last import of the same file (same content) into this roadmap."""
+    return await RoadmapImport.select(
+        RoadmapImport.created_at, RoadmapImport.file_name, RoadmapImport.author.full_name.as_alias("author_name")
+    ).where((RoadmapImport.roadmap == roadmap_id) & (RoadmapImport.content_sha256 == sha256)).order_by(
+        RoadmapImport.id, ascending=False).first()
+
+
 async def _plan(viewer: Viewer, roadmap: dict, file_name: str, content: bytes, sha256: str) -> Plan:
     # Unpacking and reading a workbook is CPU work: a worker thread, so the other requests go on.
     sheet, read = await anyio.to_thread.run_sync(_read, content, file_name)
-    previous = await RoadmapImport.select(
-        RoadmapImport.created_at, RoadmapImport.file_name, RoadmapImport.author.full_name.as_alias("author_name")
-    ).where((RoadmapImport.roadmap == roadmap["id"]) & (RoadmapImport.content_sha256 == sha256)).order_by(
-        RoadmapImport.id, ascending=False).first()
     return await make_plan(viewer, roadmap, sheet, read, file_name=file_name, content_sha256=sha256,
-                           previous=previous)
+                           previous=await _previous(roadmap["id"], sha256))
 
 
 def _hash(value: bytes) -> str:
@@ -193,12 +197,9 @@ async def commit(viewer: Viewer, roadmap_id: int, token: str, decisions: CommitI
     now = clock.now()
     async with write_transaction():
         # Planned again inside the transaction: the database as it is when the import is written.
-        previous = await RoadmapImport.select(
-            RoadmapImport.created_at, RoadmapImport.file_name, RoadmapImport.author.full_name.as_alias("author_name")
-        ).where((RoadmapImport.roadmap == roadmap_id) & (RoadmapImport.content_sha256 == pending["content_sha256"])
-                ).order_by(RoadmapImport.id, ascending=False).first()
         plan = await make_plan(acting, roadmap, sheet, read, file_name=pending["file_name"],
-                               content_sha256=pending["content_sha256"], previous=previous)
+                               content_sha256=pending["content_sha256"],
+                               previous=await _previous(roadmap_id, pending["content_sha256"]))
         if plan.blocked:
             raise PreviewRefused(plan, BLOCKED)
         if plan.previous and not decisions.confirm_duplicate:
