@@ -35,6 +35,7 @@ from tracker.core.db import close_pool, engine, start_pool
 from tracker.core.errors import DomainError, NotAuthenticated
 from tracker.core.http import is_htmx, render
 from tracker.exports.routes import ROUTES as EXPORT_ROUTES
+from tracker.imports.routes import ROUTES as IMPORT_ROUTES
 from tracker.partners.routes import ROUTES as PARTNER_ROUTES
 from tracker.review.exports import ROUTES as REVIEW_EXPORT_ROUTES
 from tracker.review.routes import ROUTES as REVIEW_ROUTES
@@ -127,6 +128,8 @@ def on_http_exception(request: Request, exc: HTTPException) -> Response:
         return error_page(request, 403, CSRF_MESSAGE, "Formulaire expiré")
     if isinstance(exc, ValidationException):
         return error_page(request, 400)
+    if exc.status_code == 413:  # a route that takes larger bodies (the import) says its own limit
+        return error_page(request, 413, request.route_handler.opt.get("too_large"))
     return error_page(request, exc.status_code)
 
 
@@ -152,6 +155,7 @@ SIGNED_IN_ROUTES = [
     *REVIEW_EXPORT_ROUTES,
     *AGREEMENT_ROUTES,
     *EXPORT_ROUTES,
+    *IMPORT_ROUTES,
     *API_TOKEN_ROUTES,
     *PARTNER_PAGE_ROUTES,
     *PARTNER_ROUTES,
