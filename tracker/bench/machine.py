@@ -40,12 +40,27 @@ def busy_seconds() -> float:
     return sum(t) - t.idle - getattr(t, "iowait", 0.0)
 
 
+def database_processes() -> list[psutil.Process]:
+    """PostgreSQL's backends serving the bench's database (their title names it): their work is the server's too."""
+    name = os.environ.get("BENCH_DATABASE_NAME")
+    if not name:
+        return []
+    found = []
+    for process in psutil.process_iter(["cmdline"]):
+        title = " ".join(process.info["cmdline"] or [])
+        if title.startswith("postgres:") and f" {name} " in title:
+            found.append(process)
+    return found
+
+
 @dataclass
 class CpuShare:
-    """Cores used on average during a window: the server (per process), the load generator, everyone else."""
+    """Cores used on average during a window: the server (per process), its database backends (PostgreSQL),
+    the load generator, everyone else."""
 
     seconds: float
     server: dict[int, float]
+    database: float
     load_generator: float
     others: float
     load1_end: float
@@ -72,6 +87,7 @@ class CpuWindow:
         self.started = time.monotonic()
         self.busy = busy_seconds()
         self.server = cpu_seconds(tree(server_pid))
+        self.database = cpu_seconds(database_processes())
         self.own = cpu_seconds([self.harness])[self.harness.pid]
 
     def stop(self, load_generator_seconds: float = 0.0) -> CpuShare:
@@ -79,10 +95,12 @@ class CpuWindow:
         busy = busy_seconds() - self.busy
         server_now = cpu_seconds(tree(self.server_pid))
         server = {pid: (s - self.server.get(pid, 0.0)) / elapsed for pid, s in server_now.items()}
+        database_now = cpu_seconds(database_processes())
+        database = sum(s - self.database.get(pid, 0.0) for pid, s in database_now.items())  # new backends: all of it
         own = cpu_seconds([self.harness])[self.harness.pid] - self.own
-        ours = sum(server_now.values()) - sum(self.server.get(pid, 0.0) for pid in server_now) + own
+        ours = sum(server_now.values()) - sum(self.server.get(pid, 0.0) for pid in server_now) + own + database
         others = max(0.0, busy - ours - load_generator_seconds) / elapsed
-        return CpuShare(elapsed, server, load_generator_seconds / elapsed, others, load1())
+        return CpuShare(elapsed, server, database / elapsed, load_generator_seconds / elapsed, others, load1())
 
 
 def others_now(server_pid: int, seconds: float = 1.0) -> float:

@@ -12,7 +12,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 DEFAULT_POSTGRES = "postgresql://postgres@127.0.0.1:5432/suivi_bench"
@@ -68,7 +68,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                         help="1-minute load average under which a configuration starts (default: half the cores)")
     parser.add_argument("--quiet-wait", type=float, default=60, help="at most this long for it, in seconds")
     parser.add_argument("--quiet-cpu", type=float, default=0.5,
-                        help="before each measurement, wait (10 s at most) until others use under this many cores")
+                        help="before each measurement, wait until other processes use under this many cores…")
+    parser.add_argument("--quiet-cpu-wait", type=float, default=5, help="…at most this long, in seconds (default 5)")
     parser.add_argument("--export-clients", type=int, default=1, help="clients of the light page during the export")
     args = parser.parse_args(argv)
     args.pages = [p.strip() for p in args.pages.split(",") if p.strip()]
@@ -84,6 +85,7 @@ def setup_environment(args: argparse.Namespace) -> None:
         args.engine = "postgres" if os.environ.get("DATABASE_URL") else "sqlite"
     if args.engine == "postgres":
         os.environ.setdefault("DATABASE_URL", DEFAULT_POSTGRES)
+        os.environ["BENCH_DATABASE_NAME"] = urlsplit(os.environ["DATABASE_URL"]).path.lstrip("/")
     else:
         os.environ.pop("DATABASE_URL", None)
     os.environ.setdefault("SQLITE_PATH", str(ROOT / "var" / "bench.sqlite3"))
@@ -186,7 +188,7 @@ async def measure_page(args, config: Config, server: Server, bench, page, ceilin
     else:
         ceiling_clients = [Client(c.headers, [ceiling_path]) for c in page.clients]
 
-    machine.wait_for_quiet_cpu(server.process.pid, args.quiet_cpu, 10)
+    machine.wait_for_quiet_cpu(server.process.pid, args.quiet_cpu, args.quiet_cpu_wait)
     history_before = (await sql("SELECT count(*) AS n FROM history_entry"))[0]["n"] if page.mode == "status" else 0
     window = machine.CpuWindow(server.process.pid)
     row.page = await asyncio.to_thread(load.run, server.base_url, page.clients, args.seconds, mode=page.mode,
@@ -198,7 +200,7 @@ async def measure_page(args, config: Config, server: Server, bench, page, ceilin
         extra = f"réels : {row.page.changes} réponses 303, {written} entrées d’historique écrites"
         row.notes = "; ".join(filter(None, [row.notes, extra]))
 
-    machine.wait_for_quiet_cpu(server.process.pid, args.quiet_cpu, 10)
+    machine.wait_for_quiet_cpu(server.process.pid, args.quiet_cpu, args.quiet_cpu_wait)
     window = machine.CpuWindow(server.process.pid)
     row.ceiling = await asyncio.to_thread(load.run, server.base_url, ceiling_clients, args.ceiling_seconds,
                                           close=config.close)
@@ -228,7 +230,7 @@ async def measure_export(args, config: Config, server: Server, bench) -> list[st
                 "bytes": size}
 
     lines = []
-    machine.wait_for_quiet_cpu(server.process.pid, args.quiet_cpu, 10)
+    machine.wait_for_quiet_cpu(server.process.pid, args.quiet_cpu, args.quiet_cpu_wait)
     serving = [p.pid for p in machine.tree(server.process.pid)]
     rss_before = {pid: machine.rss_kib(pid) for pid in serving}
     peak_exact = machine.reset_peak_rss(serving)
@@ -243,16 +245,17 @@ async def measure_export(args, config: Config, server: Server, bench) -> list[st
         peak_text += " [VmHWM non remis à zéro : maximum depuis le démarrage]"
     lines.append(f"Export XLSX national ({NATIONAL_EXPORT}, {actions} actions, réponse {alone['status']}) : "
                  f"{alone['seconds']:.1f} s, premier octet à {alone['first']:.1f} s, {alone['bytes'] / 1e6:.1f} Mo ; "
-                 f"{peak_text} ; charge {cpu.load1_end:.2f}, autres {cpu.others:.2f} cœur")
+                 f"{peak_text} ; charge {cpu.load1_end:.2f} ; cœurs : serveur {cpu.server_total:.2f}, base {cpu.database:.2f}, "
+                 f"autres {cpu.others:.2f}")
 
     light_page = await action(bench)
     light = light_page.clients[: args.export_clients]
-    machine.wait_for_quiet_cpu(server.process.pid, args.quiet_cpu, 10)
+    machine.wait_for_quiet_cpu(server.process.pid, args.quiet_cpu, args.quiet_cpu_wait)
     window = machine.CpuWindow(server.process.pid)
     baseline = await asyncio.to_thread(load.run, server.base_url, light, min(args.seconds, 10), close=config.close)
     baseline_cpu = window.stop(baseline.cpu_seconds)
 
-    machine.wait_for_quiet_cpu(server.process.pid, args.quiet_cpu, 10)
+    machine.wait_for_quiet_cpu(server.process.pid, args.quiet_cpu, args.quiet_cpu_wait)
     window = machine.CpuWindow(server.process.pid)
     export = asyncio.create_task(download())
     await asyncio.sleep(0.5)  # the export has started; the light page is measured while it runs
@@ -265,8 +268,9 @@ async def measure_export(args, config: Config, server: Server, bench) -> list[st
     lines.append(
         f"Page légère ({light_page.label}, {len(light)} client{'s' if len(light) > 1 else ''}) : "
         f"p50 {baseline.p50_ms:.0f} ms, p95 {baseline.p95_ms:.0f} ms, p99 {baseline.p99_ms:.0f} ms seule "
+        f"({baseline.requests} requêtes) "
         f"(charge {baseline_cpu.load1_end:.2f}) → p50 {during.p50_ms:.0f} ms, p95 {during.p95_ms:.0f} ms, "
-        f"p99 {during.p99_ms:.0f} ms, max {during.max_ms:.0f} ms pendant l’export{overran} "
+        f"p99 {during.p99_ms:.0f} ms, max {during.max_ms:.0f} ms ({during.requests} requêtes) pendant l’export{overran} "
         f"(charge {during_cpu.load1_end:.2f}, autres {during_cpu.others:.2f} cœur) ; l’export a pris "
         f"{concurrent['seconds']:.1f} s pendant ce temps"
     )
@@ -281,38 +285,43 @@ def _ms(value: float) -> str:
     return f"{value:,.0f}".replace(",", " ") if value >= 10 else f"{value:.1f}"
 
 
-def print_table(config: Config, args, rows: list[Row], export_lines: list[str], quiet: str) -> None:
+HEADER = (f"{'page':42} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} {'req/s':>7} {'plafond':>8} {'ratio':>6} "
+          f"{'charge':>9} {'serveur':>7} {'base':>5} {'wrk':>5} {'autres':>6}")
+
+
+def print_header(config: Config, args, quiet: str) -> None:
     print(f"\n## {config.title}")
     print(f"{args.clients} clients connectés (wrk, un fil et une connexion chacun), {args.seconds:g} s par page, "
           f"{args.ceiling_seconds:g} s par plafond ; {os.cpu_count()} cœurs ; au départ : {quiet}")
-    print("charge = moyenne de charge sur 1 min à la fin de la mesure (page/plafond) ; cœurs = CPU moyen pendant la "
-          "page : serveur, wrk, autres processus de la machine")
-    header = (f"{'page':42} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} {'req/s':>7} {'plafond':>8} {'ratio':>6} "
-              f"{'charge':>9} {'serveur':>7} {'wrk':>5} {'autres':>6}")
-    print(header)
-    print("-" * len(header))
-    for row in rows:
-        if row.skipped:
-            print(f"{row.label:42} {row.skipped}")
-            continue
-        p, c = row.page, row.ceiling
-        ratio = p.rate / c.rate if c.rate else 0.0
-        print(f"{row.label:42} {_ms(p.p50_ms):>7} {_ms(p.p95_ms):>7} {_ms(p.p99_ms):>7} {p.rate:7.1f} "
-              f"{c.rate:8.0f} {ratio:6.3f} {row.page_cpu.load1_end:4.1f}/{row.ceiling_cpu.load1_end:<4.1f} "
-              f"{row.page_cpu.server_total:7.2f} {row.page_cpu.load_generator:5.2f} {row.page_cpu.others:6.2f}")
-        details = [row.notes] if row.notes else []
-        expected = 303 if "POST" in row.label else 200
-        for what, result in (("page", p), ("plafond", c)):
-            odd = result.unexpected(expected)
-            if odd:
-                details.append(f"{what} : {odd}")
-        spread = row.page_cpu.spread()
-        if spread:
-            details.append(f"CPU par worker pendant la page : {spread}")
-        details.append(f"{p.requests} requêtes, plafond p95 {_ms(c.p95_ms)} ms")
-        print(f"{'':44}" + " ; ".join(details))
-    for line in export_lines:
-        print(line)
+    print("plafond = req/s du même serveur rendant les octets de la page pré-rendus ; ratio = req/s ÷ plafond ; "
+          "charge = moyenne de charge sur 1 min à la fin de la mesure (page/plafond) ; serveur, base, wrk, autres = cœurs "
+          "utilisés en moyenne pendant la page par uvicorn, par les processus PostgreSQL de la base du banc, par wrk "
+          "et par tous les autres processus de la machine")
+    print(HEADER)
+    print("-" * len(HEADER), flush=True)
+
+
+def print_row(row: Row) -> None:
+    if row.skipped:
+        print(f"{row.label:42} {row.skipped}", flush=True)
+        return
+    p, c = row.page, row.ceiling
+    ratio = p.rate / c.rate if c.rate else 0.0
+    print(f"{row.label:42} {_ms(p.p50_ms):>7} {_ms(p.p95_ms):>7} {_ms(p.p99_ms):>7} {p.rate:7.1f} "
+          f"{c.rate:8.0f} {ratio:6.3f} {row.page_cpu.load1_end:4.1f}/{row.ceiling_cpu.load1_end:<4.1f} "
+          f"{row.page_cpu.server_total:7.2f} {row.page_cpu.database:5.2f} {row.page_cpu.load_generator:5.2f} "
+          f"{row.page_cpu.others:6.2f}")
+    details = [row.notes] if row.notes else []
+    expected = 303 if "POST" in row.label else 200
+    for what, result in (("page", p), ("plafond", c)):
+        odd = result.unexpected(expected)
+        if odd:
+            details.append(f"{what} : {odd}")
+    spread = row.page_cpu.spread()
+    if spread:
+        details.append(f"CPU par worker pendant la page : {spread}")
+    details.append(f"{p.requests} requêtes, plafond p95 {_ms(c.p95_ms)} ms")
+    print(f"{'':44}" + " ; ".join(details), flush=True)
 
 
 def print_scaling(args, results: dict[int, list[Row]]) -> None:
@@ -337,10 +346,9 @@ async def run_config(args, config: Config, ceiling_dir: Path) -> list[Row]:
     from tracker.bench.pages import CATALOGUE, EXPORT, Bench
 
     quiet = machine.wait_for_low_load(args.quiet_load, args.quiet_wait)
-    print(f"\n[{time.strftime('%H:%M:%S')}] {config.title} : {quiet}", flush=True)
+    print_header(config, args, f"{quiet} ({time.strftime('%H:%M:%S')})")
     server = Server(config.workers, args.port, ceiling_dir, ROOT / "var" / "bench-serveur.log")
     rows: list[Row] = []
-    export_lines: list[str] = []
     bench = None
     try:
         await asyncio.to_thread(server.wait_until_up)
@@ -352,18 +360,18 @@ async def run_config(args, config: Config, ceiling_dir: Path) -> list[Row]:
             label, prepare = CATALOGUE[key]
             page = await prepare(bench)
             if page is None:
-                rows.append(Row(label, skipped="absent de l’application pour l’instant : rien à mesurer (voir pages.py)"))
-                continue
-            print(f"  [{time.strftime('%H:%M:%S')}] {page.label}…", flush=True)
-            rows.append(await measure_page(args, config, server, bench, page, ceiling_dir))
+                row = Row(label, skipped="absent de l’application pour l’instant : rien à mesurer (voir pages.py)")
+            else:
+                row = await measure_page(args, config, server, bench, page, ceiling_dir)
+            rows.append(row)
+            print_row(row)
         if EXPORT in args.pages:
-            print(f"  [{time.strftime('%H:%M:%S')}] export national…", flush=True)
-            export_lines = await measure_export(args, config, server, bench)
+            for line in await measure_export(args, config, server, bench):
+                print(line, flush=True)
     finally:
         if bench is not None:
             await bench.close()
         server.stop()
-    print_table(config, args, rows, export_lines, quiet)
     return rows
 
 
