@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from litestar import Litestar, Response, route
+from litestar.params import FromPath
 
 CEILING_PATH = "/_banc/plafond"
 _prerendered: dict[str, tuple[int, dict[str, str], str, bytes]] = {}
@@ -38,7 +39,7 @@ def _load(key: str) -> tuple[int, dict[str, str], str, bytes]:
 
 # GET and POST: the status change's ceiling goes through the same CSRF check (the form is read) as the real POST.
 @route(f"{CEILING_PATH}/{{key:str}}", http_method=["GET", "POST"], name="bench_ceiling", include_in_schema=False)
-async def ceiling(key: str) -> Response:
+async def ceiling(key: FromPath[str]) -> Response:
     status, headers, media_type, body = _load(key)
     return Response(content=body, status_code=status, headers=headers, media_type=media_type)
 
