@@ -37,7 +37,9 @@ def cpu_seconds(processes: list[psutil.Process]) -> dict[int, float]:
 def busy_seconds() -> float:
     """CPU seconds spent by the whole machine (every core) outside idle and I/O wait."""
     t = psutil.cpu_times()
-    return sum(t) - t.idle - getattr(t, "iowait", 0.0)
+    # guest time is already inside user time on Linux, and steal is time this machine did not get
+    spare = sum(getattr(t, name, 0.0) for name in ("idle", "iowait", "guest", "guest_nice", "steal"))
+    return sum(t) - spare
 
 
 def database_processes() -> list[psutil.Process]:
