@@ -168,7 +168,7 @@ async def measure_page(args, config: Config, server: Server, bench, page, ceilin
     from tracker.bench.pages import sql
     from tracker.bench.server import save_prerendered
 
-    row = Row(page.label, notes="; ".join(page.notes))
+    row = Row(page.label, notes=" ; ".join(page.notes))
     sample = page.ceiling_client or page.clients[0]
     headers = dict(sample.headers, **({"Content-Type": FORM} if sample.method == "POST" else {}))
     # One request first: it warms the page (as users before would have) and gives the bytes of the ceiling.
@@ -198,7 +198,7 @@ async def measure_page(args, config: Config, server: Server, bench, page, ceilin
         await asyncio.sleep(1)  # requests still in flight when wrk stopped
         written = (await sql("SELECT count(*) AS n FROM history_entry"))[0]["n"] - history_before
         extra = f"réels : {row.page.changes} réponses 303, {written} entrées d’historique écrites"
-        row.notes = "; ".join(filter(None, [row.notes, extra]))
+        row.notes = " ; ".join(filter(None, [row.notes, extra]))
 
     machine.wait_for_quiet_cpu(server.process.pid, args.quiet_cpu, args.quiet_cpu_wait)
     window = machine.CpuWindow(server.process.pid)
@@ -245,7 +245,7 @@ async def measure_export(args, config: Config, server: Server, bench) -> list[st
         peak_text += " [VmHWM non remis à zéro : maximum depuis le démarrage]"
     lines.append(f"Export XLSX national ({NATIONAL_EXPORT}, {actions} actions, réponse {alone['status']}) : "
                  f"{alone['seconds']:.1f} s, premier octet à {alone['first']:.1f} s, {alone['bytes'] / 1e6:.1f} Mo ; "
-                 f"{peak_text} ; charge {cpu.load1_end:.2f} ; cœurs : serveur {cpu.server_total:.2f}, base {cpu.database:.2f}, "
+                 f"{peak_text} ; charge {cpu.load1_end:.2f} ; cœurs : serveur {cpu.server_total:.2f}, base {_cores(cpu.database)}, "
                  f"autres {cpu.others:.2f}")
 
     light_page = await action(bench)
@@ -281,6 +281,11 @@ async def measure_export(args, config: Config, server: Server, bench) -> list[st
     return lines
 
 
+def _cores(value: float) -> str:
+    """The database's cores: none of its own on SQLite (it runs inside uvicorn), so a dash there."""
+    return f"{value:.2f}" if os.environ.get("BENCH_DATABASE_NAME") else "–"
+
+
 def _ms(value: float) -> str:
     return f"{value:,.0f}".replace(",", " ") if value >= 10 else f"{value:.1f}"
 
@@ -309,7 +314,7 @@ def print_row(row: Row) -> None:
     ratio = p.rate / c.rate if c.rate else 0.0
     print(f"{row.label:42} {_ms(p.p50_ms):>7} {_ms(p.p95_ms):>7} {_ms(p.p99_ms):>7} {p.rate:7.1f} "
           f"{c.rate:8.0f} {ratio:6.3f} {row.page_cpu.load1_end:4.1f}/{row.ceiling_cpu.load1_end:<4.1f} "
-          f"{row.page_cpu.server_total:7.2f} {row.page_cpu.database:5.2f} {row.page_cpu.load_generator:5.2f} "
+          f"{row.page_cpu.server_total:7.2f} {_cores(row.page_cpu.database):>5} {row.page_cpu.load_generator:5.2f} "
           f"{row.page_cpu.others:6.2f}")
     details = [row.notes] if row.notes else []
     expected = 303 if "POST" in row.label else 200
