@@ -55,7 +55,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--keep", action="store_true", help="reuse the data set built by a previous run")
     parser.add_argument("--pages", default=",".join(keys), help="comma-separated, among: " + ", ".join(keys))
     parser.add_argument("--seconds", type=float, default=20, help="per page (default 20)")
-    parser.add_argument("--ceiling-seconds", type=float, default=10, help="per ceiling (default 10)")
+    parser.add_argument("--ceiling-seconds", type=float, default=5,
+                        help="per ceiling (default 5: thousands of requests, its figures settle fast)")
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--workers", help="uvicorn workers, comma-separated (default: 1 on SQLite, 1,2 on PostgreSQL)")
     parser.add_argument("--connections", choices=["auto", "keep-alive", "per-request"], default="auto",
@@ -69,7 +70,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--quiet-wait", type=float, default=60, help="at most this long for it, in seconds")
     parser.add_argument("--quiet-cpu", type=float, default=0.5,
                         help="before each measurement, wait until other processes use under this many cores…")
-    parser.add_argument("--quiet-cpu-wait", type=float, default=5, help="…at most this long, in seconds (default 5)")
+    parser.add_argument("--quiet-cpu-wait", type=float, default=3, help="…at most this long, in seconds (default 3)")
     parser.add_argument("--export-clients", type=int, default=1, help="clients of the light page during the export")
     args = parser.parse_args(argv)
     args.pages = [p.strip() for p in args.pages.split(",") if p.strip()]
@@ -403,10 +404,12 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     setup_environment(args)
     started = time.monotonic()
-    per_config = len(args.pages) * (args.seconds + args.ceiling_seconds + 6)
-    print(f"Banc d’essai : moteur {args.engine}, workers {args.workers}, pages {', '.join(args.pages)} ; "
-          f"environ {per_config * len(args.workers) / 60:.0f} min de mesures, plus la construction du jeu de données.",
-          flush=True)
+    # pages, their ceilings, the quiet checks; the export's three steps; the wait for a low load at each start
+    per_config = len(args.pages) * (args.seconds + args.ceiling_seconds + 2 * args.quiet_cpu_wait + 3) + 60 + 30
+    build = 0 if args.keep else (2 if args.engine == "sqlite" else 3)
+    print(f"Banc d’essai : moteur {args.engine}, workers {args.workers}, pages {', '.join(args.pages)}"
+          " ; environ "
+          f"{build + per_config * len(args.workers) / 60:.0f} min en tout sur une machine chargée.", flush=True)
     asyncio.run(run(args))
     print(f"\nDurée totale : {(time.monotonic() - started) / 60:.1f} min. Journal du serveur : var/bench-serveur.log")
     return 0
