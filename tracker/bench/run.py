@@ -29,6 +29,7 @@ class Row:
     ceiling_cpu: object = None
     notes: str = ""
     skipped: str = ""
+    expected: int = 200  # the status every response should have
 
 
 @dataclass
@@ -169,7 +170,7 @@ async def measure_page(args, config: Config, server: Server, bench, page, ceilin
     from tracker.bench.pages import sql
     from tracker.bench.server import save_prerendered
 
-    row = Row(page.label, notes=" ; ".join(page.notes))
+    row = Row(page.label, notes=" ; ".join(page.notes), expected=page.expected)
     sample = page.ceiling_client or page.clients[0]
     headers = dict(sample.headers, **({"Content-Type": FORM} if sample.method == "POST" else {}))
     # One request first: it warms the page (as users before would have) and gives the bytes of the ceiling.
@@ -318,9 +319,8 @@ def print_row(row: Row) -> None:
           f"{row.page_cpu.server_total:7.2f} {_cores(row.page_cpu.database):>5} {row.page_cpu.load_generator:5.2f} "
           f"{row.page_cpu.others:6.2f}")
     details = [row.notes] if row.notes else []
-    expected = 303 if "POST" in row.label else 200
     for what, result in (("page", p), ("plafond", c)):
-        odd = result.unexpected(expected)
+        odd = result.unexpected(row.expected)
         if odd:
             details.append(f"{what} : {odd}")
     spread = row.page_cpu.spread()
