@@ -1,7 +1,7 @@
 """Piccolo configuration: SQLite file by default, PostgreSQL when DATABASE_URL is set."""
 from piccolo.conf.apps import AppRegistry
 
-from tracker.db import make_engine
+from tracker.core.db import make_engine
 
 DB = make_engine()
 

@@ -104,7 +104,21 @@ class Browser:
             del data["_csrf_token"]
         return await self.http.post(path, data=data, headers=headers, **kwargs)
 
-    async def login(self, email: str, password: str = PASSWORD) -> httpx.Response:
+    async def login(self, email: str) -> None:
+        """Signed in without the form, for tests whose subject is not the sign-in: a session opened by the service
+        the form uses (the previous one closed, as the form does), its cookie set, then a page for a CSRF token."""
+        from tracker.accounts.service import SESSION_COOKIE, close_session, open_session
+        from tracker.accounts.tables import User
+
+        user = await User.objects().where(User.email == email).first()
+        assert user is not None and user.is_active, f"aucun compte actif pour {email}"
+        await close_session(self.http.cookies.get(SESSION_COOKIE))
+        self.http.cookies.delete(SESSION_COOKIE)
+        self.http.cookies.set(SESSION_COOKIE, await open_session(user))
+        await self.get("/connexion")
+
+    async def login_through_form(self, email: str, password: str = PASSWORD) -> httpx.Response:
+        """The real sign-in, for the tests of the sign-in itself (tests/test_accounts.py)."""
         await self.get("/connexion")
         response = await self.post("/connexion", {"email": email, "password": password})
         assert response.status_code == 303, response.text

@@ -5,16 +5,17 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 import arrow
-from argon2 import PasswordHasher
 
 from tests.browser import PASSWORD
+from tracker.accounts.passwords import make_hasher
 from tracker.accounts.tables import Membership, User
+from tracker.core.db import write_transaction
 from tracker.history.tables import HistoryEntry
 from tracker.partners.tables import Partner, PartnerTerritory
 from tracker.roadmaps.tables import Action, Axis, Roadmap, Workshop
 from tracker.territories.tables import Territory
 
-_HASH = PasswordHasher().hash(PASSWORD)
+_HASH = make_hasher(cheap=True).hash(PASSWORD)  # as the app hashes under tests: verified in microseconds
 
 
 @dataclass
@@ -96,6 +97,12 @@ async def history_count(action_id: int) -> int:
 
 
 async def build_world() -> World:
+    # One transaction: one connection and one commit for the whole world, instead of one per row.
+    async with write_transaction():
+        return await _build_world()
+
+
+async def _build_world() -> World:
     today = arrow.now("Europe/Paris").date()
     ga = await territory("200071827", "CA du Grand Angoulême")
     vr = await territory("200068781", "CA Valence Romans Agglo")
@@ -193,6 +200,11 @@ async def history_of(subject_type: str, subject_id: int) -> list[dict]:
 async def build_agreement_world(world: World, *, state: str = "a_signer") -> AgreementWorld:
     """Grand Angoulême (from build_world) and Charente Limousine, both having deliberated, neither signed,
     one obligation each."""
+    async with write_transaction():  # one connection and one commit, as build_world
+        return await _build_agreement_world(world, state)
+
+
+async def _build_agreement_world(world: World, state: str) -> AgreementWorld:
     today = arrow.now("Europe/Paris").date()
     cl = await territory("200072049", "CC de Charente Limousine", kind="CC")
     await Territory.update({Territory.typology: "rural"}).where(Territory.id == cl)
@@ -266,6 +278,11 @@ async def commitment_history_count(commitment_id: int) -> int:
 
 
 async def build_partner_world(world: World) -> PartnerWorld:
+    async with write_transaction():  # one connection and one commit, as build_world
+        return await _build_partner_world(world)
+
+
+async def _build_partner_world(world: World) -> PartnerWorld:
     sa_user = await user(PARTNER_EMAILS["sa_contact"], "Sophie Bernard")
     sem_user = await user(PARTNER_EMAILS["sem_contact"], "Marc Durand")
     return PartnerWorld(

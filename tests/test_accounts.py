@@ -10,7 +10,7 @@ pytestmark = pytest.mark.anyio
 
 async def test_signing_in_opens_a_server_side_session_with_a_new_id(client, world):
     before = client.http.cookies.get("suivi_session")
-    response = await client.login(EMAILS["ga_editor"])
+    response = await client.login_through_form(EMAILS["ga_editor"])
     token = client.http.cookies.get("suivi_session")
     assert token and token != before
     assert len(token) >= 40
@@ -20,16 +20,16 @@ async def test_signing_in_opens_a_server_side_session_with_a_new_id(client, worl
     set_cookie = response.headers["set-cookie"]
     assert "HttpOnly" in set_cookie and "SameSite=lax" in set_cookie.replace("Lax", "lax")
     # A second sign-in gets yet another id.
-    await client.login(EMAILS["ga_editor"])
+    await client.login_through_form(EMAILS["ga_editor"])
     assert client.http.cookies.get("suivi_session") != token
 
 
 async def test_the_home_page_sends_an_editor_to_their_roadmap(client, world):
-    await client.login(EMAILS["ga_editor"])
+    await client.login_through_form(EMAILS["ga_editor"])
     response = await client.get("/")
     assert response.status_code == 303
     assert response.headers["location"] == f"/feuilles-de-route/{world.ga_roadmap}"
-    await client.login(EMAILS["reviewer"])
+    await client.login_through_form(EMAILS["reviewer"])
     assert (await client.get("/")).headers["location"] == "/pilotage"
 
 
@@ -52,7 +52,7 @@ async def test_a_disabled_account_cannot_sign_in(client, world):
 
 
 async def test_signing_out_ends_the_session_on_the_server(client, world):
-    await client.login(EMAILS["ga_editor"])
+    await client.login_through_form(EMAILS["ga_editor"])
     token = client.http.cookies.get("suivi_session")
     response = await client.post("/deconnexion")
     assert response.status_code == 303
@@ -64,7 +64,7 @@ async def test_signing_out_ends_the_session_on_the_server(client, world):
 
 
 async def test_sign_out_is_a_post_only(client, world):
-    await client.login(EMAILS["ga_editor"])
+    await client.login_through_form(EMAILS["ga_editor"])
     response = await client.get("/deconnexion")
     assert response.status_code == 405
     assert "Méthode non autorisée" in response.text
@@ -74,7 +74,7 @@ async def test_sign_out_is_a_post_only(client, world):
 async def test_a_session_idle_too_long_is_ended(client, world):
     import arrow
 
-    await client.login(EMAILS["ga_editor"])
+    await client.login_through_form(EMAILS["ga_editor"])
     await UserSession.update({UserSession.last_seen_at: arrow.utcnow().shift(hours=-3).datetime}).where(
         UserSession.id.is_not_null())
     page = await client.get(f"/feuilles-de-route/{world.ga_roadmap}")
@@ -83,7 +83,7 @@ async def test_a_session_idle_too_long_is_ended(client, world):
 
 
 async def test_a_post_without_csrf_token_is_refused_and_changes_nothing(client, world):
-    await client.login(EMAILS["ga_editor"])
+    await client.login_through_form(EMAILS["ga_editor"])
     response = await client.post(f"/actions/{world.upcoming}/statut", {"status": "en_cours", "version": "1"},
                                  csrf=False)
     assert response.status_code == 403
@@ -92,7 +92,7 @@ async def test_a_post_without_csrf_token_is_refused_and_changes_nothing(client, 
 
 
 async def test_an_htmx_post_without_the_csrf_header_is_refused(client, world):
-    await client.login(EMAILS["ga_editor"])
+    await client.login_through_form(EMAILS["ga_editor"])
     response = await client.post(f"/actions/{world.upcoming}/statut", {"status": "en_cours", "version": "1"},
                                  htmx=True, csrf=False)
     assert response.status_code == 403
@@ -100,7 +100,7 @@ async def test_an_htmx_post_without_the_csrf_header_is_refused(client, world):
 
 
 async def test_a_forged_csrf_token_is_refused(client, world):
-    await client.login(EMAILS["ga_editor"])
+    await client.login_through_form(EMAILS["ga_editor"])
     response = await client.post(f"/actions/{world.upcoming}/statut",
                                  {"status": "en_cours", "version": "1", "_csrf_token": "a" * 64})
     assert response.status_code == 403
@@ -120,9 +120,26 @@ async def test_passwords_are_stored_with_argon2id(world):
     assert stored.startswith("$argon2id$")
 
 
+def test_outside_the_test_suite_passwords_get_argon2id_at_its_production_cost():
+    """The suite hashes cheaply (SUIVI_TESTS_CHEAP_PASSWORD_HASHING); a server process, even with that variable left
+    in its environment, hashes with argon2id, t=3, m=64 MiB, p=4 (RFC 9106's low-memory profile)."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    script = ("import asyncio; from argon2 import extract_parameters; from tracker.accounts.passwords import hash_password;"
+              "p = extract_parameters(asyncio.run(hash_password('un mot de passe assez long')));"
+              "print(p.type.name, p.time_cost, p.memory_cost, p.parallelism)")
+    env = {**os.environ, "SUIVI_TESTS_CHEAP_PASSWORD_HASHING": "1"}
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["ID", "3", "65536", "4"]
+
+
 async def test_too_short_passwords_are_refused(world):
     from tracker.accounts.service import create_user
-    from tracker.errors import InvalidInput
+    from tracker.core.errors import InvalidInput
 
     with pytest.raises(InvalidInput, match="12 caractères"):
         await create_user(email="court@example.org", full_name="Court", password="trop-court")

@@ -23,7 +23,8 @@ from tests.factories import (
 )
 from tracker.agreements.tables import Agreement, AgreementParty, AgreementTheme, Obligation
 from tracker.history.tables import HistoryEntry
-from tracker.web.french import date_fr, today_paris
+from tracker.core import clock
+from tracker.core.french import date_fr
 
 pytestmark = pytest.mark.anyio
 
@@ -52,7 +53,7 @@ async def signed(party_id: int) -> bool:
 
 async def move(client, agreement_id: int, state: str, comment: str = ""):
     return await client.submit(f"/contrats/{agreement_id}", f"/contrats/{agreement_id}/etat",
-                               {"state": state, "comment": comment})
+                               {"status": state, "comment": comment})
 
 
 async def sign(client, agreement_id: int, party_id: int, **changes):
@@ -143,7 +144,7 @@ async def test_submitting_for_signature_needs_two_parties_an_obligation_each_and
     assert await state_of(agreement_id) == ("en_negociation", 1)
     vr_party = await party(agreement_id, world.vr, 2)
     await obligation(agreement_id, ga_party, "Ce que GA apporte")
-    await Agreement.update({Agreement.ends_on: today_paris() + timedelta(days=900)}).where(Agreement.id == agreement_id)
+    await Agreement.update({Agreement.ends_on: clock.today() + timedelta(days=900)}).where(Agreement.id == agreement_id)
     response = await move(client, agreement_id, "a_signer")
     assert response.status_code == 422
     assert "aucune obligation n’est inscrite pour ce qu’apporte CA Valence Romans Agglo" in plain(response)
@@ -178,13 +179,13 @@ async def test_each_party_signs_for_itself_and_never_for_the_other(make_client, 
         client = await make_client()
         await client.login(email)
         response = await client.post(f"/contrats/{deal.agreement}/parties/{deal.cl_party}/signature",
-                                     {"signed_on": today_paris().isoformat(), "version": "1"})
+                                     {"signed_on": clock.today().isoformat(), "version": "1"})
         assert response.status_code == 403, email
         assert "Accès refusé" in plain(response)
     outsider = await make_client()
     await outsider.login(EMAILS["vr_editor"])
     response = await outsider.post(f"/contrats/{deal.agreement}/parties/{deal.cl_party}/signature",
-                                   {"signed_on": today_paris().isoformat(), "version": "1"})
+                                   {"signed_on": clock.today().isoformat(), "version": "1"})
     assert response.status_code == 404
     assert not await signed(deal.cl_party)
     assert await history_of("agreement", deal.agreement) == []
@@ -203,7 +204,7 @@ async def test_in_force_is_refused_while_a_signature_is_missing_and_accepted_aft
     refused = await move(ga, deal.agreement, "en_vigueur")
     assert refused.status_code == 422
     assert "signature manquante : CA du Grand Angoulême, CC de Charente Limousine" in plain(refused)
-    response = await sign(ga, deal.agreement, deal.ga_party, signed_on=(today_paris() - timedelta(days=2)).isoformat())
+    response = await sign(ga, deal.agreement, deal.ga_party, signed_on=(clock.today() - timedelta(days=2)).isoformat())
     assert response.status_code == 303
     refused = await move(ga, deal.agreement, "en_vigueur")
     assert refused.status_code == 422
@@ -216,7 +217,7 @@ async def test_in_force_is_refused_while_a_signature_is_missing_and_accepted_aft
     assert response.status_code == 303
     assert await state_of(deal.agreement) == ("en_vigueur", 2)
     row = await Agreement.select(Agreement.in_force_on).where(Agreement.id == deal.agreement).first()
-    assert row["in_force_on"] == today_paris()  # empty in-force date: the day it came into force
+    assert row["in_force_on"] == clock.today()  # empty in-force date: the day it came into force
     history = await history_of("agreement", deal.agreement)
     assert [(h["from_value"], h["to_value"], h["territory"]) for h in history] == [
         ("a_signer", "signature", world.ga), ("a_signer", "signature", deal.cl), ("a_signer", "en_vigueur", world.ga)]
@@ -225,7 +226,7 @@ async def test_in_force_is_refused_while_a_signature_is_missing_and_accepted_aft
     parties = page.text.split('id="parties"')[1].split('id="bilan"')[0]
     assert parties.count("Signé</span>") == 2
     assert "Rita Référente" in parties and "Jean Référent" in parties
-    assert f"le {date_fr(today_paris() - timedelta(days=2))}" in parties
+    assert f"le {date_fr(clock.today() - timedelta(days=2))}" in parties
 
 
 async def test_signing_needs_the_partys_deliberation_except_for_the_state(make_client, world, deal):
@@ -234,13 +235,13 @@ async def test_signing_needs_the_partys_deliberation_except_for_the_state(make_c
     cl = await make_client()
     await cl.login(AGREEMENT_EMAILS["cl_referent"])
     response = await cl.post(f"/contrats/{deal.agreement}/parties/{deal.cl_party}/signature",
-                             {"signed_on": today_paris().isoformat(), "version": "1"})
+                             {"signed_on": clock.today().isoformat(), "version": "1"})
     assert response.status_code == 422
     assert "Enregistrez d’abord la délibération de CC de Charente Limousine" in plain(response)
     assert not await signed(deal.cl_party)
     # The deliberation, recorded by the party itself, then the signature.
     response = await cl.submit(f"/contrats/{deal.agreement}", f"/contrats/{deal.agreement}/parties/{deal.cl_party}/deliberation",
-                               {"deliberation_on": (today_paris() - timedelta(days=1)).isoformat(),
+                               {"deliberation_on": (clock.today() - timedelta(days=1)).isoformat(),
                                 "deliberation_ref": "Délibération n° 2026-58"})
     assert response.status_code == 303
     assert (await sign(cl, deal.agreement, deal.cl_party)).status_code == 303
@@ -282,12 +283,12 @@ async def test_a_party_signs_only_once_and_only_at_the_signing_stage(client, wor
     await client.login(AGREEMENT_EMAILS["cl_referent"])
     assert (await sign(client, deal.agreement, deal.cl_party)).status_code == 303
     again = await client.post(f"/contrats/{deal.agreement}/parties/{deal.cl_party}/signature",
-                              {"signed_on": today_paris().isoformat(), "version": "2"})
+                              {"signed_on": clock.today().isoformat(), "version": "2"})
     assert again.status_code == 422 and "a déjà signé" in plain(again)
     await Agreement.update({Agreement.state: "en_negociation"}).where(Agreement.id == deal.agreement)
     await AgreementParty.update({AgreementParty.signed_at: None}).where(AgreementParty.id == deal.cl_party)
     early = await client.post(f"/contrats/{deal.agreement}/parties/{deal.cl_party}/signature",
-                              {"signed_on": today_paris().isoformat(), "version": "2"})
+                              {"signed_on": clock.today().isoformat(), "version": "2"})
     assert early.status_code == 409 and "ne s’enregistrent qu’à ce stade" in plain(early)
     assert len(await history_of("agreement", deal.agreement)) == 1
 
@@ -329,7 +330,7 @@ async def test_a_suspended_agreement_resumes_and_terminated_is_final(client, wor
     assert (await move(client, deal.agreement, "resilie", "Fin de la coopération.")).status_code == 303
     page = await client.get(f"/contrats/{deal.agreement}")
     assert f'action="/contrats/{deal.agreement}/etat"' not in plain(page)  # nothing left to choose
-    response = await client.post(f"/contrats/{deal.agreement}/etat", {"state": "en_vigueur", "version": "3"})
+    response = await client.post(f"/contrats/{deal.agreement}/etat", {"status": "en_vigueur", "version": "3"})
     assert response.status_code == 422
     assert "ne peut passer à l’état « En vigueur »" in plain(response)
     assert await state_of(deal.agreement) == ("resilie", 3)
@@ -342,7 +343,7 @@ async def test_transitions_outside_the_life_cycle_are_refused(client, world, dea
     await Agreement.update({Agreement.state: start}).where(Agreement.id == deal.agreement)
     await client.login(EMAILS["ga_editor"])
     response = await client.post(f"/contrats/{deal.agreement}/etat",
-                                 {"state": target, "comment": "Essai", "version": "1"})
+                                 {"status": target, "comment": "Essai", "version": "1"})
     assert response.status_code == 422
     assert "ne peut passer à l’état" in plain(response)
     assert await state_of(deal.agreement) == (start, 1)
@@ -356,7 +357,7 @@ async def test_ended_only_after_the_end_date_and_the_page_says_when_it_has_passe
     assert early.status_code == 422 and "qu’après sa date de fin" in plain(early)
     page = await client.get(f"/contrats/{deal.agreement}")
     assert "est dépassée" not in plain(page)
-    yesterday = today_paris() - timedelta(days=1)
+    yesterday = clock.today() - timedelta(days=1)
     await Agreement.update({Agreement.ends_on: yesterday}).where(Agreement.id == deal.agreement)
     page = await client.get(f"/contrats/{deal.agreement}")
     assert f"La date de fin de ce contrat ({date_fr(yesterday)}) est dépassée" in plain(page)
@@ -365,11 +366,11 @@ async def test_ended_only_after_the_end_date_and_the_page_says_when_it_has_passe
 
 
 async def test_the_contrats_echus_command_ends_past_agreements_with_a_history_entry_without_user(world, deal):
-    yesterday = today_paris() - timedelta(days=1)
+    yesterday = clock.today() - timedelta(days=1)
     await Agreement.update({Agreement.state: "en_vigueur", Agreement.ends_on: yesterday}).where(
         Agreement.id == deal.agreement)
     running = await agreement(world.ga, "Toujours en vigueur", state="en_vigueur",
-                              ends_on=today_paris() + timedelta(days=10))
+                              ends_on=clock.today() + timedelta(days=10))
     draft = await agreement(world.ga, "Brouillon daté", ends_on=yesterday)
     result = subprocess.run([sys.executable, "-m", "tracker", "contrats-echus"], cwd=ROOT, env=os.environ,
                             capture_output=True, text=True, check=True)
@@ -404,7 +405,7 @@ async def test_a_stale_state_change_is_refused_and_nothing_is_written(make_clien
     stale = dict(second.form(f"{path}/etat").fields)
     ok = await move(first, deal.agreement, "resilie", "Projet abandonné.")
     assert ok.status_code == 303
-    late = await second.post(f"{path}/etat", {**stale, "state": "en_negociation", "comment": "Reprise"})
+    late = await second.post(f"{path}/etat", {**stale, "status": "en_negociation", "comment": "Reprise"})
     assert late.status_code == 409
     assert "Ce contrat a été modifié par quelqu’un d’autre" in plain(late) and "Claire Éditrice" in plain(late)
     assert await state_of(deal.agreement) == ("resilie", 2)
@@ -471,13 +472,13 @@ async def test_a_signature_racing_a_reopening_never_leaves_a_signature_on_a_reop
     await editor.login(AGREEMENT_EMAILS["cl_editor"])
     for round_ in range(3):
         agreement_id = await agreement(world.ga, f"Contrat n° {round_}", state="a_signer", ends_on=base.ends_on)
-        ga_party = await party(agreement_id, world.ga, 1, deliberation_on=today_paris(), deliberation_ref="GA")
-        await party(agreement_id, base.cl, 2, deliberation_on=today_paris(), deliberation_ref="CL")
+        ga_party = await party(agreement_id, world.ga, 1, deliberation_on=clock.today(), deliberation_ref="GA")
+        await party(agreement_id, base.cl, 2, deliberation_on=clock.today(), deliberation_ref="CL")
         page = f"/contrats/{agreement_id}"
         await referent.get(page)
         sign_form = dict(referent.form(f"{page}/parties/{ga_party}/signature").fields)
         await editor.get(page)
-        state_form = {**editor.form(f"{page}/etat").fields, "state": "en_negociation", "comment": "À revoir"}
+        state_form = {**editor.form(f"{page}/etat").fields, "status": "en_negociation", "comment": "À revoir"}
         codes: dict[str, int] = {}
 
         async def do_sign() -> None:

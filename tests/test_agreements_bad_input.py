@@ -6,7 +6,8 @@ import pytest
 from tests.factories import AGREEMENT_EMAILS, EMAILS, agreement, build_agreement_world, party
 from tracker.agreements.tables import Agreement, AgreementParty, AgreementReview, AgreementTheme
 from tracker.history.tables import HistoryEntry
-from tracker.web.french import today_paris
+
+from tracker.core import clock
 
 pytestmark = pytest.mark.anyio
 
@@ -55,11 +56,11 @@ async def test_posts_to_unknown_things_get_a_404_and_change_nothing(client, deal
 
 async def test_a_party_of_another_agreement_is_not_found_here(client, world, deal):
     other = await agreement(world.ga, "Autre contrat", state="a_signer")
-    foreign_party = await party(other, world.ga, 1, deliberation_on=today_paris() - timedelta(days=3))
+    foreign_party = await party(other, world.ga, 1, deliberation_on=clock.today() - timedelta(days=3))
     await Agreement.update({Agreement.state: "a_signer"}).where(Agreement.id == deal.agreement)
     await client.login(EMAILS["ga_referent"])
     response = await client.post(f"/contrats/{deal.agreement}/parties/{foreign_party}/signature",
-                                 {"signed_on": today_paris().isoformat(), "version": "1"})
+                                 {"signed_on": clock.today().isoformat(), "version": "1"})
     assert response.status_code == 404
     assert not (await AgreementParty.select(AgreementParty.signed_at).where(
         AgreementParty.id == foreign_party).first())["signed_at"]
@@ -133,7 +134,7 @@ async def test_end_date_before_an_obligation_deadline_or_a_review_is_refused(cli
                                                  title="Revue finale"))
     await client.login(EMAILS["ga_editor"])
     path = f"/contrats/{deal.agreement}/modifier"
-    earlier = (today_paris() + timedelta(days=250)).isoformat()  # before CL's obligation (300 days) and the review
+    earlier = (clock.today() + timedelta(days=250)).isoformat()  # before CL's obligation (300 days) and the review
     response = await client.submit(path, path, {"ends_on": earlier})
     assert response.status_code == 422
     assert "a une échéance après cette date de fin" in plain(response)
@@ -142,12 +143,12 @@ async def test_end_date_before_an_obligation_deadline_or_a_review_is_refused(cli
 
 
 @pytest.mark.parametrize("data,message", [
-    ({"state": "termine"}, "État inconnu"),
-    ({"state": ""}, "État inconnu"),
-    ({"state": "a_signer", "version": ""}, "Version"),
-    ({"state": "a_signer", "version": "abc"}, "Version"),
-    ({"state": "resilie", "comment": "x" * 2001}, "2000 caractères"),
-    ({"state": "en_negociation"}, "déjà à l’état"),
+    ({"status": "termine"}, "État inconnu"),
+    ({"status": ""}, "État inconnu"),
+    ({"status": "a_signer", "version": ""}, "Version"),
+    ({"status": "a_signer", "version": "abc"}, "Version"),
+    ({"status": "resilie", "comment": "x" * 2001}, "2000 caractères"),
+    ({"status": "en_negociation"}, "déjà à l’état"),
 ])
 async def test_a_bad_state_change_is_refused_in_french(client, deal, data, message):
     await client.login(EMAILS["ga_editor"])
@@ -168,7 +169,7 @@ async def test_a_bad_state_change_is_refused_in_french(client, deal, data, messa
 ])
 async def test_a_bad_deliberation_is_refused_in_french(client, deal, data, message):
     if data["deliberation_on"] == "DEMAIN":
-        data = {**data, "deliberation_on": (today_paris() + timedelta(days=1)).isoformat()}
+        data = {**data, "deliberation_on": (clock.today() + timedelta(days=1)).isoformat()}
     await client.login(AGREEMENT_EMAILS["cl_editor"])
     response = await client.post(f"/contrats/{deal.agreement}/parties/{deal.cl_party}/deliberation",
                                  {"version": "1", **data})
@@ -186,9 +187,9 @@ async def test_a_bad_deliberation_is_refused_in_french(client, deal, data, messa
     ("2026-13-01", "n’est pas une date valide"),
 ])
 async def test_a_review_date_outside_the_contract_is_refused(client, deal, review_on, message):
-    await Agreement.update({Agreement.in_force_on: today_paris()}).where(Agreement.id == deal.agreement)
+    await Agreement.update({Agreement.in_force_on: clock.today()}).where(Agreement.id == deal.agreement)
     review_on = {"AFTER": (deal.ends_on + timedelta(days=1)).isoformat(),
-                 "BEFORE": (today_paris() - timedelta(days=1)).isoformat()}.get(review_on, review_on)
+                 "BEFORE": (clock.today() - timedelta(days=1)).isoformat()}.get(review_on, review_on)
     await client.login(EMAILS["ga_editor"])
     response = await client.submit(f"/contrats/{deal.agreement}", f"/contrats/{deal.agreement}/revues",
                                    {"review_on": review_on})
@@ -217,7 +218,7 @@ async def test_a_confidential_action_cannot_be_linked(client, world, deal):
 async def test_a_post_without_csrf_token_changes_nothing(client, deal):
     await client.login(EMAILS["ga_editor"])
     before = await counts()
-    response = await client.post(f"/contrats/{deal.agreement}/etat", {"state": "a_signer", "version": "1"}, csrf=False)
+    response = await client.post(f"/contrats/{deal.agreement}/etat", {"status": "a_signer", "version": "1"}, csrf=False)
     assert response.status_code == 403
     assert "Formulaire expiré" in response.text
     assert await counts() == before

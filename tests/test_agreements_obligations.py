@@ -16,7 +16,8 @@ from tests.factories import (
     party,
 )
 from tracker.agreements.tables import Agreement, Obligation
-from tracker.web.french import today_paris
+
+from tracker.core import clock
 
 pytestmark = pytest.mark.anyio
 
@@ -48,7 +49,7 @@ async def test_the_balance_lists_each_partys_obligations_under_that_party(client
     extra = await obligation(deal.agreement, deal.ga_party, "Prêter la salle de spectacle", status="realisee",
                              beneficiary=deal.cl_party)
     await obligation(deal.agreement, deal.cl_party, "Accueillir des séjours nature", status="en_cours",
-                     deadline=today_paris() - timedelta(days=3))
+                     deadline=clock.today() - timedelta(days=3))
     await client.login(AGREEMENT_EMAILS["cl_reader"])
     page = await client.get(f"/contrats/{deal.agreement}")
     assert page.status_code == 200
@@ -209,7 +210,7 @@ async def test_an_editor_writes_what_each_party_brings_while_negotiating(client,
     form_page = await client.get(f"{path}?partie={deal.cl_party}")
     assert f'<option value="{deal.cl_party}" selected' in form_page.text  # « Ajouter ce qu’apporte CL »
     response = await client.submit(f"{path}?partie={deal.cl_party}", path, {
-        "title": "Accueillir les classes vertes", "deadline": (today_paris() + timedelta(days=100)).isoformat(),
+        "title": "Accueillir les classes vertes", "deadline": (clock.today() + timedelta(days=100)).isoformat(),
         "beneficiary": str(deal.ga_party)})
     assert response.status_code == 303
     created = await Obligation.select().where(Obligation.title == "Accueillir les classes vertes").first()
@@ -267,18 +268,18 @@ async def test_an_obligation_is_edited_with_its_version_and_withdrawn_from_a_dra
 
 
 async def test_obligations_carried_by_a_partner_are_listed_for_that_partner(world, deal):
-    from tracker.agreements.service import obligations_for_partners
+    from tracker.agreements.for_partners import obligations_for_partners
 
     other = await partner("Coopérative charentaise", "prive", "entreprise", deal.cl)
     await obligation(deal.agreement, deal.cl_party, "Livrer les paniers", partner_id=other,
-                     deadline=today_paris() + timedelta(days=5))
+                     deadline=clock.today() + timedelta(days=5))
     draft = await agreement(world.ga, "Brouillon", state="brouillon")  # drafts are not shown to partners
     await obligation(draft, await party(draft, world.ga, 1), "Brouillon interne", partner_id=world.ga_pilot)
     rows = await obligations_for_partners({world.ga_pilot})
     assert [(r["obligation_title"], r["agreement_id"], r["party_name"], r["status"]) for r in rows] == [
         ("Ouvrir le centre de santé aux habitants", deal.agreement, "CA du Grand Angoulême", "a_venir")]
     assert rows[0]["agreement_title"] == "Contrat Grand Angoulême – Charente Limousine"
-    assert rows[0]["deadline"] == today_paris() + timedelta(days=200) and rows[0]["overdue"] is False
+    assert rows[0]["deadline"] == clock.today() + timedelta(days=200) and rows[0]["overdue"] is False
     both = await obligations_for_partners({world.ga_pilot, other})
     assert [r["obligation_title"] for r in both] == ["Livrer les paniers", "Ouvrir le centre de santé aux habitants"]
     assert await obligations_for_partners(set()) == []

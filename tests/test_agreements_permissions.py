@@ -21,7 +21,8 @@ from tracker.agreements.tables import (
     Obligation,
 )
 from tracker.history.tables import HistoryEntry
-from tracker.web.french import today_paris
+
+from tracker.core import clock
 
 pytestmark = pytest.mark.anyio
 
@@ -57,12 +58,12 @@ def pages(d) -> dict[str, str]:
 
 def posts(d) -> dict[str, tuple[str, dict]]:
     """Each POST route with data that its rightful user could send (and that would change something)."""
-    a, o, today = d["agreement"], d["obligation"], today_paris().isoformat()
+    a, o, today = d["agreement"], d["obligation"], clock.today().isoformat()
     return {
         "/contrats/nouveau": ("/contrats/nouveau", {"title": "Intrus", "territory": str(d["ga"])}),
         "/contrats/{agreement_id:str}/modifier": (f"/contrats/{a}/modifier", {"title": "Intrus", "version": "1"}),
         "/contrats/{agreement_id:str}/etat": (f"/contrats/{a}/etat",
-                                              {"state": "resilie", "comment": "Intrus", "version": "1"}),
+                                              {"status": "resilie", "comment": "Intrus", "version": "1"}),
         "/contrats/{agreement_id:str}/parties": (f"/contrats/{a}/parties", {"territory": str(d["vr"])}),
         "/contrats/{agreement_id:str}/parties/{party_id:str}/retirer":
             (f"/contrats/{a}/parties/{d['cl_party']}/retirer", {}),
@@ -101,7 +102,7 @@ async def d(world):
     deal = await build_agreement_world(world, state="en_negociation")
     await AgreementAction.insert(AgreementAction(agreement=deal.agreement, action=world.overdue,
                                                  created_at=arrow.utcnow().datetime))
-    review = AgreementReview(agreement=deal.agreement, review_on=today_paris(), title="Revue à mi-parcours")
+    review = AgreementReview(agreement=deal.agreement, review_on=clock.today(), title="Revue à mi-parcours")
     await review.save()
     await AgreementTheme.insert(AgreementTheme(agreement=deal.agreement, theme="Santé"))
     return {"agreement": deal.agreement, "obligation": deal.ga_brings, "ga": world.ga, "vr": world.vr,
@@ -180,6 +181,26 @@ async def test_outsiders_readers_and_the_adgcf_change_nothing(make_client, d, pe
         for htmx in (False, True):
             response = await client.post(path, data, htmx=htmx)
             assert response.status_code == expected, (person, path, htmx, response.status_code)
+    assert await snapshot() == before
+
+
+# Every field of every agreement form, each one malformed.
+GARBAGE = {"version": "x", "status": "", "comment": "x" * 2001, "title": "", "territory": "abc", "owner": "",
+           "beneficiary": "?", "partner": "-", "deadline": "demain", "signed_on": "31/12", "deliberation_on": "hier",
+           "deliberation_ref": "", "review_on": "", "action": "abc", "autres_themes": "x" * 81}
+
+
+@pytest.mark.parametrize("person,expected", [("vr_editor", 404), ("ga_reader", 403), ("admin", 403)])
+async def test_a_refused_person_is_refused_whatever_they_post(make_client, d, person, expected):
+    """Who may act is asked before what was sent is read: a malformed form changes neither the answer nor the data."""
+    client = await make_client()
+    await client.login(EMAILS[person])
+    before = await snapshot()
+    for template, (path, _) in posts(d).items():
+        if template == "/contrats/nouveau" and person == "vr_editor":
+            continue  # an editor may create agreements: their malformed form is a 422 (test_agreements_bad_input)
+        response = await client.post(path, GARBAGE)
+        assert response.status_code == (403 if template == "/contrats/nouveau" else expected), (person, path)
     assert await snapshot() == before
 
 

@@ -214,15 +214,16 @@ async def test_the_last_use_is_recorded_at_most_once_a_minute(client, world):
 
 
 async def test_a_token_gives_exactly_the_viewer_a_session_gives(world):
-    """The API builds its Viewer itself; this keeps it identical to the session's, whatever the roles."""
+    """Both channels build their Viewer through tracker.auth.viewer_for_user: the same roles and partners."""
     from tests.factories import PARTNER_EMAILS, build_partner_world
-    from tracker.accounts.service import open_session, viewer_for_token
+    from tracker.accounts.service import open_session
     from tracker.api.tokens import viewer_for_api_token
+    from tracker.auth.viewer import viewer_for_session
 
     await build_partner_world(world)  # partners' contacts too: their Viewer carries partner_ids
     for email in [*EMAILS.values(), *PARTNER_EMAILS.values()]:
         user = await User.objects().where(User.email == email).first()
-        by_session = await viewer_for_token(await open_session(user))
+        by_session = await viewer_for_session(await open_session(user))
         by_token = await viewer_for_api_token(await api_token(email))
         assert replace(by_session, session_id=None) == by_token, email
         assert by_token.is_authenticated

@@ -6,7 +6,7 @@ import pytest
 
 from tests.factories import EMAILS
 from tests.htmltable import table_after
-from tracker.accounts.permissions import Viewer
+from tracker.core.permissions import Viewer
 from tracker.review.tables import CodirMeeting
 from tracker.roadmaps.lifecycle import change_action_status
 from tracker.roadmaps.tables import ActionNote

@@ -118,7 +118,7 @@ async def test_a_partner_contact_confirms_through_engagements(make_client, world
     page = await client.get("/engagements")
     assert "À confirmer" in plain(page) and "Guichet unique des associations" in page.text
     assert "CA du Grand Angoulême" in plain(page)
-    response = await client.submit("/engagements", f"/engagements/{pw.ga_commitment}/etat", {"etat": "confirme"})
+    response = await client.submit("/engagements", f"/engagements/{pw.ga_commitment}/etat", {"status": "confirme"})
     assert response.status_code == 303
     assert response.headers["location"] == f"/engagements#engagement-{pw.ga_commitment}"
     assert "Merci : votre engagement est confirmé." in plain(await client.get("/engagements"))
@@ -178,13 +178,13 @@ async def test_declining_without_a_reason_is_refused_and_changes_nothing(client,
     await client.login(PARTNER_EMAILS["sa_contact"])
     for reason in ("", "   "):
         response = await client.submit("/engagements", f"/engagements/{pw.ga_commitment}/etat",
-                                       {"etat": "decline", "comment": reason})
+                                       {"status": "decline", "comment": reason})
         assert response.status_code == 422
         assert "Indiquez la raison du refus" in plain(response)
     assert await state_of(pw.ga_commitment) == ("propose", 1)
     assert await commitment_history_count(pw.ga_commitment) == 0
     response = await client.submit("/engagements", f"/engagements/{pw.ga_commitment}/etat",
-                                   {"etat": "decline", "comment": "Plus de bénévoles disponibles cet été."})
+                                   {"status": "decline", "comment": "Plus de bénévoles disponibles cet été."})
     assert response.status_code == 303
     assert await state_of(pw.ga_commitment) == ("decline", 2)
     entry = await last_entry(pw.ga_commitment)
@@ -195,7 +195,7 @@ async def test_the_territory_cannot_confirm_for_the_partner(client, world):
     pw = await build_partner_world(world)
     await client.login(EMAILS["ga_editor"])
     response = await client.post(f"/engagements/{pw.ga_commitment}/etat",
-                                 {"etat": "confirme", "version": "1", "contexte": "action"})
+                                 {"status": "confirme", "version": "1", "contexte": "action"})
     assert response.status_code == 403
     assert "Seul le partenaire confirme ou décline son engagement" in plain(response)
     assert await state_of(pw.ga_commitment) == ("propose", 1)
@@ -206,7 +206,7 @@ async def test_a_contact_cannot_act_on_another_organisation_s_commitment(client,
     await client.login(PARTNER_EMAILS["sem_contact"])
     for etat in ("confirme", "decline"):
         response = await client.post(f"/engagements/{pw.ga_commitment}/etat",
-                                     {"etat": etat, "version": "1", "comment": "intrusion"})
+                                     {"status": etat, "version": "1", "comment": "intrusion"})
         assert response.status_code == 404
     assert (await client.post(f"/engagements/{pw.ga_commitment}/commentaires", {"body": "x"})).status_code == 404
     assert await state_of(pw.ga_commitment) == ("propose", 1)
@@ -218,20 +218,20 @@ async def test_fulfilled_by_the_partner_or_recorded_by_the_territory_with_a_comm
     confirmed = await commitment(world.overdue, world.ga_pilot, role="financeur", state="confirme")
     sa = await make_client()
     await sa.login(PARTNER_EMAILS["sa_contact"])
-    response = await sa.submit("/engagements", f"/engagements/{pw.ga_commitment}/etat", {"etat": "confirme"})
+    response = await sa.submit("/engagements", f"/engagements/{pw.ga_commitment}/etat", {"status": "confirme"})
     assert response.status_code == 303
-    tenu = await sa.submit("/engagements", f"/engagements/{pw.ga_commitment}/etat", {"etat": "tenu"})
+    tenu = await sa.submit("/engagements", f"/engagements/{pw.ga_commitment}/etat", {"status": "tenu"})
     assert tenu.status_code == 303
     assert await state_of(pw.ga_commitment) == ("tenu", 3)
     editor = await make_client()
     await editor.login(EMAILS["ga_editor"])
     page = f"/actions/{world.overdue}"
-    without = await editor.submit(page, f"/engagements/{confirmed}/etat", {"etat": "tenu", "comment": ""})
+    without = await editor.submit(page, f"/engagements/{confirmed}/etat", {"status": "tenu", "comment": ""})
     assert without.status_code == 422
     assert "Un commentaire est obligatoire pour enregistrer un engagement tenu" in plain(without)
     assert 'id="engagements"' in without.text  # the action page, shown again with the error
     ok = await editor.submit(page, f"/engagements/{confirmed}/etat",
-                             {"etat": "tenu", "comment": "Véhicules livrés, facture reçue."})
+                             {"status": "tenu", "comment": "Véhicules livrés, facture reçue."})
     assert ok.status_code == 303
     assert ok.headers["location"] == f"/actions/{world.overdue}#engagement-{confirmed}"
     assert await state_of(confirmed) == ("tenu", 2)
@@ -252,11 +252,11 @@ async def test_withdrawing_needs_a_reason(make_client, world, who):
     client = await make_client()
     await client.login({**EMAILS, **PARTNER_EMAILS}[who])
     page = "/engagements" if who == "sa_contact" else f"/actions/{world.upcoming}"
-    refused = await client.submit(page, f"/engagements/{pw.ga_commitment}/etat", {"etat": "retire", "comment": ""})
+    refused = await client.submit(page, f"/engagements/{pw.ga_commitment}/etat", {"status": "retire", "comment": ""})
     assert refused.status_code == 422
     assert "Indiquez la raison du retrait" in plain(refused)
     ok = await client.submit(page, f"/engagements/{pw.ga_commitment}/etat",
-                             {"etat": "retire", "comment": "Subvention régionale refusée."})
+                             {"status": "retire", "comment": "Subvention régionale refusée."})
     assert ok.status_code == 303
     assert await state_of(pw.ga_commitment) == ("retire", 2)
 
@@ -270,9 +270,9 @@ async def test_transitions_outside_the_life_cycle_are_refused(client, world, sta
     await Commitment.update({Commitment.state: start}).where(Commitment.id == pw.ga_commitment)
     await client.login(PARTNER_EMAILS["sa_contact"])
     response = await client.post(f"/engagements/{pw.ga_commitment}/etat",
-                                 {"etat": target, "version": "1", "comment": "parce que"})
+                                 {"status": target, "version": "1", "comment": "parce que"})
     assert response.status_code == 422
-    assert "ne peut pas passer" in plain(response) or "État inconnu" in response.text
+    assert "ne peut passer" in plain(response) or "État inconnu" in response.text
     assert await state_of(pw.ga_commitment) == (start, 1)
     assert await commitment_history_count(pw.ga_commitment) == 0
 
@@ -291,7 +291,7 @@ async def test_every_transition_leaves_one_history_entry_naming_who_acted(make_c
         (editor, f"/actions/{world.overdue}", second, "retire", "Le partenaire nous a prévenus par téléphone."),
     ]
     for count, (client, page, ident, state, comment) in enumerate(steps, start=1):
-        response = await client.submit(page, f"/engagements/{ident}/etat", {"etat": state, "comment": comment})
+        response = await client.submit(page, f"/engagements/{ident}/etat", {"status": state, "comment": comment})
         assert response.status_code == 303, response.text
         total = await HistoryEntry.count().where(HistoryEntry.subject_type == "commitment")
         assert total == count
@@ -306,7 +306,7 @@ async def test_editing_a_confirmed_commitment_puts_it_back_to_proposed_and_offer
     pw = await build_partner_world(world)
     sa = await make_client()
     await sa.login(PARTNER_EMAILS["sa_contact"])
-    await sa.submit("/engagements", f"/engagements/{pw.ga_commitment}/etat", {"etat": "confirme"})
+    await sa.submit("/engagements", f"/engagements/{pw.ga_commitment}/etat", {"status": "confirme"})
     assert await state_of(pw.ga_commitment) == ("confirme", 2)
     editor = await make_client()
     await editor.login(EMAILS["ga_editor"])
@@ -363,9 +363,9 @@ async def test_a_stale_version_is_refused_with_a_clear_message(make_client, worl
     edited = await editor.submit(f"/engagements/{pw.ga_commitment}/modifier",
                                  f"/engagements/{pw.ga_commitment}/modifier", {"description": "Texte changé"})
     assert edited.status_code == 303
-    late = await sa.post(f"/engagements/{pw.ga_commitment}/etat", {**stale, "etat": "confirme"})
+    late = await sa.post(f"/engagements/{pw.ga_commitment}/etat", {**stale, "status": "confirme"})
     assert late.status_code == 409
-    assert "Cet engagement a été modifié depuis que vous l’avez ouvert" in plain(late)
+    assert "Cet engagement a été modifié par quelqu’un d’autre depuis que vous l’avez ouvert" in plain(late)
     assert await state_of(pw.ga_commitment) == ("propose", 2)  # the partner never confirmed a text unseen
     form = await editor.get(f"/engagements/{pw.ga_commitment}/modifier")
     old = dict(editor.form(f"/engagements/{pw.ga_commitment}/modifier", form).fields)
@@ -425,7 +425,7 @@ async def test_engagements_for_someone_who_is_no_partner_contact(client, world):
 async def test_a_malformed_version_is_refused(client, world, version):
     pw = await build_partner_world(world)
     await client.login(PARTNER_EMAILS["sa_contact"])
-    response = await client.post(f"/engagements/{pw.ga_commitment}/etat", {"etat": "confirme", "version": version})
+    response = await client.post(f"/engagements/{pw.ga_commitment}/etat", {"status": "confirme", "version": version})
     assert response.status_code == 422
     assert await state_of(pw.ga_commitment) == ("propose", 1)
 
@@ -434,6 +434,6 @@ async def test_a_malformed_version_is_refused(client, world, version):
 async def test_unknown_commitments_are_a_french_404(client, world, path):
     await build_partner_world(world)
     await client.login(PARTNER_EMAILS["sa_contact"])
-    response = await client.post(path, {"etat": "confirme", "version": "1"})
+    response = await client.post(path, {"status": "confirme", "version": "1"})
     assert response.status_code == 404
     assert '<html lang="fr">' in response.text

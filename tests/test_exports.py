@@ -13,7 +13,7 @@ import pytest
 from openpyxl import load_workbook
 
 from tests.factories import EMAILS, action
-from tracker.history.service import record
+from tracker.lifecycle import record
 from tracker.roadmaps.tables import Action
 
 pytestmark = pytest.mark.anyio
@@ -200,11 +200,11 @@ async def test_an_actions_history_downloads_with_who_when_and_why(make_client, w
 
 async def test_history_dates_are_paris_time(make_client, world):
     winter = arrow.get("2026-01-15T09:30:00+00:00").datetime
-    from tracker.db import write_transaction
+    from tracker.core.db import write_transaction
 
     async with write_transaction():
-        await record(subject_type="action", subject_id=world.upcoming, territory_id=world.ga, from_value="a_venir",
-                     to_value="en_cours", actor_id=None, comment="", at=winter)
+        await record(subject="action", subject_id=world.upcoming, territory_id=world.ga, source="a_venir",
+                     target="en_cours", actor=None, comment="", at=winter)
     editor = await signed_in(make_client, "ga_editor")
     rows = csv_rows(await editor.get(f"/actions/{world.upcoming}/historique.csv"))
     assert rows[1][0] == "15/01/2026 10:30"

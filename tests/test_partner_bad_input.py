@@ -48,9 +48,9 @@ def french_error(response) -> bool:
     ("ga_editor", "/engagements/{ga_commitment}/modifier", {"role": "pilote", "description": "x"}),
     ("ga_editor", "/engagements/{ga_commitment}/envoyer", {"contact": "abc"}),
     ("ga_editor", "/engagements/{ga_commitment}/envoyer", {}),
-    ("sa_contact", "/engagements/{ga_commitment}/etat", {"etat": ["confirme", "decline"], "version": "1",
+    ("sa_contact", "/engagements/{ga_commitment}/etat", {"status": ["confirme", "decline"], "version": "1",
                                                          "comment": "\x00"}),
-    ("sa_contact", "/engagements/{ga_commitment}/etat", {"etat": "decline", "version": "1", "comment": "x" * 2001}),
+    ("sa_contact", "/engagements/{ga_commitment}/etat", {"status": "decline", "version": "1", "comment": "x" * 2001}),
     ("sa_contact", "/engagements/{ga_commitment}/commentaires", {"body": "x" * 2001}),
 ])
 async def test_bad_forms_get_a_french_4xx_and_change_nothing(make_client, world, person, path, data):

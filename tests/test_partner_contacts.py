@@ -123,7 +123,7 @@ async def test_erasing_a_contact_keeps_the_history_which_then_reads_contact_supp
     sophie = await make_client()
     await sophie.login(PARTNER_EMAILS["sa_contact"])
     await sophie.submit("/engagements", f"/engagements/{pw.ga_commitment}/commentaires", {"body": "Tout va bien."})
-    await sophie.submit("/engagements", f"/engagements/{pw.ga_commitment}/etat", {"etat": "tenu"})
+    await sophie.submit("/engagements", f"/engagements/{pw.ga_commitment}/etat", {"status": "tenu"})
     page = await editor.get(f"/actions/{world.upcoming}")
     assert "Via lien envoyé à Jeanne Martin" in page.text and "Sophie Bernard (Solidarité Angoumois)" in page.text
     history_before = await HistoryEntry.count()

@@ -5,7 +5,7 @@ import html
 import pytest
 
 from tests.factories import EMAILS, PARTNER_EMAILS, build_partner_world, commitment, partner
-from tracker.partners.identifiers import rna_ok, siren_ok, siret_ok
+from tracker.core.identifiers import rna_ok, siren_ok, siret_ok
 from tracker.partners.tables import Partner, PartnerTerritory
 
 pytestmark = pytest.mark.anyio

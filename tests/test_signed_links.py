@@ -130,7 +130,7 @@ async def test_a_partner_without_account_confirms_through_the_emailed_link(make_
     assert await commitment_history_count(pw.ga_commitment) == 0
 
     # Only the POST answers (with the CSRF token the page carries).
-    answered = await partner.post(path, dict(partner.form(path).fields) | {"decision": "confirme"})
+    answered = await partner.post(path, dict(partner.form(path).fields) | {"status": "confirme"})
     assert answered.status_code == 200
     assert "Merci : votre engagement est confirmé." in plain(answered)
     assert await state_of(pw.ga_commitment) == ("confirme", 2)
@@ -147,7 +147,7 @@ async def test_a_partner_without_account_confirms_through_the_emailed_link(make_
     again = await partner.get(path)
     assert again.status_code == 410
     assert "Lien déjà utilisé" in again.text and "Obtenir un nouveau lien" in again.text
-    replay = await partner.post(path, {"decision": "decline", "comment": "Finalement non", "version": "2"})
+    replay = await partner.post(path, {"status": "decline", "comment": "Finalement non", "version": "2"})
     assert replay.status_code == 410
     assert await state_of(pw.ga_commitment) == ("confirme", 2)
     assert await commitment_history_count(pw.ga_commitment) == 1
@@ -162,7 +162,7 @@ async def test_declining_through_the_link_needs_a_reason_and_does_not_use_the_li
     partner = await make_client()
     page = await partner.get(path)
     forms = [f for f in __import__("tests.browser", fromlist=["forms_in"]).forms_in(page.text) if f.action == path]
-    decline = next(f for f in forms if f.fields.get("decision") == "decline")
+    decline = next(f for f in forms if f.fields.get("status") == "decline")
     refused = await partner.post(path, {**decline.fields, "comment": ""})
     assert refused.status_code == 422
     assert "Indiquez la raison du refus" in plain(refused)
@@ -191,7 +191,7 @@ async def test_an_expired_link_is_refused_with_a_way_to_get_a_new_one(make_clien
     assert page.status_code == 410
     assert "Lien expiré" in page.text
     assert "Claire Éditrice (CA du Grand Angoulême)" in page.text and "un nouveau lien vous sera envoyé" in page.text
-    posted = await partner.post(path, {"decision": "confirme", "version": "1"})
+    posted = await partner.post(path, {"status": "confirme", "version": "1"})
     assert posted.status_code == 410
     assert await state_of(pw.ga_commitment) == ("propose", 1)
     assert await commitment_history_count(pw.ga_commitment) == 0
@@ -213,7 +213,7 @@ async def test_a_forged_or_unknown_token_is_a_french_404(make_client, world, inb
     page = await visitor.get(f"/e/{token}")
     assert page.status_code == 404
     assert "Lien introuvable" in page.text and "Obtenir un nouveau lien" in page.text
-    posted = await visitor.post(f"/e/{token}", {"decision": "confirme", "version": "1"})
+    posted = await visitor.post(f"/e/{token}", {"status": "confirme", "version": "1"})
     assert posted.status_code == 404
     assert await state_of(pw.ga_commitment) == ("propose", 1)
 
@@ -230,7 +230,7 @@ async def test_a_new_link_voids_the_old_one(make_client, world, inbox):
     partner = await make_client()
     old = await partner.get(old_path)
     assert old.status_code == 410 and "Lien remplacé par un plus récent" in old.text
-    assert (await partner.post(old_path, {"decision": "confirme", "version": "1"})).status_code == 410
+    assert (await partner.post(old_path, {"status": "confirme", "version": "1"})).status_code == 410
     page = await partner.get(new_path)
     assert page.status_code == 200
     ok = await partner.post(new_path, dict(partner.form(new_path).fields))
@@ -247,7 +247,7 @@ async def test_the_link_needs_the_csrf_token(make_client, world, inbox):
     path, _ = link_in(inbox.messages[0])
     partner = await make_client()
     await partner.get(path)
-    response = await partner.post(path, {"decision": "confirme", "version": "1"}, csrf=False)
+    response = await partner.post(path, {"status": "confirme", "version": "1"}, csrf=False)
     assert response.status_code == 403
     assert await state_of(pw.ga_commitment) == ("propose", 1)
 
@@ -297,7 +297,7 @@ async def test_a_link_to_an_action_made_confidential_is_no_longer_shown(make_cli
     await Action.update({Action.confidential: True}).where(Action.id == world.upcoming)
     visitor = await make_client()
     assert (await visitor.get(path)).status_code == 404
-    assert (await visitor.post(path, {"decision": "confirme", "version": "1"})).status_code == 404
+    assert (await visitor.post(path, {"status": "confirme", "version": "1"})).status_code == 404
     assert await state_of(pw.ga_commitment) == ("propose", 1)
 
 

@@ -5,7 +5,8 @@ import pytest
 from tests.factories import EMAILS, history_count
 from tracker.history.tables import HistoryEntry
 from tracker.roadmaps.tables import Action
-from tracker.web.french import date_fr, today_paris
+from tracker.core.french import date_fr
+from tracker.core import clock
 
 pytestmark = pytest.mark.anyio
 
@@ -51,7 +52,7 @@ async def test_the_action_page_shows_who_changed_what_when_and_why(client, world
     assert "En cours" in history and "Bloquée" in history
     assert "Claire Éditrice" in history
     assert "Le prestataire a fait faillite." in history
-    assert f">{date_fr(today_paris())} à " in history  # Europe/Paris date, French format
+    assert f">{date_fr(clock.today())} à " in history  # Europe/Paris date, French format
     assert "(à l’instant)" in history
     entry = await HistoryEntry.select().where(HistoryEntry.subject_id == world.overdue).first()
     assert (entry["from_value"], entry["to_value"], entry["comment"]) == ("en_cours", "bloquee",

@@ -9,7 +9,7 @@ import sys
 async def _migrate() -> None:
     from piccolo.apps.migrations.commands.forwards import forwards
 
-    from tracker.db import prepare_sqlite_file
+    from tracker.core.db import prepare_sqlite_file
 
     prepare_sqlite_file()
     await forwards(app_name="tracker", migration_id="all", fake=False)

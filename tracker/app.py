@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 from urllib.parse import quote
 
-from litestar import Litestar, Request, Response, get
+from litestar import Litestar, Request, Response, Router, get
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import ResponseHeader
 from litestar.di import Provide
@@ -20,23 +20,31 @@ from litestar.response import Redirect
 from litestar.static_files import create_static_files_router
 from piccolo.querystring import QueryString
 
-from tracker.accounts.routes import ROUTES as ACCOUNT_ROUTES
+from tracker.accounts.routes import PUBLIC_ROUTES as ACCOUNT_PUBLIC_ROUTES
 from tracker.agreements.routes import ROUTES as AGREEMENT_ROUTES
 from tracker.api.errors import api_error, is_api
-from tracker.api.routes import ROUTES as API_ROUTES
-from tracker.api.v1 import openapi_config
+from tracker.api.routes import PUBLIC_ROUTES as API_PUBLIC_ROUTES
+from tracker.api.routes import ROUTES as API_TOKEN_ROUTES
+from tracker.api.v1.wiring import openapi_config
+from tracker.auth.guards import provide_viewer, signed_in
+from tracker.commitments.routes import PUBLIC_ROUTES as COMMITMENT_PUBLIC_ROUTES
 from tracker.commitments.routes import ROUTES as COMMITMENT_ROUTES
-from tracker.config import ROOT, settings
-from tracker.db import close_pool, engine, start_pool
-from tracker.errors import DomainError
+from tracker.contacts.routes import ROUTES as CONTACT_ROUTES
+from tracker.core.config import ROOT, settings
+from tracker.core.db import close_pool, engine, start_pool
+from tracker.core.errors import DomainError, NotAuthenticated
+from tracker.core.http import is_htmx, render
 from tracker.exports.routes import ROUTES as EXPORT_ROUTES
 from tracker.partners.routes import ROUTES as PARTNER_ROUTES
 from tracker.review.exports import ROUTES as REVIEW_EXPORT_ROUTES
 from tracker.review.routes import ROUTES as REVIEW_ROUTES
 from tracker.roadmaps.routes import ROUTES as ROADMAP_ROUTES
 from tracker.territories.routes import ROUTES as TERRITORY_ROUTES
-from tracker.web.pages import NotAuthenticated, is_htmx, provide_viewer, render
+from tracker.web.action_pages import ROUTES as ACTION_PAGE_ROUTES
+from tracker.web.home import PUBLIC_ROUTES as HOME_ROUTES
+from tracker.web.partner_pages import ROUTES as PARTNER_PAGE_ROUTES
 from tracker.web.templating import template_config
+from tracker.web.territory_pages import ROUTES as TERRITORY_PAGE_ROUTES
 
 log = logging.getLogger("tracker")
 
@@ -135,20 +143,33 @@ async def on_shutdown() -> None:
     await close_pool()
 
 
+SIGNED_IN_ROUTES = [
+    *TERRITORY_PAGE_ROUTES,
+    *TERRITORY_ROUTES,
+    *ACTION_PAGE_ROUTES,
+    *ROADMAP_ROUTES,
+    *REVIEW_ROUTES,
+    *REVIEW_EXPORT_ROUTES,
+    *AGREEMENT_ROUTES,
+    *EXPORT_ROUTES,
+    *API_TOKEN_ROUTES,
+    *PARTNER_PAGE_ROUTES,
+    *PARTNER_ROUTES,
+    *CONTACT_ROUTES,
+    *COMMITMENT_ROUTES,
+]
+
+
 def create_app() -> Litestar:
     return Litestar(
         route_handlers=[
             healthz,
-            *ACCOUNT_ROUTES,
-            *TERRITORY_ROUTES,
-            *ROADMAP_ROUTES,
-            *REVIEW_ROUTES,
-            *REVIEW_EXPORT_ROUTES,
-            *AGREEMENT_ROUTES,
-            *EXPORT_ROUTES,
-            *API_ROUTES,
-            *PARTNER_ROUTES,
-            *COMMITMENT_ROUTES,
+            *HOME_ROUTES,
+            *ACCOUNT_PUBLIC_ROUTES,
+            *COMMITMENT_PUBLIC_ROUTES,
+            *API_PUBLIC_ROUTES,
+            # Everything else needs a signed-in person: one guard for all of them, not a check per handler.
+            Router(path="/", guards=[signed_in], route_handlers=SIGNED_IN_ROUTES),
             create_static_files_router(path="/static", directories=[ROOT / "tracker" / "static"], name="static"),
         ],
         dependencies={"viewer": Provide(provide_viewer)},

@@ -1,21 +1,25 @@
 """Demo data for `make run`: three territories after their workshops, ~25 actions in every status with months
-of history, partners of every sector, demo accounts. Idempotent: a second run keeps what is there."""
+of history, partners of every sector and their contacts, demo accounts — all through the services, as the people
+would have entered them. Idempotent: a second run keeps what is there."""
 from __future__ import annotations
 
+from tracker.core import clock
 import arrow
 
 from tracker.accounts.passwords import hash_password
-from tracker.accounts.permissions import Viewer
+from tracker.core.permissions import Viewer
 from tracker.accounts.service import create_user, grant_membership
 from tracker.accounts.tables import User
 from tracker.agreements.demo import load_agreements_demo
-from tracker.commitments.demo import load_commitments_demo
-from tracker.db import write_transaction
-from tracker.history import service as history
-from tracker.partners.kinds import sector_of
-from tracker.partners.tables import Partner, PartnerTerritory
+from tracker.commitments.demo import CONTACT_ACCOUNT, load_commitments_demo
+from tracker.contacts import service as contacts_service
+from tracker.contacts.forms import ContactInput
+from tracker.partners import service as partners_service
+from tracker.partners.forms import PartnerInput
 from tracker.roadmaps.lifecycle import change_action_status
-from tracker.roadmaps.tables import Action, ActionNote, Axis, Roadmap, Workshop
+from tracker.roadmaps import service as roadmaps
+from tracker.roadmaps.forms import ActionInput, WorkshopInput
+from tracker.roadmaps.tables import Action
 from tracker.territories.tables import Territory
 
 PASSWORD = "suivi-demo-2026"
@@ -44,29 +48,44 @@ ACCOUNTS = [
     ("codir@royansvercors.example.org", "Élise Faure", False, False, (ROYANS_VERCORS, "referent"),
      "référente, Royans-Vercors"),
     # A partner's contact: confirms, declines, comments its organisation's commitments (tracker/commitments/demo.py).
-    ("contact@solidarite-angoumois.example.org", "Martine Lacroix", False, False, None,
+    (CONTACT_ACCOUNT, "Martine Lacroix", False, False, None,
      "contact partenaire, Solidarité Angoumois"),
 ]
 
 PARTNERS = [
-    # name, legal form, sirens of the territories it works with, identifiers
+    # name, legal form, sirens of the territories it works with, identifiers (real ones for real public bodies; La
+    # Poste's head office SIRET), and for a délégataire the end of its contract (days from today)
     ("Ville d’Angoulême", "commune", [GRAND_ANGOULEME], {"siren": "211600150"}),
     ("Département de la Charente", "departement", [GRAND_ANGOULEME, CHARENTE_LIMOUSINE], {}),
-    ("Région Auvergne-Rhône-Alpes", "region", [VALENCE_ROMANS], {}),
+    ("Région Auvergne-Rhône-Alpes", "region", [VALENCE_ROMANS], {"siren": "200053767"}),
     ("Préfecture de la Charente", "etat", [GRAND_ANGOULEME, CHARENTE_LIMOUSINE], {}),
     ("Régie des eaux de l’agglomération", "regie", [GRAND_ANGOULEME], {}),
     ("Syndicat mixte de la fourrière", "syndicat", [GRAND_ANGOULEME], {}),
     ("SPL Territoires numériques", "spl", [GRAND_ANGOULEME], {}),
     ("SEM Énergies Drôme-Ardèche", "sem", [VALENCE_ROMANS], {}),
     ("SEMOP Mobilités Valentinoises", "semop", [VALENCE_ROMANS], {}),
-    ("Transports de l’agglomération (délégataire)", "dsp", [GRAND_ANGOULEME], {}),
-    ("Eaux de Valence (délégataire)", "dsp", [VALENCE_ROMANS], {}),
+    ("Transports de l’agglomération (délégataire)", "dsp", [GRAND_ANGOULEME], {"dsp_contract_end": 1100}),
+    ("Eaux de Valence (délégataire)", "dsp", [VALENCE_ROMANS], {"dsp_contract_end": 250}),
     ("Coopérative numérique charentaise", "entreprise", [GRAND_ANGOULEME, CHARENTE_LIMOUSINE], {}),
     ("Solidarité Angoumois", "association", [GRAND_ANGOULEME], {"rna": "W161000123"}),
     ("Fondation pour l’inclusion numérique", "fondation", [GRAND_ANGOULEME, VALENCE_ROMANS], {}),
     ("Collectif des habitants de Basseau", "collectif", [GRAND_ANGOULEME], {}),
     ("Banque alimentaire de la Drôme", "association", [VALENCE_ROMANS], {"rna": "W261000456"}),
     ("Épicerie solidaire de Confolens", "association", [CHARENTE_LIMOUSINE], {}),
+    ("La Poste (France services)", "entreprise", [CHARENTE_LIMOUSINE], {"siren": "356000000",
+                                                                        "siret": "35600000000048"}),
+]
+CONTACTS = [
+    # partner, name, email, function, linked to the demo account of the same address
+    ("Solidarité Angoumois", "Martine Lacroix", CONTACT_ACCOUNT, "Présidente", True),
+    ("Solidarité Angoumois", "Jeanne Martin", "jeanne.martin@solidarite-angoumois.example.org",
+     "Coordinatrice des bénévoles", False),
+    ("Fondation pour l’inclusion numérique", "Karim Haddad", "karim.haddad@inclusion-numerique.example.org",
+     "Délégué territorial", False),
+    ("SPL Territoires numériques", "Hélène Roux", "helene.roux@spl-territoires.example.org", "Directrice", False),
+    ("Banque alimentaire de la Drôme", "Luc Morel", "luc.morel@ba26.example.org", "Président", False),
+    ("La Poste (France services)", "Nathalie Petit", "nathalie.petit@laposte.example.org",
+     "Responsable France services", False),
 ]
 
 # Actions: (title, module, axis index, pilot name, start offset days, deadline offset days, priority,
@@ -141,50 +160,68 @@ async def _territory_id(siren: str) -> int:
     return row["id"]
 
 
-async def _workshop(siren: str, held_days_ago: int, modules: tuple[int, int | None], participants: int,
-                    title: str, axes: list[str]) -> tuple[int, int, list[int]]:
-    today = arrow.now("Europe/Paris")
+async def _workshop(admin: Viewer, siren: str, held_days_ago: int, modules: tuple[int, int | None],
+                    participants: int, title: str, axes: list[str]) -> tuple[int, int, list[int]]:
+    today = arrow.get(clock.now()).to("Europe/Paris")
     territory = await _territory_id(siren)
     held = today.shift(days=-held_days_ago)
-    async with write_transaction():
-        workshop = Workshop(host=territory, held_on=held.date(), module_primary=modules[0],
-                            module_secondary=modules[1], participants=participants,
-                            experts="Experts de l’ADGCF et d’un cabinet partenaire", created_at=held.datetime)
-        await workshop.save()
-        roadmap = Roadmap(workshop=workshop.id, territory=territory, title=title,
-                          adopted_on=held.shift(days=21).date(), horizon=today.shift(years=2).replace(month=12, day=31).date(),
-                          created_at=held.datetime)
-        await roadmap.save()
-        axis_ids = []
-        for position, axis_title in enumerate(axes, start=1):
-            axis = Axis(roadmap=roadmap.id, position=position, title=axis_title)
-            await axis.save()
-            axis_ids.append(axis.id)
-    return territory, roadmap.id, axis_ids
+    values = WorkshopInput(
+        host=siren, held_on=held.date(), module_primary=modules[0], module_secondary=modules[1],
+        participants=participants, experts="Experts de l’ADGCF et d’un cabinet partenaire", title=title,
+        adopted_on=held.shift(days=21).date(), horizon=today.shift(years=2).replace(month=12, day=31).date(),
+        axes=axes,
+    )
+    roadmap = await roadmaps.create_workshop(admin, values, at=held.datetime)
+    return territory, roadmap, [axis["id"] for axis in await roadmaps.axes_of(roadmap)]
 
 
-async def _actions(viewer: Viewer, territory: int, roadmap: int, axes: list[int], specs: list, partners: dict):
-    today = arrow.now("Europe/Paris")
+async def _actions(viewer: Viewer, roadmap: int, axes: list[int], specs: list, partners: dict):
+    """Each action created and moved through its statuses by the services, as its editor would, back in time."""
+    today = arrow.get(clock.now()).to("Europe/Paris")
     ids: dict[str, int] = {}
     for title, module, axis, pilot, start, deadline, priority, path, confidential, parent in specs:
         created = today.shift(days=start)
-        async with write_transaction():
-            action = Action(roadmap=roadmap, territory=territory, axis=axes[axis], parent=ids.get(parent),
-                            title=title, description="", module=module, pilot=partners[pilot],
-                            start_on=created.date(), deadline=today.shift(days=deadline).date(),
-                            status="a_venir", priority=priority, confidential=confidential, version=1,
-                            created_at=created.datetime, updated_at=created.datetime)
-            await action.save()
-            await history.record(subject_type="action", subject_id=action.id, territory_id=territory,
-                                 from_value="", to_value="a_venir", actor_id=viewer.user_id,
-                                 comment="Action créée", at=created.datetime)
-        ids[title] = action.id
+        values = ActionInput(
+            title=title, module=module, axis=axes[axis], pilot=partners[pilot], parent=ids.get(parent),
+            start_on=created.date(), deadline=today.shift(days=deadline).date(), priority=priority,
+            confidential=confidential,
+        )
+        ids[title] = action_id = await roadmaps.create_action(viewer, roadmap, values, at=created.datetime)
         version = 1
         for status, days_ago, comment in path:
-            change = await change_action_status(viewer, action.id, status, comment, version,
+            change = await change_action_status(viewer, action_id, status, comment, version,
                                                 at=today.shift(days=-days_ago).datetime)
             version = change.version
     return ids
+
+
+async def _partners(admin: Viewer) -> dict[str, int]:
+    """The directory, entered by an administrator naming each partner's territories by SIREN."""
+    today = arrow.get(clock.now()).to("Europe/Paris")
+    ids: dict[str, int] = {}
+    for name, legal_form, sirens, identifiers in PARTNERS:
+        dsp_end = identifiers.get("dsp_contract_end")
+        values = PartnerInput(
+            name=name, legal_form=legal_form, siren=identifiers.get("siren"), siret=identifiers.get("siret"),
+            rna=identifiers.get("rna"), dsp_contract_end=today.shift(days=dsp_end).date() if dsp_end else None,
+            other_sirens=tuple(sirens), confirm_name=True,  # the demo's partners are distinct organisations
+        )
+        ids[name] = await partners_service.create_partner(admin, values)
+    return ids
+
+
+async def _contacts(admin: Viewer, partners: dict[str, int]) -> dict[str, int]:
+    """The partners' contacts, recorded months ago; the first one of each partner receives its signed links.
+    Returns partner name → that contact."""
+    recorded = arrow.get(clock.now()).shift(days=-240).datetime
+    first: dict[str, int] = {}
+    for partner, full_name, email, function, has_account in CONTACTS:
+        values = ContactInput(full_name=full_name, email=email, function=function)
+        contact_id = await contacts_service.add_contact(admin, partners[partner], values, at=recorded)
+        if has_account:
+            await contacts_service.set_account(admin, contact_id, "relier")
+        first.setdefault(partner, contact_id)
+    return first
 
 
 async def load_demo() -> None:
@@ -200,41 +237,38 @@ async def load_demo() -> None:
         if membership:
             await grant_membership(user.id, await _territory_id(membership[0]), membership[1])
 
-    partners: dict[str, int] = {}
-    now = arrow.utcnow().datetime
-    for name, form, sirens, identifiers in PARTNERS:
-        async with write_transaction():
-            partner = Partner(name=name, sector=sector_of(form), legal_form=form, created_at=now, **identifiers)
-            await partner.save()
-            for siren in sirens:
-                await PartnerTerritory.insert(PartnerTerritory(partner=partner.id, territory=await _territory_id(siren)))
-        partners[name] = partner.id
+    admin = Viewer(user_id=users[ACCOUNTS[0][0]], email=ACCOUNTS[0][0], is_admin=True)
+    partners = await _partners(admin)
+    contacts = await _contacts(admin, partners)
 
     def editor(email: str, territory: int) -> Viewer:
         return Viewer(user_id=users[email], email=email, roles={territory: "editeur"})
 
     ga, ga_roadmap, ga_axes = await _workshop(
-        GRAND_ANGOULEME, 250, (1, 4), 31, "Feuille de route 2026-2028",
+        admin, GRAND_ANGOULEME, 250, (1, 4), 31, "Feuille de route 2026-2028",
         ["Faire avec les initiatives citoyennes", "Services publics hybrides et numériques"])
     vr, vr_roadmap, vr_axes = await _workshop(
-        VALENCE_ROMANS, 230, (2, None), 27, "Feuille de route des satellites",
+        admin, VALENCE_ROMANS, 230, (2, None), 27, "Feuille de route des satellites",
         ["Piloter les opérateurs", "Évaluer et associer les usagers"])
     cl, cl_roadmap, cl_axes = await _workshop(
-        CHARENTE_LIMOUSINE, 160, (3, None), 24, "Alliances territoriales", ["Chaînes de solidarité"])
+        admin, CHARENTE_LIMOUSINE, 160, (3, None), 24, "Alliances territoriales", ["Chaînes de solidarité"])
 
-    ids = await _actions(editor("codir@grandangouleme.example.org", ga), ga, ga_roadmap, ga_axes, GA_ACTIONS, partners)
-    ids |= await _actions(editor("codir@valenceromans.example.org", vr), vr, vr_roadmap, vr_axes, VR_ACTIONS, partners)
-    ids |= await _actions(editor("codir@charentelimousine.example.org", cl), cl, cl_roadmap, cl_axes, CL_ACTIONS,
-                          partners)
-    author = {ga: users["codir@grandangouleme.example.org"], vr: users["codir@valenceromans.example.org"]}
-    async with write_transaction():
-        for title, days_ago, body in NOTES:
-            action = await Action.select(Action.territory).where(Action.id == ids[title]).first()
-            await ActionNote.insert(ActionNote(action=ids[title], author=author[action["territory"]], body=body,
-                                               created_at=arrow.utcnow().shift(days=-days_ago).datetime))
-    print(f"Données de démonstration chargées : {len(ids)} actions, {len(partners)} partenaires.")
+    editors = {
+        ga: editor("codir@grandangouleme.example.org", ga),
+        vr: editor("codir@valenceromans.example.org", vr),
+        cl: editor("codir@charentelimousine.example.org", cl),
+    }
+    ids = await _actions(editors[ga], ga_roadmap, ga_axes, GA_ACTIONS, partners)
+    ids |= await _actions(editors[vr], vr_roadmap, vr_axes, VR_ACTIONS, partners)
+    ids |= await _actions(editors[cl], cl_roadmap, cl_axes, CL_ACTIONS, partners)
+    for title, days_ago, body in NOTES:
+        action = await Action.select(Action.territory).where(Action.id == ids[title]).first()
+        await roadmaps.add_note(editors[action["territory"]], ids[title], body,
+                                at=arrow.get(clock.now()).shift(days=-days_ago).datetime)
+    print(f"Données de démonstration chargées : {len(ids)} actions, {len(partners)} partenaires, "
+          f"{len(CONTACTS)} contacts.")
     await load_agreements_demo(users, partners, ids)
-    await load_commitments_demo(users, partners, ids)
+    await load_commitments_demo(partners, ids, contacts)
 
 
 def print_sign_in_help(host: str, port: int) -> None:

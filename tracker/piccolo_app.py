@@ -12,7 +12,7 @@ from tracker.agreements.tables import (
 )
 from tracker.api.tables import ApiToken
 from tracker.commitments.tables import Commitment, CommitmentComment, CommitmentLink
-from tracker.config import ROOT
+from tracker.core.config import ROOT
 from tracker.history.tables import HistoryEntry
 from tracker.partners.tables import Partner, PartnerContact, PartnerTerritory
 from tracker.review.tables import CodirMeeting

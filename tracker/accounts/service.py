@@ -1,6 +1,7 @@
 """Accounts and server-side sessions."""
 from __future__ import annotations
 
+from tracker.core import clock
 import hashlib
 import secrets
 from datetime import timedelta
@@ -8,12 +9,10 @@ from datetime import timedelta
 import arrow
 
 from tracker.accounts.passwords import hash_password, password_problem, verify_password
-from tracker.accounts.permissions import ANONYMOUS, Viewer
 from tracker.accounts.tables import Membership, User, UserSession
-from tracker.config import settings
-from tracker.db import write_transaction
-from tracker.errors import InvalidInput
-from tracker.partners.tables import PartnerContact
+from tracker.core.config import settings
+from tracker.core.db import write_transaction
+from tracker.core.errors import InvalidInput
 
 SESSION_COOKIE = "suivi_session"
 # last_seen_at is written at most this often, so that reading pages does not mean writing the database.
@@ -51,7 +50,7 @@ async def create_user(
         password_hash=password_hash,
         is_admin=is_admin,
         is_reviewer=is_reviewer,
-        created_at=arrow.utcnow().datetime,
+        created_at=clock.now(),
     )
     await user.save()
     return user
@@ -68,7 +67,7 @@ async def authenticate(email: str, password: str) -> User | None:
 async def open_session(user: User) -> str:
     """A fresh random session id at every sign-in (no fixation); returns the cookie value."""
     token = secrets.token_urlsafe(32)
-    now = arrow.utcnow()
+    now = arrow.get(clock.now())
     async with write_transaction():
         await UserSession.insert(
             UserSession(
@@ -89,10 +88,11 @@ async def close_session(token: str | None) -> None:
             await UserSession.delete().where(UserSession.token_hash == _token_hash(token))
 
 
-async def viewer_for_token(token: str | None) -> Viewer:
-    """The Viewer for a session cookie, or ANONYMOUS if it is unknown, expired, idle too long or the user is disabled."""
+async def session_user(token: str | None) -> dict | None:
+    """The signed-in user of a session cookie (user_id, email, full_name, is_admin, is_reviewer, and the session's
+    `id`), or None if the session is unknown, expired, idle too long or the user is disabled."""
     if not token or len(token) > 100:
-        return ANONYMOUS
+        return None
     row = (
         await UserSession.select(
             UserSession.id,
@@ -109,32 +109,16 @@ async def viewer_for_token(token: str | None) -> Viewer:
         .first()
     )
     if row is None:
-        return ANONYMOUS
-    now = arrow.utcnow()
-    idle_limit = arrow.get(row["last_seen_at"]).shift(minutes=settings.session_idle_minutes)
-    if not row["is_active"] or now > arrow.get(row["expires_at"]) or now > idle_limit:
+        return None
+    now = clock.now()
+    idle_limit = row["last_seen_at"] + timedelta(minutes=settings.session_idle_minutes)
+    if not row["is_active"] or now > row["expires_at"] or now > idle_limit:
         async with write_transaction():
             await UserSession.delete().where(UserSession.id == row["id"])
-        return ANONYMOUS
-    if now - arrow.get(row["last_seen_at"]) > _TOUCH_EVERY:
-        await UserSession.update({UserSession.last_seen_at: now.datetime}).where(UserSession.id == row["id"])
-    memberships = await Membership.select(Membership.territory, Membership.role).where(
-        Membership.user == row["user_id"]
-    )
-    # The organisations this person speaks for, as a partner's contact (an erased contact speaks for no one).
-    contacts = await PartnerContact.select(PartnerContact.partner).where(
-        (PartnerContact.account == row["user_id"]) & PartnerContact.erased_at.is_null()
-    )
-    return Viewer(
-        user_id=row["user_id"],
-        email=row["email"],
-        full_name=row["full_name"],
-        is_admin=row["is_admin"],
-        is_reviewer=row["is_reviewer"],
-        roles={m["territory"]: m["role"] for m in memberships},
-        partner_ids=frozenset(c["partner"] for c in contacts),
-        session_id=row["id"],
-    )
+        return None
+    if now - row["last_seen_at"] > _TOUCH_EVERY:
+        await UserSession.update({UserSession.last_seen_at: now}).where(UserSession.id == row["id"])
+    return row
 
 
 async def grant_membership(user_id: int, territory_id: int, role: str) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from litestar.stores.base import Store
 
-from tracker.stores import make_store
+from tracker.core.stores import make_store
 
 MAX_FAILURES = 10
 WINDOW_SECONDS = 15 * 60

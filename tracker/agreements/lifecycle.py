@@ -1,5 +1,5 @@
-"""The one place where an agreement's state, a party's signature and an obligation's status change.
-Web forms, htmx, the `contrats-echus` command and the demo all call these functions: permission, rules, the new
+"""Agreements' and obligations' life cycles, declared once for the kernel (tracker.lifecycle), and a party's
+signature. Web forms, htmx, the `contrats-echus` command and the demo all go through them: permission, rules, the new
 value and its history entry, in one transaction (subject_type "agreement" or "obligation").
 
 Agreement states and transitions (DESIGN.md §4; labels in states.py):
@@ -35,33 +35,29 @@ change an obligation's status.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
-import arrow
-
-from tracker.accounts.permissions import Viewer
+from tracker import lifecycle
 from tracker.agreements.states import (
     AGREEMENT_STATE_LABELS,
     EXPIRABLE,
     FOLLOW_UP,
     TRANSITIONS,
-    state_comment_required,
 )
 from tracker.agreements.tables import Agreement, AgreementParty, Obligation
-from tracker.db import write_transaction
-from tracker.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
-from tracker.history import service as history
-from tracker.history.tables import HistoryEntry
-from tracker.roadmaps.statuses import CLOSED, STATUS_LABELS, comment_required
-from tracker.web.french import PARIS, date_fr, relative_fr, today_paris
+from tracker.core import clock
+from tracker.core.db import write_transaction
+from tracker.core.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
+from tracker.core.french import date_fr
+from tracker.core.permissions import Viewer
+from tracker.lifecycle import SYSTEM, Actor, Change, Machine, Step, Transition
+from tracker.roadmaps.lifecycle import status_transitions
+from tracker.roadmaps.statuses import STATUS_LABELS
 
-COMMENT_MAX = 2000
 NOT_FOUND_AGREEMENT = "Ce contrat n’existe pas ou ne vous est pas accessible."
 NOT_FOUND_OBLIGATION = "Cette obligation n’existe pas ou ne vous est pas accessible."
 NOT_FOUND_PARTY = "Cette partie n’existe pas ou ne vous est pas accessible."
-CHANGED_AGREEMENT = "Ce contrat a été modifié par quelqu’un d’autre depuis que vous l’avez ouvert"
-CHANGED_OBLIGATION = "Cette obligation a été modifiée par quelqu’un d’autre depuis que vous l’avez ouverte"
 STATE_KIND = "ETAT"  # the État signs without a deliberation
 
 
@@ -72,40 +68,8 @@ class NotNow(DomainError):
     title = "Impossible à ce stade du contrat"
 
 
-@dataclass(frozen=True)
-class Change:
-    subject_id: int
-    from_value: str
-    to_value: str
-    version: int
-
-
-def _day(at: datetime | None) -> date:
-    return arrow.get(at).to(PARIS).date() if at else today_paris()
-
-
-def _check_comment_and_version(comment: str, version: int | None) -> str:
-    comment = (comment or "").strip()
-    if len(comment) > COMMENT_MAX:
-        message = f"Le commentaire ne peut dépasser {COMMENT_MAX} caractères."
-        raise InvalidInput(message, errors={"comment": message})
-    if version is None:
-        raise InvalidInput("Version manquante : rechargez la page.", errors={"version": "Version manquante."})
-    return comment
-
-
-async def _conflict_message(subject_type: str, subject_id: int, what: str) -> str:
-    """`what` says who was changed since the user opened it, e.g. CHANGED_AGREEMENT."""
-    last = (
-        await HistoryEntry.select(HistoryEntry.created_at, HistoryEntry.actor.full_name.as_alias("who"))
-        .where((HistoryEntry.subject_type == subject_type) & (HistoryEntry.subject_id == subject_id))
-        .order_by(HistoryEntry.id, ascending=False)
-        .first()
-    )
-    detail = f" ({last['who'] or 'quelqu’un'}, {relative_fr(last['created_at'])})" if last else ""
-    return (
-        f"{what}{detail}. Votre changement n’a pas été enregistré : rechargez la page pour voir son état actuel."
-    )
+# A party's deliberation and signature are edited under its own version (no life cycle of its own).
+PARTY = lifecycle.Versioned(subject="party", table=AgreementParty, this="Cette partie", feminine=True)
 
 
 async def party_rows(agreement_id: int) -> list[dict]:
@@ -133,11 +97,13 @@ async def party_rows(agreement_id: int) -> list[dict]:
     )
 
 
-async def hold_agreement(agreement_id: int, states: frozenset[str] | set[str], refusal: str) -> None:
+async def hold_agreement(
+    agreement_id: int, states: frozenset[str] | set[str], refusal: str, *, at: datetime | None = None
+) -> None:
     """Inside a write transaction: lock the agreement's row while it is in one of `states` (NotNow otherwise),
     so that what follows reads what concurrent writers committed and cannot interleave with a state change."""
     held = (
-        await Agreement.update({Agreement.updated_at: arrow.utcnow().datetime})
+        await Agreement.update({Agreement.updated_at: at or clock.now()})
         .where((Agreement.id == agreement_id) & Agreement.state.is_in(list(states)))
         .returning(Agreement.id)
     )
@@ -148,15 +114,57 @@ async def hold_agreement(agreement_id: int, states: frozenset[str] | set[str], r
 # --- agreement state ---------------------------------------------------------------------------------------
 
 
-def _comment_needed_message(from_state: str, to_state: str) -> str:
-    if to_state == "resilie":
+def _comment_rule(source: str, target: str) -> str | None:
+    """Terminating, suspending, and reopening a text some parties may have signed: always explained."""
+    if target == "resilie":
         return "Un commentaire est obligatoire pour résilier un contrat : expliquez pourquoi."
-    if to_state == "suspendu":
+    if target == "suspendu":
         return "Un commentaire est obligatoire pour suspendre un contrat : expliquez pourquoi."
-    return (
-        "Un commentaire est obligatoire pour rouvrir la négociation d’un contrat soumis à la signature : "
-        "expliquez ce qui doit changer."
+    if (source, target) == ("a_signer", "en_negociation"):
+        return (
+            "Un commentaire est obligatoire pour rouvrir la négociation d’un contrat soumis à la signature : "
+            "expliquez ce qui doit changer."
+        )
+    return None
+
+
+def _agreement_transitions() -> tuple[Transition, ...]:
+    editors, automatic = frozenset({"editor"}), frozenset({"editor", SYSTEM})
+    return tuple(
+        Transition(source, target, by=automatic if target == "echu" else editors,
+                   comment=_comment_rule(source, target))
+        for source, targets in TRANSITIONS.items()
+        for target in targets
     )
+
+
+async def _load_agreement(agreement_id: int) -> dict | None:
+    row = (
+        await Agreement.select(
+            Agreement.id, Agreement.territory, Agreement.state, Agreement.version, Agreement.in_force_on,
+            Agreement.ends_on,
+        )
+        .where(Agreement.id == agreement_id)
+        .first()
+    )
+    if row is not None:
+        row["parties"] = [p["territory"] for p in await AgreementParty.select(AgreementParty.territory).where(
+            AgreementParty.agreement == agreement_id)]
+    return row
+
+
+async def _agreement_side(viewer: Viewer, row: dict, _: Any) -> Actor:
+    if not viewer.can_read_agreement(row["parties"]):
+        raise NotFound(NOT_FOUND_AGREEMENT)
+    if not viewer.can_edit_agreement(row["parties"]):
+        raise Forbidden("Votre rôle ne permet pas de changer l’état de ce contrat.")
+    return Actor("editor", viewer.user_id)
+
+
+def _agreement_values(step: Step) -> dict:
+    if step.transition.target == "en_vigueur" and step.row["in_force_on"] is None:
+        return {Agreement.in_force_on: step.today}
+    return {}
 
 
 async def _refusals(agreement: dict, to_state: str, today: date) -> list[str]:
@@ -200,133 +208,73 @@ REFUSAL_INTRO = {
 }
 
 
+
+
+async def _agreement_after(step: Step) -> None:
+    """Read after the row is locked by the UPDATE, so that nobody changes the parties meanwhile."""
+    problems = await _refusals(step.row, step.transition.target, step.today)
+    if problems:
+        message = REFUSAL_INTRO[step.transition.target] + " ; ".join(problems) + "."
+        raise InvalidInput(message, errors={"status": message})  # rolls the update back
+    if (step.transition.source, step.transition.target) == ("a_signer", "en_negociation"):
+        # The text will change: nobody stays bound to a text they did not sign (the history keeps the signatures).
+        await AgreementParty.update(
+            {
+                AgreementParty.signed_on: None,
+                AgreementParty.signed_at: None,
+                AgreementParty.signed_by: None,
+                AgreementParty.version: AgreementParty.version + 1,
+            }
+        ).where((AgreementParty.agreement == step.row["id"]) & AgreementParty.signed_at.is_not_null())
+
+
+AGREEMENT = Machine(
+    subject="agreement",
+    table=Agreement,
+    state=Agreement.state,
+    labels=AGREEMENT_STATE_LABELS,
+    initial="brouillon",
+    transitions=_agreement_transitions(),
+    load=_load_agreement,
+    side=_agreement_side,
+    not_found=NOT_FOUND_AGREEMENT,
+    a="Un contrat",
+    the="Le contrat",
+    this="Ce contrat",
+    feminine=False,
+    values=_agreement_values,
+    after=_agreement_after,
+)
+
+
 async def change_agreement_state(
-    viewer: Viewer,
-    agreement_id: int,
-    new_state: str,
-    comment: str,
-    version: int | None,
-    *,
-    at: datetime | None = None,
+    viewer: Viewer, agreement_id: int, new_state: str, comment: str | None, version: int | None,
+    *, at: datetime | None = None,
 ) -> Change:
-    """Apply a transition or raise NotFound / Forbidden / InvalidInput / NotNow / Conflict; nothing is written
-    on error. `version` is the agreement's version the user saw."""
-    if new_state not in AGREEMENT_STATE_LABELS:
-        raise InvalidInput("État inconnu : choisissez un état dans la liste.", errors={"state": "État inconnu."})
-    comment = _check_comment_and_version(comment, version)
-    when = at or arrow.utcnow().datetime
-    today = _day(at)
-
-    async with write_transaction():
-        agreement = (
-            await Agreement.select(
-                Agreement.id, Agreement.territory, Agreement.state, Agreement.version, Agreement.in_force_on,
-                Agreement.ends_on,
-            )
-            .where(Agreement.id == agreement_id)
-            .first()
-        )
-        territories = [p["territory"] for p in await party_rows(agreement_id)] if agreement else []
-        if agreement is None or not viewer.can_read_agreement(territories):
-            raise NotFound(NOT_FOUND_AGREEMENT)
-        if not viewer.can_edit_agreement(territories):
-            raise Forbidden("Votre rôle ne permet pas de changer l’état de ce contrat.")
-        if agreement["version"] != version:
-            raise Conflict(await _conflict_message("agreement", agreement_id, CHANGED_AGREEMENT))
-        from_state = agreement["state"]
-        if new_state == from_state:
-            message = f"Le contrat est déjà à l’état « {AGREEMENT_STATE_LABELS[new_state]} »."
-            raise InvalidInput(message, errors={"state": "État inchangé."})
-        if new_state not in TRANSITIONS[from_state]:
-            allowed = ", ".join(f"« {AGREEMENT_STATE_LABELS[s]} »" for s in TRANSITIONS[from_state]) or "aucun"
-            message = (
-                f"Un contrat à l’état « {AGREEMENT_STATE_LABELS[from_state]} » ne peut passer à l’état "
-                f"« {AGREEMENT_STATE_LABELS[new_state]} ». États possibles : {allowed}."
-            )
-            raise InvalidInput(message, errors={"state": message})
-        if state_comment_required(from_state, new_state) and not comment:
-            message = _comment_needed_message(from_state, new_state)
-            raise InvalidInput(message, errors={"comment": message})
-
-        values: dict = {Agreement.state: new_state, Agreement.version: version + 1, Agreement.updated_at: when}
-        if new_state == "en_vigueur" and agreement["in_force_on"] is None:
-            values[Agreement.in_force_on] = today
-        # The version in the WHERE clause locks the row and makes the check hold under concurrency.
-        updated = (
-            await Agreement.update(values)
-            .where((Agreement.id == agreement_id) & (Agreement.version == version))
-            .returning(Agreement.id)
-        )
-        if not updated:
-            raise Conflict(await _conflict_message("agreement", agreement_id, CHANGED_AGREEMENT))
-        problems = await _refusals(agreement, new_state, today)
-        if problems:
-            message = REFUSAL_INTRO[new_state] + " ; ".join(problems) + "."
-            raise InvalidInput(message, errors={"state": message})  # rolls the update back
-        if (from_state, new_state) == ("a_signer", "en_negociation"):
-            await AgreementParty.update(
-                {
-                    AgreementParty.signed_on: None,
-                    AgreementParty.signed_at: None,
-                    AgreementParty.signed_by: None,
-                    AgreementParty.version: AgreementParty.version + 1,
-                }
-            ).where((AgreementParty.agreement == agreement_id) & AgreementParty.signed_at.is_not_null())
-        await history.record(
-            subject_type="agreement",
-            subject_id=agreement_id,
-            territory_id=agreement["territory"],
-            from_value=from_state,
-            to_value=new_state,
-            actor_id=viewer.user_id,
-            comment=comment,
-            at=when,
-        )
-    return Change(subject_id=agreement_id, from_value=from_state, to_value=new_state, version=version + 1)
+    """Apply a transition or raise NotFound / Forbidden / InvalidInput / Conflict; nothing is written on error."""
+    return await lifecycle.apply(AGREEMENT, viewer, agreement_id, new_state, comment, version, at=at)
 
 
 async def expire_agreement(agreement_id: int, *, at: datetime | None = None) -> bool:
     """The `contrats-echus` command: an in-force (or suspended) agreement whose end date has passed becomes
     « Échu », with a history entry that has no user. Returns False when there is nothing to do."""
-    when = at or arrow.utcnow().datetime
-    today = _day(at)
-    async with write_transaction():
-        row = (
-            await Agreement.select(Agreement.id, Agreement.territory, Agreement.state, Agreement.version,
-                                   Agreement.ends_on)
-            .where(Agreement.id == agreement_id)
-            .first()
-        )
-        if row is None or row["state"] not in EXPIRABLE or row["ends_on"] is None or row["ends_on"] >= today:
-            return False
-        updated = (
-            await Agreement.update(
-                {Agreement.state: "echu", Agreement.version: row["version"] + 1, Agreement.updated_at: when}
-            )
-            .where((Agreement.id == agreement_id) & (Agreement.version == row["version"]))
-            .returning(Agreement.id)
-        )
-        if not updated:
-            return False  # changed meanwhile: the next run decides again
-        await history.record(
-            subject_type="agreement",
-            subject_id=agreement_id,
-            territory_id=row["territory"],
-            from_value=row["state"],
-            to_value="echu",
-            actor_id=None,
-            comment=(
-                f"Échu automatiquement : la date de fin du contrat ({date_fr(row['ends_on'])}) est dépassée "
-                "(commande contrats-echus)."
-            ),
-            at=when,
-        )
+    row = await Agreement.select(Agreement.version, Agreement.ends_on).where(Agreement.id == agreement_id).first()
+    if row is None or row["ends_on"] is None:
+        return False
+    comment = (
+        f"Échu automatiquement : la date de fin du contrat ({date_fr(row['ends_on'])}) est dépassée "
+        "(commande contrats-echus)."
+    )
+    try:
+        await lifecycle.apply(AGREEMENT, Viewer(), agreement_id, "echu", comment, row["version"], via=SYSTEM, at=at)
+    except DomainError:
+        return False  # not expirable, or changed meanwhile: the next run decides again
     return True
 
 
 async def expire_ended_agreements(*, at: datetime | None = None) -> list[int]:
     """Every in-force or suspended agreement whose end date has passed, one transaction each."""
-    today = _day(at)
+    today = (at or clock.now()).astimezone(clock.PARIS).date()
     candidates = await Agreement.select(Agreement.id).where(
         Agreement.state.is_in(list(EXPIRABLE)) & Agreement.ends_on.is_not_null() & (Agreement.ends_on < today)
     ).order_by(Agreement.id)
@@ -348,8 +296,8 @@ async def sign_for_party(
     """A party's référent records that party's signature (date on the document); one history entry."""
     if version is None:
         raise InvalidInput("Version manquante : rechargez la page.", errors={"version": "Version manquante."})
-    when = at or arrow.utcnow().datetime
-    today = _day(at)
+    when = at or clock.now()
+    today = when.astimezone(clock.PARIS).date()
     async with write_transaction():
         parties = await party_rows(agreement_id)
         party = next((p for p in parties if p["id"] == party_id), None)
@@ -365,6 +313,7 @@ async def sign_for_party(
         await hold_agreement(
             agreement_id, {"a_signer"},
             "Le contrat n’est pas à l’état « À signer » : les signatures ne s’enregistrent qu’à ce stade.",
+            at=when,
         )
         current = (  # read again under the lock
             await AgreementParty.select(
@@ -375,10 +324,7 @@ async def sign_for_party(
         )
         deliberation_on = current["deliberation_on"]
         if current["version"] != version:
-            raise Conflict(
-                f"Les informations de {party['name']} ont été modifiées par quelqu’un d’autre depuis que vous avez "
-                "ouvert la page. Rien n’a été enregistré : rechargez la page."
-            )
+            raise Conflict(await lifecycle.conflict_message(PARTY, party_id))
         if current["signed_at"] is not None:
             raise InvalidInput(f"{party['name']} a déjà signé ce contrat.", errors={"signed_on": "Déjà signé."})
         errors: dict[str, str] = {}
@@ -396,116 +342,99 @@ async def sign_for_party(
             )
         if errors:
             raise InvalidInput(errors["signed_on"], errors=errors)
-        updated = (
-            await AgreementParty.update(
-                {
-                    AgreementParty.signed_on: signed_on,
-                    AgreementParty.signed_at: when,
-                    AgreementParty.signed_by: viewer.user_id,
-                    AgreementParty.version: version + 1,
-                }
-            )
-            .where((AgreementParty.id == party_id) & (AgreementParty.version == version))
-            .returning(AgreementParty.id)
+        new_version = await lifecycle.save_edit(
+            PARTY,
+            party_id,
+            version,
+            {
+                AgreementParty.signed_on: signed_on,
+                AgreementParty.signed_at: when,
+                AgreementParty.signed_by: viewer.user_id,
+            },
+            at=when,
         )
-        if not updated:
-            raise Conflict("La signature de cette partie vient d’être modifiée : rechargez la page.")
-        await history.record(
-            subject_type="agreement",
+        await lifecycle.record(
+            subject=AGREEMENT.subject,
             subject_id=agreement_id,
             territory_id=party["territory"],
-            from_value="a_signer",
-            to_value="signature",
-            actor_id=viewer.user_id,
+            source="a_signer",
+            target="signature",
+            actor=viewer,
             comment=f"Signature de {party['name']} (document signé le {date_fr(signed_on)}).",
             at=when,
         )
-    return Change(subject_id=party_id, from_value="", to_value="signature", version=version + 1)
+    return Change(PARTY.subject, party_id, "", "signature", new_version)
 
 
 # --- obligations -------------------------------------------------------------------------------------------
 
 
-def _obligation_comment_message(from_status: str, to_status: str) -> str:
-    if from_status in CLOSED:
-        return (
-            f"Un commentaire est obligatoire pour rouvrir une obligation « {STATUS_LABELS[from_status].lower()} » : "
-            "expliquez pourquoi elle reprend."
+async def _load_obligation(obligation_id: int) -> dict | None:
+    row = (
+        await Obligation.select(
+            Obligation.id,
+            Obligation.agreement,
+            Obligation.status.as_alias("state"),
+            Obligation.version,
+            Obligation.owner.territory.as_alias("territory"),
+            Obligation.owner.territory.name.as_alias("owner_name"),
+            Obligation.agreement.state.as_alias("agreement_state"),
         )
-    return (
-        f"Un commentaire est obligatoire pour passer une obligation au statut « {STATUS_LABELS[to_status]} » : "
-        "expliquez pourquoi."
+        .where(Obligation.id == obligation_id)
+        .first()
     )
+    if row is not None:
+        row["parties"] = [p["territory"] for p in await AgreementParty.select(AgreementParty.territory).where(
+            AgreementParty.agreement == row["agreement"])]
+    return row
+
+
+async def _obligation_side(viewer: Viewer, row: dict, _: Any) -> Actor:
+    if not viewer.can_read_agreement(row["parties"]):
+        raise NotFound(NOT_FOUND_OBLIGATION)
+    if not viewer.can_edit_territory(row["territory"]):
+        raise Forbidden(
+            f"Seuls les éditeurs et référents de {row['owner_name']} mettent à jour ce qu’apporte cette partie."
+        )
+    if row["agreement_state"] not in FOLLOW_UP:
+        raise NotNow(
+            "Le contrat n’est pas encore en vigueur : le statut de ses obligations se suit à partir de son "
+            "entrée en vigueur."
+        )
+    return Actor("editor", viewer.user_id)
+
+
+OBLIGATION = Machine(
+    subject="obligation",
+    table=Obligation,
+    state=Obligation.status,
+    labels=STATUS_LABELS,
+    initial="a_venir",
+    transitions=status_transitions("une obligation", frozenset({"editor"})),
+    load=_load_obligation,
+    side=_obligation_side,
+    not_found=NOT_FOUND_OBLIGATION,
+    a="Une obligation",
+    the="L’obligation",
+    this="Cette obligation",
+    feminine=True,
+    state_noun="statut",
+)
+
+
+async def followable_obligation(viewer: Viewer, obligation_id: int) -> dict:
+    """The obligation, if this person may change its status now (NotFound / Forbidden / NotNow otherwise).
+    Routes ask it before reading what was sent; `apply` checks it again under the lock."""
+    row = await _load_obligation(obligation_id)
+    if row is None:
+        raise NotFound(NOT_FOUND_OBLIGATION)
+    await _obligation_side(viewer, row, None)
+    return row
 
 
 async def change_obligation_status(
-    viewer: Viewer,
-    obligation_id: int,
-    new_status: str,
-    comment: str,
-    version: int | None,
-    *,
-    at: datetime | None = None,
+    viewer: Viewer, obligation_id: int, new_status: str, comment: str | None, version: int | None,
+    *, at: datetime | None = None,
 ) -> Change:
     """The actions' rules applied to what a party brings; nothing is written on error."""
-    if new_status not in STATUS_LABELS:
-        raise InvalidInput("Statut inconnu : choisissez un statut dans la liste.", errors={"status": "Statut inconnu."})
-    comment = _check_comment_and_version(comment, version)
-    when = at or arrow.utcnow().datetime
-    async with write_transaction():
-        obligation = (
-            await Obligation.select(
-                Obligation.id,
-                Obligation.agreement,
-                Obligation.status,
-                Obligation.version,
-                Obligation.owner.territory.as_alias("owner_territory"),
-                Obligation.owner.territory.name.as_alias("owner_name"),
-                Obligation.agreement.state.as_alias("agreement_state"),
-            )
-            .where(Obligation.id == obligation_id)
-            .first()
-        )
-        territories = [p["territory"] for p in await party_rows(obligation["agreement"])] if obligation else []
-        if obligation is None or not viewer.can_read_agreement(territories):
-            raise NotFound(NOT_FOUND_OBLIGATION)
-        if not viewer.can_edit_territory(obligation["owner_territory"]):
-            raise Forbidden(
-                f"Seuls les éditeurs et référents de {obligation['owner_name']} mettent à jour ce qu’apporte "
-                "cette partie."
-            )
-        if obligation["agreement_state"] not in FOLLOW_UP:
-            raise NotNow(
-                "Le contrat n’est pas encore en vigueur : le statut de ses obligations se suit à partir de son "
-                "entrée en vigueur."
-            )
-        if obligation["version"] != version:
-            raise Conflict(await _conflict_message("obligation", obligation_id, CHANGED_OBLIGATION))
-        from_status = obligation["status"]
-        if new_status == from_status:
-            raise InvalidInput(
-                f"L’obligation est déjà au statut « {STATUS_LABELS[new_status]} ».", errors={"status": "Statut inchangé."}
-            )
-        if comment_required(from_status, new_status) and not comment:
-            message = _obligation_comment_message(from_status, new_status)
-            raise InvalidInput(message, errors={"comment": message})
-        updated = (
-            await Obligation.update(
-                {Obligation.status: new_status, Obligation.version: version + 1, Obligation.updated_at: when}
-            )
-            .where((Obligation.id == obligation_id) & (Obligation.version == version))
-            .returning(Obligation.id)
-        )
-        if not updated:
-            raise Conflict(await _conflict_message("obligation", obligation_id, CHANGED_OBLIGATION))
-        await history.record(
-            subject_type="obligation",
-            subject_id=obligation_id,
-            territory_id=obligation["owner_territory"],
-            from_value=from_status,
-            to_value=new_status,
-            actor_id=viewer.user_id,
-            comment=comment,
-            at=when,
-        )
-    return Change(subject_id=obligation_id, from_value=from_status, to_value=new_status, version=version + 1)
+    return await lifecycle.apply(OBLIGATION, viewer, obligation_id, new_status, comment, version, at=at)

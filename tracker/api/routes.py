@@ -6,12 +6,12 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
-from tracker.accounts.permissions import Viewer
-from tracker.api import tokens
-from tracker.api.v1 import router as api_router
-from tracker.config import settings
-from tracker.errors import InvalidInput
-from tracker.web.pages import parse_id, redirect, render, require_user
+from tracker.core.permissions import Viewer
+from tracker.api import forms, tokens
+from tracker.api.v1.wiring import router as api_router
+from tracker.core.config import settings
+from tracker.core.errors import InvalidInput
+from tracker.core.http import parse_id, redirect, render
 
 TEMPLATE = "api/tokens.html"
 NO_STORE = {"Cache-Control": "no-store"}
@@ -20,9 +20,9 @@ NO_STORE = {"Cache-Control": "no-store"}
 async def _context(viewer: Viewer, **extra) -> dict:
     context = {
         "tokens": await tokens.tokens_of(viewer),
-        "values": {"name": "", "expires_on": tokens.default_expiry().isoformat()},
+        "values": {"name": "", "expires_on": forms.default_expiry().isoformat()},
         "errors": {},
-        "latest_expiry": tokens.latest_expiry(),
+        "latest_expiry": forms.latest_expiry(),
         "max_active": tokens.MAX_ACTIVE,
         "new_token": None,
         "api_base": settings.base_url + "/api/v1",
@@ -33,7 +33,6 @@ async def _context(viewer: Viewer, **extra) -> dict:
 
 @get("/compte/jetons", name="api_tokens")
 async def tokens_page(request: Request, viewer: NamedDependency[Viewer]) -> Template:
-    require_user(viewer)
     response = render(request, TEMPLATE, await _context(viewer))
     response.headers.update(NO_STORE)
     return response
@@ -42,10 +41,9 @@ async def tokens_page(request: Request, viewer: NamedDependency[Viewer]) -> Temp
 @post("/compte/jetons", name="api_token_create")
 async def token_create(request: Request, viewer: NamedDependency[Viewer]) -> Template:
     """The new token is in this response only (never in a redirect, a cookie or a log); it is not stored."""
-    require_user(viewer)
     data = await request.form()
     try:
-        token, token_id = await tokens.create_token(viewer, data)
+        token, token_id = await tokens.create_token(viewer, forms.read_token(data))
     except InvalidInput as error:
         values = {"name": str(data.get("name", ""))[:200], "expires_on": str(data.get("expires_on", ""))[:20]}
         context = await _context(viewer, values=values, errors=error.errors, error=error.message)
@@ -59,9 +57,10 @@ async def token_create(request: Request, viewer: NamedDependency[Viewer]) -> Tem
 
 @post("/compte/jetons/{token_id:str}/revoquer", name="api_token_revoke")
 async def token_revoke(viewer: NamedDependency[Viewer], token_id: FromPath[str]) -> Redirect:
-    require_user(viewer)
     await tokens.revoke_token(viewer, parse_id(token_id))
     return redirect("/compte/jetons", flash="jeton_revoque")
 
 
-ROUTES = [tokens_page, token_create, token_revoke, api_router]
+ROUTES = [tokens_page, token_create, token_revoke]
+# Bearer tokens, not sessions: the router checks them itself.
+PUBLIC_ROUTES = [api_router]

@@ -5,28 +5,24 @@ database lets no one call the API. A token acts as its owner does now (the same 
 current roles at each request): a role removed or an account disabled applies to the token at once."""
 from __future__ import annotations
 
+from tracker.core import clock
 import hashlib
 import secrets
 from datetime import date, datetime, timedelta
-from typing import Any, Mapping
 
 import arrow
 
-from tracker.accounts.permissions import Viewer
-from tracker.accounts.tables import Membership
+from tracker.core.permissions import Viewer
+from tracker.api.forms import TokenInput
 from tracker.api.tables import ApiToken
-from tracker.db import write_transaction
-from tracker.errors import InvalidInput, NotFound
-from tracker.partners.tables import PartnerContact
-from tracker.web.forms import FormReader
-from tracker.web.french import PARIS, date_fr, today_paris
+from tracker.auth.viewer import viewer_for_user
+from tracker.core.db import write_transaction
+from tracker.core.errors import InvalidInput, NotFound
+from tracker.core.french import PARIS
 
 PREFIX = "sfr_"
 TOKEN_BYTES = 32  # 256 bits of randomness
-NAME_MAX = 80
 MAX_ACTIVE = 20  # per person: enough for every script, not a cupboard full of forgotten keys
-MAX_DAYS = 365
-DEFAULT_DAYS = 90  # what the form proposes; the owner may clear it
 # last_used_at is written at most this often, so that reading the API does not mean writing the database.
 TOUCH_EVERY = timedelta(seconds=60)
 NOT_FOUND = "Ce jeton n’existe pas ou ne vous appartient pas."
@@ -49,14 +45,6 @@ def new_token() -> str:
     return PREFIX + secrets.token_urlsafe(TOKEN_BYTES)
 
 
-def latest_expiry(today: date | None = None) -> date:
-    return (today or today_paris()) + timedelta(days=MAX_DAYS)
-
-
-def default_expiry(today: date | None = None) -> date:
-    return (today or today_paris()) + timedelta(days=DEFAULT_DAYS)
-
-
 def _end_of_day(day: date) -> datetime:
     """A token « valable jusqu’au 27 novembre 2026 » works until midnight, Paris time, that night."""
     return arrow.get(day).replace(tzinfo=PARIS).shift(days=1).to("UTC").datetime
@@ -66,7 +54,7 @@ def state_of(row: dict, now: datetime | None = None) -> str:
     """actif, expire or revoque."""
     if row["revoked_at"] is not None:
         return "revoque"
-    if row["expires_at"] is not None and arrow.get(row["expires_at"]) <= arrow.get(now or arrow.utcnow()):
+    if row["expires_at"] is not None and arrow.get(row["expires_at"]) <= arrow.get(now or arrow.get(clock.now())):
         return "expire"
     return "actif"
 
@@ -82,7 +70,7 @@ async def tokens_of(viewer: Viewer) -> list[dict]:
         ApiToken.last_used_at,
         ApiToken.revoked_at,
     ).where(ApiToken.user == viewer.user_id).order_by(ApiToken.id, ascending=False)
-    now = arrow.utcnow().datetime
+    now = clock.now()
     for row in rows:
         row["state"] = state_of(row, now)
         # The last day it works, in Paris (expires_at is the midnight that ends it).
@@ -91,7 +79,7 @@ async def tokens_of(viewer: Viewer) -> list[dict]:
 
 
 async def _active_count(user_id: int) -> int:
-    now = arrow.utcnow().datetime
+    now = clock.now()
     return await ApiToken.count().where(
         (ApiToken.user == user_id)
         & ApiToken.revoked_at.is_null()
@@ -99,33 +87,22 @@ async def _active_count(user_id: int) -> int:
     )
 
 
-async def create_token(viewer: Viewer, data: Mapping[str, Any]) -> tuple[str, int]:
-    """A new token for the signed-in viewer; returns (the token, shown once; its id)."""
-    form = FormReader(data)
-    name = form.text("name", "Nom du jeton", max_length=NAME_MAX, required=True)
-    expiry = form.date("expires_on", "Date d’expiration")
-    today = today_paris()
-    if expiry is not None:
-        form.check(expiry > today, "expires_on", "La date d’expiration doit être postérieure à aujourd’hui.")
-        form.check(
-            expiry <= latest_expiry(today),
-            "expires_on",
-            f"Un jeton vaut au plus un an : choisissez une date d’expiration au plus tard le {date_fr(latest_expiry(today))}.",
-        )
-    form.raise_if_errors()
+async def create_token(viewer: Viewer, values: TokenInput) -> tuple[str, int]:
+    """A new token for the signed-in viewer (`values` read by `forms.read_token`); returns (the token, shown once;
+    its id)."""
     token = new_token()
-    now = arrow.utcnow().datetime
+    now = clock.now()
     async with write_transaction():
         if await _active_count(viewer.user_id) >= MAX_ACTIVE:
             message = f"Vous avez déjà {MAX_ACTIVE} jetons actifs : révoquez ceux qui ne servent plus avant d’en créer un autre."
             raise InvalidInput(message, errors={"name": message})
         row = ApiToken(
             user=viewer.user_id,
-            name=name,
+            name=values.name,
             token_hash=token_hash(token),
             hint=token[: len(PREFIX) + 4],
             created_at=now,
-            expires_at=_end_of_day(expiry) if expiry else None,
+            expires_at=_end_of_day(values.expires_on) if values.expires_on else None,
         )
         await row.save()
     return token, row.id
@@ -142,7 +119,7 @@ async def revoke_token(viewer: Viewer, token_id: int) -> None:
         if row is None:
             raise NotFound(NOT_FOUND)
         if row["revoked_at"] is None:
-            await ApiToken.update({ApiToken.revoked_at: arrow.utcnow().datetime}).where(ApiToken.id == token_id)
+            await ApiToken.update({ApiToken.revoked_at: clock.now()}).where(ApiToken.id == token_id)
 
 
 def bearer_token(authorization: str | None) -> str:
@@ -183,7 +160,7 @@ async def viewer_for_api_token(token: str) -> Viewer:
     )
     if row is None or not row["is_active"]:
         raise refused
-    now = arrow.utcnow()
+    now = arrow.get(clock.now())
     if row["revoked_at"] is not None:
         raise TokenRefused("Ce jeton d’accès a été révoqué.", presented=True)
     if row["expires_at"] is not None and arrow.get(row["expires_at"]) <= now:
@@ -195,20 +172,4 @@ async def viewer_for_api_token(token: str) -> Viewer:
                 (ApiToken.id == row["id"])
                 & (ApiToken.last_used_at.is_null() | (ApiToken.last_used_at < (now - TOUCH_EVERY).datetime))
             )
-    # The roles are read as tracker.accounts.service.viewer_for_token reads them for a session (kept identical:
-    # tests/test_api_tokens.py compares both Viewers for every kind of user).
-    memberships = await Membership.select(Membership.territory, Membership.role).where(
-        Membership.user == row["user_id"]
-    )
-    contacts = await PartnerContact.select(PartnerContact.partner).where(
-        (PartnerContact.account == row["user_id"]) & PartnerContact.erased_at.is_null()
-    )
-    return Viewer(
-        user_id=row["user_id"],
-        email=row["email"],
-        full_name=row["full_name"],
-        is_admin=row["is_admin"],
-        is_reviewer=row["is_reviewer"],
-        roles={m["territory"]: m["role"] for m in memberships},
-        partner_ids=frozenset(c["partner"] for c in contacts),
-    )
+    return await viewer_for_user(row)

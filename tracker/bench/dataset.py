@@ -18,7 +18,8 @@ async def build(actions_wanted: int) -> dict:
     from argon2 import PasswordHasher
 
     from tracker.accounts.tables import Membership, User
-    from tracker.db import write_transaction
+    from tracker.core import clock
+    from tracker.core.db import write_transaction
     from tracker.history.tables import HistoryEntry
     from tracker.partners.tables import Partner, PartnerTerritory
     from tracker.roadmaps.tables import Action, ActionNote, Axis, Roadmap, Workshop
@@ -30,7 +31,7 @@ async def build(actions_wanted: int) -> dict:
     await load_epci()
     territories = [row["id"] for row in await Territory.select(Territory.id).order_by(Territory.id)]
     per_territory = max(1, actions_wanted // len(territories))
-    now = arrow.utcnow()
+    now = arrow.get(clock.now())
     password_hash = PasswordHasher().hash(PASSWORD)
 
     async def insert(table, rows):

@@ -2,12 +2,13 @@
 Imports tables only, so that roadmaps.service may import it. A fixed number of queries per page, never one per row."""
 from __future__ import annotations
 
+from tracker.core import clock
 from collections.abc import Iterable
 
 import arrow
 from piccolo.query.functions.aggregate import Count
 
-from tracker.accounts.permissions import Viewer
+from tracker.core.permissions import Viewer
 from tracker.commitments.states import ACTIVE, CONFIRMED
 from tracker.commitments.tables import Commitment, CommitmentComment, CommitmentLink
 from tracker.history.service import contact_label, entries_for_many
@@ -111,7 +112,7 @@ async def enrich(rows: list[dict], *, with_links: bool) -> list[dict]:
                 comment["author_label"] = comment["author_name"]
             comments[comment["commitment"]].append(comment)
         if with_links:
-            now = arrow.utcnow()
+            now = arrow.get(clock.now())
             for link in await (
                 CommitmentLink.select(
                     CommitmentLink.commitment,

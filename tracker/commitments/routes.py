@@ -7,13 +7,12 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
-from tracker.accounts.permissions import Viewer
-from tracker.commitments import lifecycle, links, service
-from tracker.commitments.states import ROLE_LABELS, UNIT_LABELS
-from tracker.errors import Conflict, DomainError, Forbidden, InvalidInput
-from tracker.roadmaps import service as roadmaps
-from tracker.web.forms import FormReader
-from tracker.web.pages import local_path, parse_id, redirect, render, require_user
+from tracker.commitments import forms, lifecycle, links, service
+from tracker.commitments.states import GROUP_LABELS, ROLE_LABELS, UNIT_LABELS
+from tracker.core.errors import Conflict, DomainError, Forbidden, InvalidInput
+from tracker.core.forms import FormReader
+from tracker.core.http import parse_id, redirect, render
+from tracker.core.permissions import Viewer
 
 PRIVATE = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex"}
 
@@ -34,10 +33,7 @@ def _form_context(action: dict, commitment: dict | None, partners: list[dict], v
 
 @get("/actions/{action_id:str}/engagements/nouveau", name="commitment_new")
 async def commitment_new(request: Request, viewer: NamedDependency[Viewer], action_id: FromPath[str]) -> Template:
-    require_user(viewer)
-    action = await roadmaps.action_for(viewer, parse_id(action_id))
-    if not viewer.can_record_commitments(action["territory"]):
-        raise Forbidden("Votre rôle ne permet pas d’enregistrer des engagements pour ce territoire.")
+    action = await service.recordable_action(viewer, parse_id(action_id))
     if action["confidential"]:
         raise Forbidden(service.CONFIDENTIAL_REFUSED)
     partners = await service.partner_choices(action["territory"])
@@ -46,13 +42,12 @@ async def commitment_new(request: Request, viewer: NamedDependency[Viewer], acti
 
 @post("/actions/{action_id:str}/engagements/nouveau", name="commitment_create")
 async def commitment_create(request: Request, viewer: NamedDependency[Viewer], action_id: FromPath[str]) -> Template | Redirect:
-    require_user(viewer)
     ident = parse_id(action_id)
+    action = await service.recordable_action(viewer, ident)  # who may, before what was sent
     data = await request.form()
     try:
-        commitment_id = await service.create_commitment(viewer, ident, data)
+        commitment_id = await service.create_commitment(viewer, ident, forms.read_new_commitment(data))
     except InvalidInput as error:
-        action = await roadmaps.action_for(viewer, ident)
         partners = await service.partner_choices(action["territory"])
         context = _form_context(action, None, partners, dict(data), error)
         return render(request, "commitments/form.html", context, status_code=error.status_code)
@@ -60,27 +55,25 @@ async def commitment_create(request: Request, viewer: NamedDependency[Viewer], a
 
 
 async def _editable(viewer: Viewer, commitment_id: int) -> tuple[dict, dict]:
+    await lifecycle.editable_commitment(viewer, commitment_id)
     commitment = await service.commitment_for(viewer, commitment_id)
-    if not viewer.can_record_commitments(commitment["territory"]):
-        raise Forbidden("Votre rôle ne permet pas de modifier les engagements de ce territoire.")
-    action = await roadmaps.action_for(viewer, commitment["action"])
+    action = await service.readable_action(viewer, commitment["action"])
     return commitment, action
 
 
 @get("/engagements/{commitment_id:str}/modifier", name="commitment_edit")
 async def commitment_edit(request: Request, viewer: NamedDependency[Viewer], commitment_id: FromPath[str]) -> Template:
-    require_user(viewer)
     commitment, action = await _editable(viewer, parse_id(commitment_id))
     return render(request, "commitments/form.html", _form_context(action, commitment, []))
 
 
 @post("/engagements/{commitment_id:str}/modifier", name="commitment_update")
 async def commitment_update(request: Request, viewer: NamedDependency[Viewer], commitment_id: FromPath[str]) -> Template | Redirect:
-    require_user(viewer)
     ident = parse_id(commitment_id)
+    await lifecycle.editable_commitment(viewer, ident)  # who may, before what was sent
     data = await request.form()
     try:
-        back_to_proposed = await lifecycle.update_commitment(viewer, ident, data)
+        back_to_proposed = await lifecycle.update_commitment(viewer, ident, forms.read_terms_edit(data))
     except (InvalidInput, Conflict) as error:
         commitment, action = await _editable(viewer, ident)
         context = _form_context(action, commitment, [], dict(data), error)
@@ -92,66 +85,10 @@ async def commitment_update(request: Request, viewer: NamedDependency[Viewer], c
     return redirect(f"/actions/{commitment['action']}#engagement-{ident}", flash="engagement_modifie")
 
 
-# --- answering: the partner's contact, or the territory's editors for « tenu » / « retiré » ------------------
-
-
-async def _render_origin(request: Request, viewer: Viewer, origin: str, commitment_id: int, error: DomainError,
-                         submitted: dict) -> Template:
-    """Show the page the form came from again, with the error next to the commitment and what was typed."""
-    problem = {"id": commitment_id, "error": error, "submitted": submitted}
-    if origin == "action":
-        from tracker.roadmaps.routes import ACTION_TEMPLATE, _action_context
-
-        commitment = await service.commitment_for(viewer, commitment_id)
-        context = await _action_context(viewer, commitment["action"])
-        context["commitment_problem"] = problem
-        return render(request, ACTION_TEMPLATE, context, status_code=error.status_code)
-    state = None
-    context = {"mine": await service.my_commitments(viewer, state), "state": state, "commitment_problem": problem,
-               "groups": service.GROUP_LABELS}
-    return render(request, "commitments/mine.html", context, status_code=error.status_code)
-
-
-@post("/engagements/{commitment_id:str}/etat", name="commitment_state")
-async def commitment_state(request: Request, viewer: NamedDependency[Viewer], commitment_id: FromPath[str]) -> Template | Redirect:
-    """Fields: etat, comment, version; `retour` (where to go back), `contexte` (engagements | action)."""
-    require_user(viewer)
-    ident = parse_id(commitment_id)
-    form = FormReader(await request.form())
-    origin = "action" if form.raw("contexte") == "action" else "engagements"
-    back = local_path(form.raw("retour"), "/engagements")
-    version = form.integer("version", "Version", minimum=0)
-    new_state = form.raw("etat")
-    try:
-        if form.errors:
-            raise InvalidInput("Version invalide : rechargez la page.", errors=form.errors)
-        await lifecycle.change_commitment_state(viewer, ident, new_state, form.raw("comment"), version)
-    except (InvalidInput, Conflict) as error:
-        submitted = {"etat": new_state, "comment": form.raw("comment")[:2000]}
-        return await _render_origin(request, viewer, origin, ident, error, submitted)
-    flash = {"confirme": "engagement_confirme", "decline": "engagement_decline"}.get(new_state, "engagement_etat")
-    return redirect(back, flash=flash)
-
-
-@post("/engagements/{commitment_id:str}/commentaires", name="commitment_comment")
-async def commitment_comment(request: Request, viewer: NamedDependency[Viewer], commitment_id: FromPath[str]) -> Template | Redirect:
-    require_user(viewer)
-    ident = parse_id(commitment_id)
-    data = await request.form()
-    form = FormReader(data)
-    origin = "action" if form.raw("contexte") == "action" else "engagements"
-    try:
-        await service.add_comment(viewer, ident, data)
-    except InvalidInput as error:
-        return await _render_origin(request, viewer, origin, ident, error, {"body": form.raw("body")[:2000]})
-    return redirect(local_path(form.raw("retour"), "/engagements"), flash="engagement_commentaire")
-
-
 @get("/engagements", name="my_commitments")
 async def my_commitments(request: Request, viewer: NamedDependency[Viewer]) -> Template:
-    require_user(viewer)
-    state = service.parse_state_filter(request.query_params)
-    context = {"mine": await service.my_commitments(viewer, state), "state": state, "groups": service.GROUP_LABELS}
+    group = forms.read_group_filter(request.query_params)
+    context = {"mine": await service.my_commitments(viewer, group), "state": group, "groups": GROUP_LABELS}
     return render(request, "commitments/mine.html", context)
 
 
@@ -159,9 +96,7 @@ async def my_commitments(request: Request, viewer: NamedDependency[Viewer]) -> T
 
 
 async def _send_context(viewer: Viewer, commitment_id: int) -> dict:
-    commitment = await service.commitment_for(viewer, commitment_id)
-    if not viewer.can_record_commitments(commitment["territory"]):
-        raise Forbidden("Votre rôle ne permet pas d’envoyer les engagements de ce territoire aux partenaires.")
+    commitment = await links.sendable_commitment(viewer, commitment_id)
     commitment["amount_text"] = links.amount_text(commitment["amount"], commitment["amount_unit"])
     return {
         "commitment": commitment,
@@ -173,21 +108,19 @@ async def _send_context(viewer: Viewer, commitment_id: int) -> dict:
 
 @get("/engagements/{commitment_id:str}/envoyer", name="commitment_send_page")
 async def commitment_send_page(request: Request, viewer: NamedDependency[Viewer], commitment_id: FromPath[str]) -> Template:
-    require_user(viewer)
     return render(request, "commitments/send.html", await _send_context(viewer, parse_id(commitment_id)))
 
 
 @post("/engagements/{commitment_id:str}/envoyer", name="commitment_send")
 async def commitment_send(request: Request, viewer: NamedDependency[Viewer], commitment_id: FromPath[str]) -> Template | Redirect:
-    require_user(viewer)
     ident = parse_id(commitment_id)
+    commitment = await links.sendable_commitment(viewer, ident)  # who may, before what was sent
     try:
-        await links.send_link(viewer, ident, await request.form())
+        await links.send_link(viewer, ident, forms.read_recipient(await request.form()))
     except InvalidInput as error:
         context = await _send_context(viewer, ident)
         context.update(error=error.message, errors=error.errors)
         return render(request, "commitments/send.html", context, status_code=error.status_code)
-    commitment = await service.commitment_for(viewer, ident)
     return redirect(f"/actions/{commitment['action']}#engagement-{ident}", flash="lien_envoye")
 
 
@@ -219,9 +152,13 @@ async def signed_link(request: Request, token: FromPath[str]) -> Template:
 
 @post("/e/{token:str}", name="signed_link_answer")
 async def signed_link_answer(request: Request, token: FromPath[str]) -> Template:
+    try:
+        await links.usable_link(token)  # the link is the permission: checked before what was sent
+    except links.LinkProblem as problem:
+        return _problem_page(request, problem)
     data = await request.form()
     try:
-        change = await links.answer_link(token, data)
+        change = await links.answer_link(token, forms.read_link_answer(data))
     except links.LinkProblem as problem:
         return _problem_page(request, problem)
     except lifecycle.LinkGone:
@@ -232,9 +169,9 @@ async def signed_link_answer(request: Request, token: FromPath[str]) -> Template
         except links.LinkProblem as problem:
             return _problem_page(request, problem)
         form = FormReader(data)
-        context.update(error=error, submitted={"decision": form.raw("decision"), "comment": form.raw("comment")[:2000]})
+        context.update(error=error, submitted={"status": form.raw("status"), "comment": form.raw("comment")[:2000]})
         return _link_page(request, token, context, status_code=error.status_code)
-    response = render(request, "commitments/link_done.html", {"state": change.to_state})
+    response = render(request, "commitments/link_done.html", {"state": change.target})
     response.headers.update(PRIVATE)
     return response
 
@@ -244,11 +181,9 @@ ROUTES = [
     commitment_create,
     commitment_edit,
     commitment_update,
-    commitment_state,
-    commitment_comment,
     my_commitments,
     commitment_send_page,
     commitment_send,
-    signed_link,
-    signed_link_answer,
 ]
+# Signed links answer whoever holds them: no session needed.
+PUBLIC_ROUTES = [signed_link, signed_link_answer]

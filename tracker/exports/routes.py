@@ -7,15 +7,17 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.response import Stream
 
-from tracker.accounts.permissions import Viewer
+from tracker.core.permissions import Viewer
 from tracker.exports.roadmaps import HISTORY_COLUMNS, ROADMAP_COLUMNS, history_export, roadmap_export
 from tracker.exports.writer import export_response
-from tracker.web.pages import parse_id, require_user
+from tracker.core.http import parse_id
+from tracker.roadmaps.queries import read_action_filters
+from tracker.roadmaps.service import roadmap_for
 
 
 async def _roadmap(request: Request, viewer: Viewer, roadmap_id: str, fmt: str) -> Stream:
-    require_user(viewer)
-    name, rows = await roadmap_export(viewer, parse_id(roadmap_id), request.query_params)
+    roadmap = await roadmap_for(viewer, parse_id(roadmap_id))  # a roadmap one may not read is not found, whatever asked
+    name, rows = await roadmap_export(viewer, roadmap, read_action_filters(request.query_params))
     return await export_response(fmt, name, ROADMAP_COLUMNS, rows, sheet="Actions")
 
 
@@ -30,7 +32,6 @@ async def roadmap_csv(request: Request, viewer: NamedDependency[Viewer], roadmap
 
 
 async def _history(viewer: Viewer, action_id: str, fmt: str) -> Stream:
-    require_user(viewer)
     name, rows = await history_export(viewer, parse_id(action_id))
     return await export_response(fmt, name, HISTORY_COLUMNS, rows, sheet="Historique")
 

@@ -39,7 +39,7 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
-from tracker.web.french import PARIS
+from tracker.core.french import PARIS
 
 PARIS_ZONE = ZoneInfo(PARIS)
 KINDS = ("text", "date", "datetime", "integer", "money", "decimal")

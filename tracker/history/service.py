@@ -1,46 +1,12 @@
-"""The append-only history: one entry per change of status or state, written inside the change's transaction."""
+"""Reading the append-only history (it is written only by the life-cycle kernel, tracker.lifecycle)."""
 from __future__ import annotations
 
 from datetime import datetime
 
-import arrow
 
-from tracker.accounts.tables import User
 from tracker.history.tables import HistoryEntry
 
 ERASED_CONTACT = "contact supprimé"
-
-
-async def record(
-    *,
-    subject_type: str,
-    subject_id: int,
-    territory_id: int | None,
-    from_value: str,
-    to_value: str,
-    actor_id: int | None,
-    comment: str = "",
-    at: datetime | None = None,
-    actor_contact_id: int | None = None,
-) -> None:
-    """Call only inside the write transaction that applies the change itself.
-
-    `actor_contact_id`: the partner's contact who acted — signed in (with `actor_id`) or through a signed link
-    (`actor_id` None). Only the id is kept: the name is read from the contact when shown, so erasing the contact
-    erases it from the history too."""
-    await HistoryEntry.insert(
-        HistoryEntry(
-            subject_type=subject_type,
-            subject_id=subject_id,
-            territory=territory_id,
-            from_value=from_value,
-            to_value=to_value,
-            actor=actor_id,
-            actor_contact=actor_contact_id,
-            comment=comment,
-            created_at=at or arrow.utcnow().datetime,
-        )
-    )
 
 
 def contact_label(name: str | None, erased_at: datetime | None) -> str:
@@ -112,4 +78,4 @@ async def count_for(subject_type: str, subject_id: int) -> int:
     )
 
 
-__all__ = ["record", "entries_for", "entries_for_many", "count_for", "actor_label", "contact_label", "User"]
+

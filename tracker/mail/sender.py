@@ -1,6 +1,7 @@
 """Compose a French message from two templates (templates/mail/<name>.txt and .html) and hand it to the backend."""
 from __future__ import annotations
 
+from tracker.core import clock
 import logging
 import re
 import secrets
@@ -14,10 +15,10 @@ import anyio
 import arrow
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from tracker.config import ROOT
-from tracker.errors import DomainError
+from tracker.core.config import ROOT
+from tracker.core.errors import DomainError
 from tracker.mail.settings import BACKENDS, MailSettings, mail_settings
-from tracker.web import french
+from tracker.core import french
 
 log = logging.getLogger("tracker.mail")
 
@@ -78,7 +79,7 @@ def _send_smtp(settings: MailSettings, message: EmailMessage) -> None:
 
 def _write_file(settings: MailSettings, message: EmailMessage) -> None:
     settings.outbox.mkdir(parents=True, exist_ok=True)
-    name = f"{arrow.utcnow().format('YYYYMMDD-HHmmss')}-{secrets.token_hex(4)}.eml"
+    name = f"{arrow.get(clock.now()).format('YYYYMMDD-HHmmss')}-{secrets.token_hex(4)}.eml"
     path = settings.outbox / name
     path.write_bytes(message.as_bytes())
     path.chmod(0o600)  # the message holds a signed link and personal data

@@ -5,7 +5,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from tracker.config import VAR_DIR
+from tracker.core.config import VAR_DIR
 
 BACKENDS = ("console", "fichier", "smtp")
 DEFAULT_FROM = "Suivi des feuilles de route <ne-pas-repondre@localhost>"

@@ -8,7 +8,7 @@ from tracker.territories.tables import Territory
 
 class Partner(Table):
     """An organisation taking part in actions: public, public-private, private or associative.
-    Each identifier is unique among partners (unique indexes in migration 2026-11-27T09:30)."""
+    Each identifier is unique among partners (unique indexes in migration 2026-11-27T08:07:40)."""
 
     name = Varchar(length=200, index=True)
     sector = Varchar(length=20)  # public, public_prive, prive, associatif
@@ -32,7 +32,8 @@ class PartnerTerritory(Table):
 
 class PartnerContact(Table):
     """A person at a partner organisation: personal data under the RGPD. Erasure blanks the row in place
-    (erased_at set) and never deletes it, so that history entries keep pointing at « contact supprimé »."""
+    (erased_at set) and never deletes it, so that history entries keep pointing at « contact supprimé ».
+    Unique per (partner, email) and per (partner, account); NULLs never collide (migration 2026-11-27T08:07:40)."""
 
     partner = ForeignKey(Partner, on_delete=OnDelete.restrict, null=False, index=True)
     full_name = Varchar(length=120)

@@ -9,7 +9,7 @@ from typing import Any
 
 from litestar.stores.base import Store
 
-from tracker.stores import make_store
+from tracker.core.stores import make_store
 
 TTL_SECONDS = 300
 _store: Store | None = None

@@ -3,36 +3,28 @@ the « à relancer » lists. Every figure is computed by a fixed number of group
 territories or actions (no query per row)."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from tracker.core import clock
 from datetime import date, datetime
-from typing import Any, Mapping
+from typing import Any
 
 import arrow
 from piccolo.query.functions.aggregate import Count, Max
 
-from tracker.accounts.permissions import Viewer
+from tracker.core.permissions import Viewer
 from tracker.accounts.tables import Membership
 from tracker.agreements.tables import AgreementParty
 from tracker.commitments.tables import Commitment
-from tracker.db import is_sqlite, name_contains
-from tracker.errors import Forbidden, InvalidInput
+from tracker.core.db import is_sqlite, name_contains
+from tracker.core.errors import Forbidden
 from tracker.history.tables import HistoryEntry
 from tracker.partners.kinds import SECTOR_LABELS
 from tracker.partners.tables import PartnerContact
 from tracker.roadmaps.statuses import CLOSED, MODULE_TITLES, STATUS_LABELS, is_overdue
 from tracker.roadmaps.tables import Action, ActionNote, Roadmap
-from tracker.territories.reference import EPCI_KINDS, KIND_LABELS, OTHER_KINDS, departements, regions
-from tracker.web.forms import FormReader
-from tracker.web.french import today_paris
+from tracker.territories.reference import EPCI_KINDS, KIND_LABELS, OTHER_KINDS
+from tracker.review.queries import IDLE_DAYS, ActionSearch, DashboardFilters
 
-SORTS = {
-    "territoire": "Territoire",
-    "actions": "Actions",
-    "realise": "Part réalisée",
-    "retard": "En retard",
-    "bloquees": "Bloquées",
-    "maj": "Dernière mise à jour",
-}
+
 PAGE_SIZE = 50
 UNANSWERED_DAYS = 14  # a proposed commitment unanswered for longer is to be chased
 DASHBOARD_PAGE = 100  # territories per page of the dashboard (the network has 1,255)
@@ -43,16 +35,9 @@ def require_reviewer(viewer: Viewer) -> None:
         raise Forbidden("Le pilotage du réseau est réservé aux chargés de mission de l’ADGCF et aux administrateurs.")
 
 
-def _bad_query(form: FormReader) -> None:
-    if form.errors:
-        error = InvalidInput("Paramètre invalide : " + " ".join(form.errors.values()), errors=form.errors)
-        error.status_code = 400
-        raise error
-
-
 def _visible_actions(viewer: Viewer):
     """ADGCF reviewers do not see confidential actions, so they are not counted for them either."""
-    return Action.id.is_not_null() if viewer.is_admin else Action.confidential.eq(False)
+    return viewer.actions_scope(Action.territory, Action.confidential)
 
 
 def _overdue(today: date):
@@ -60,52 +45,6 @@ def _overdue(today: date):
 
 
 # --- dashboard ----------------------------------------------------------------------------------------------
-
-
-@dataclass
-class DashboardFilters:
-    region: str | None = None
-    departement: str | None = None
-    kind: str | None = None
-    module: int | None = None
-    year: int | None = None
-    sort: str = "territoire"
-    descending: bool = False
-    page: int = 1
-
-    def query(self, **overrides: Any) -> dict[str, str]:
-        values = {
-            "page": self.page if self.page > 1 else None,
-            "region": self.region,
-            "departement": self.departement,
-            "type": self.kind,
-            "module": self.module,
-            "annee": self.year,
-            "tri": self.sort if self.sort != "territoire" else None,
-            "ordre": "desc" if self.descending else None,
-        }
-        values.update(overrides)
-        return {k: str(v) for k, v in values.items() if v}
-
-    @property
-    def active(self) -> bool:
-        return any([self.region, self.departement, self.kind, self.module, self.year])
-
-
-def parse_dashboard_filters(query: Mapping[str, Any]) -> DashboardFilters:
-    form = FormReader(query)
-    filters = DashboardFilters(
-        region=form.choice("region", "Région", regions()),
-        departement=form.choice("departement", "Département", departements()),
-        kind=form.choice("type", "Type de territoire", KIND_LABELS),
-        module=form.integer("module", "Module", minimum=1, maximum=4),
-        year=form.integer("annee", "Année de l’atelier", minimum=2000, maximum=2100),
-        sort=form.choice("tri", "Tri", SORTS) or "territoire",
-        descending=form.choice("ordre", "Ordre", {"asc": 1, "desc": 1}) == "desc",
-        page=form.integer("page", "Page", minimum=1, maximum=1000) or 1,
-    )
-    _bad_query(form)
-    return filters
 
 
 def _matches(row: dict, filters: DashboardFilters) -> bool:
@@ -120,7 +59,7 @@ def _matches(row: dict, filters: DashboardFilters) -> bool:
 
 async def dashboard(viewer: Viewer, filters: DashboardFilters) -> dict:
     require_reviewer(viewer)
-    today = today_paris()
+    today = clock.today()
     roadmaps = await Roadmap.select(
         Roadmap.id,
         Roadmap.territory.id.as_alias("territory_id"),
@@ -163,9 +102,11 @@ async def dashboard(viewer: Viewer, filters: DashboardFilters) -> dict:
     ).group_by(AgreementParty.territory, AgreementParty.agreement.state):
         if g["territory"] in territories:
             territories[g["territory"]]["agreements"][g["state"]] = g["n"]
-    # Last update: the latest status change or edit of an action (above), or note.
+    # Last update: the latest status change or edit of an action (above), or note — on the actions counted.
     for g in await ActionNote.select(
         ActionNote.action.territory.as_alias("territory"), Max(ActionNote.created_at).as_alias("at")
+    ).where(
+        viewer.actions_scope(ActionNote.action.territory, ActionNote.action.confidential)
     ).group_by(ActionNote.action.territory):
         _later(territories.get(g["territory"]), g["at"])
 
@@ -180,7 +121,7 @@ async def dashboard(viewer: Viewer, filters: DashboardFilters) -> dict:
         "realise": lambda r: r["share_done"],
         "retard": lambda r: r["overdue"],
         "bloquees": lambda r: r["blocked"],
-        "maj": lambda r: r["last_update"] or datetime.min.replace(tzinfo=arrow.utcnow().tzinfo),
+        "maj": lambda r: r["last_update"] or datetime.min.replace(tzinfo=arrow.get(clock.now()).tzinfo),
     }
     rows.sort(key=lambda r: r["name"].lower())
     rows.sort(key=keys[filters.sort], reverse=filters.descending)
@@ -213,8 +154,8 @@ _CLOSED_LIST = ", ".join(f"'{code}'" for code in sorted(CLOSED))
 async def _action_figures(viewer: Viewer, today: date) -> list[dict]:
     """Per territory, in one scan of the actions (a covering index serves it): counts by status and by module,
     overdue count, last update."""
-    where = "" if viewer.is_admin else "WHERE confidential = {}"
-    args: list[Any] = [today] + ([] if viewer.is_admin else [False])
+    where = "WHERE " + viewer.actions_scope_sql("territory", "confidential", sqlite=is_sqlite())
+    args: list[Any] = [today]
     return await Action.raw(
         f"SELECT territory, COUNT(*) AS total, {_STATUS_SUMS}, {_MODULE_SUMS}, "
         f"SUM(CASE WHEN deadline < {{}} AND status NOT IN ({_CLOSED_LIST}) THEN 1 ELSE 0 END) AS late, "
@@ -225,7 +166,7 @@ async def _action_figures(viewer: Viewer, today: date) -> list[dict]:
 
 async def _commitment_figures(viewer: Viewer) -> list[dict]:
     """Per territory, state and partner sector. Commitments on confidential actions count for administrators only."""
-    where = Commitment.id.is_not_null() if viewer.is_admin else Commitment.action.confidential.eq(False)
+    where = viewer.actions_scope(Commitment.territory, Commitment.action.confidential)
     return await Commitment.select(
         Commitment.territory, Commitment.state, Commitment.partner.sector.as_alias("sector"),
         Count(Commitment.id).as_alias("n"),
@@ -248,8 +189,7 @@ async def realised_by_month(viewer: Viewer, territory_ids: list[int] | None, mon
     minus entries out of it, accumulated (months cut in UTC)."""
     month = "substr(h.created_at, 1, 7)" if is_sqlite() else "to_char(h.created_at AT TIME ZONE 'UTC', 'YYYY-MM')"
     conditions = ["h.subject_type = 'action'", "(h.to_value = 'realisee' OR h.from_value = 'realisee')"]
-    if not viewer.is_admin:
-        conditions.append("a.confidential = " + ("0" if is_sqlite() else "false"))
+    conditions.append(viewer.actions_scope_sql("a.territory", "a.confidential", sqlite=is_sqlite()))
     if territory_ids is not None:
         conditions.append("h.territory IN (" + ",".join(str(int(t)) for t in territory_ids or [0]) + ")")
     rows = await HistoryEntry.raw(
@@ -260,7 +200,7 @@ async def realised_by_month(viewer: Viewer, territory_ids: list[int] | None, mon
         f"WHERE {' AND '.join(conditions)} GROUP BY {month} ORDER BY 1"
     )
     deltas = {row["month"]: int(row["delta"]) for row in rows}
-    end = arrow.utcnow().floor("month")
+    end = arrow.get(clock.now()).floor("month")
     labels = [end.shift(months=-i) for i in range(months - 1, -1, -1)]
     first = labels[0].format("YYYY-MM")
     running = sum(v for k, v in deltas.items() if k < first)
@@ -273,52 +213,6 @@ async def realised_by_month(viewer: Viewer, territory_ids: list[int] | None, mon
 
 
 # --- cross-territory action list ----------------------------------------------------------------------------
-
-
-@dataclass
-class ActionSearch:
-    status: str | None = None
-    overdue: bool = False
-    module: int | None = None
-    sector: str | None = None
-    siren: str | None = None
-    due_from: date | None = None
-    due_to: date | None = None
-    text: str = ""
-    page: int = 1
-    errors: dict[str, str] = field(default_factory=dict)
-
-    def query(self, **overrides: Any) -> dict[str, str]:
-        values = {
-            "statut": self.status, "en_retard": "1" if self.overdue else None, "module": self.module,
-            "secteur": self.sector, "territoire": self.siren,
-            "du": self.due_from.isoformat() if self.due_from else None,
-            "au": self.due_to.isoformat() if self.due_to else None, "q": self.text,
-            "page": self.page if self.page > 1 else None,
-        }
-        values.update(overrides)
-        return {k: str(v) for k, v in values.items() if v}
-
-
-def parse_action_search(query: Mapping[str, Any]) -> ActionSearch:
-    form = FormReader(query)
-    search = ActionSearch(
-        status=form.choice("statut", "Statut", STATUS_LABELS),
-        overdue=form.boolean("en_retard"),
-        module=form.integer("module", "Module", minimum=1, maximum=4),
-        sector=form.choice("secteur", "Secteur du pilote", SECTOR_LABELS),
-        siren=form.text("territoire", "Territoire (SIREN)", max_length=9) or None,
-        due_from=form.date("du", "Échéance à partir du"),
-        due_to=form.date("au", "Échéance jusqu’au"),
-        text=form.text("q", "Recherche", max_length=100),
-        page=form.integer("page", "Page", minimum=1, maximum=100_000) or 1,
-    )
-    if search.siren and not (search.siren.isascii() and search.siren.isdigit() and len(search.siren) == 9):
-        form.check(False, "territoire", "« Territoire (SIREN) » doit compter 9 chiffres.")
-    if search.due_from and search.due_to:
-        form.check(search.due_from <= search.due_to, "au", "La fin de la période précède son début.")
-    _bad_query(form)
-    return search
 
 
 def _search_condition(viewer: Viewer, search: ActionSearch, today: date):
@@ -359,7 +253,7 @@ ACTION_LIST_COLUMNS = (
 
 async def search_actions(viewer: Viewer, search: ActionSearch, *, paginate: bool = True) -> dict:
     require_reviewer(viewer)
-    today = today_paris()
+    today = clock.today()
     where = _search_condition(viewer, search, today)
     total = await Action.count().where(where)
     by_status = dict.fromkeys(STATUS_LABELS, 0)
@@ -401,17 +295,17 @@ async def contacts_of(territory_ids: list[int]) -> dict[int, list[dict]]:
     return by_territory
 
 
-async def follow_ups(viewer: Viewer, idle_days: int = 60, limit: int | None = 100) -> dict:
+async def follow_ups(viewer: Viewer, idle_days: int = IDLE_DAYS, limit: int | None = 100) -> dict:
     """The three lists of « à relancer »; the overdue-without-note list holds at most `limit` actions (None: all),
     `silent_total` says how many there are."""
     require_reviewer(viewer)
     board = await dashboard(viewer, DashboardFilters())
-    now = arrow.utcnow()
+    now = arrow.get(clock.now())
     idle_since = now.shift(days=-idle_days).datetime
     idle = [r for r in board["all_rows"] if r["last_update"] is None or r["last_update"] < idle_since]
     idle.sort(key=lambda r: r["last_update"] or datetime.min.replace(tzinfo=now.tzinfo))
 
-    today = today_paris()
+    today = clock.today()
     note_limit = now.shift(days=-30).datetime
     # Overdue actions with no note in the last 30 days, chosen in SQL so that only `limit` rows come back.
     silent_where = _visible_actions(viewer) & _overdue(today) & Action.id.not_in(
@@ -438,7 +332,7 @@ async def follow_ups(viewer: Viewer, idle_days: int = 60, limit: int | None = 10
     ).where(
         (Commitment.state == "propose")
         & (Commitment.updated_at < now.shift(days=-UNANSWERED_DAYS).datetime)
-        & (Commitment.id.is_not_null() if viewer.is_admin else Commitment.action.confidential.eq(False))
+        & viewer.actions_scope(Commitment.territory, Commitment.action.confidential)
     ).order_by(Commitment.updated_at)
     partner_contacts: dict[int, list[dict]] = {}
     for c in await PartnerContact.select(PartnerContact.partner, PartnerContact.full_name, PartnerContact.email).where(

@@ -1,11 +1,11 @@
 """Reference data shipped with the package: the 1,255 EPCI, départements and régions, territory kinds."""
 from __future__ import annotations
 
+from tracker.core import clock
 import csv
 from functools import cache
 from pathlib import Path
 
-import arrow
 
 DATA = Path(__file__).parent / "data"
 
@@ -62,11 +62,11 @@ def epci_rows() -> list[dict[str, str]]:
 
 async def load_epci() -> int:
     """Insert the EPCI that are missing; existing rows (maybe edited by an administrator) are kept."""
-    from tracker.db import write_transaction
+    from tracker.core.db import write_transaction
     from tracker.territories.tables import Territory
 
     existing = {row["siren"] for row in await Territory.select(Territory.siren).where(Territory.is_epci.eq(True))}
-    now = arrow.utcnow().datetime
+    now = clock.now()
     missing = [
         Territory(
             siren=row["siren"],

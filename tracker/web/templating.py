@@ -4,11 +4,11 @@ from __future__ import annotations
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.template.config import TemplateConfig
 
-from tracker.accounts.permissions import ROLE_LABELS
+from tracker.core.permissions import ANONYMOUS, ROLE_LABELS
 from tracker.agreements.states import AGREEMENT_STATE_LABELS
 from tracker.commitments.states import BADGE_CLASS, ROLE_LABELS as COMMITMENT_ROLE_LABELS
 from tracker.commitments.states import STATE_LABELS as COMMITMENT_STATE_LABELS
-from tracker.config import ROOT
+from tracker.core.config import ROOT
 from tracker.partners.kinds import LEGAL_FORM_LABELS, LEGAL_FORMS, SECTOR_LABELS
 from tracker.roadmaps.statuses import MODULE_TITLES, PRIORITY_LABELS, STATUS_LABELS
 from tracker.territories.reference import (
@@ -17,7 +17,7 @@ from tracker.territories.reference import (
     departement_name,
     region_name,
 )
-from tracker.web import french
+from tracker.core import french
 
 HTMX_SCRIPT = "/static/htmx-2.0.11.min.js"
 
@@ -37,6 +37,7 @@ def _configure(engine: JinjaTemplateEngine) -> None:
         region_name=region_name,
     )
     env.globals.update(
+        viewer=ANONYMOUS,  # pages rendered before anyone is known (errors, sign-in) see the anonymous visitor
         STATUS_LABELS=STATUS_LABELS,
         PRIORITY_LABELS=PRIORITY_LABELS,
         MODULE_TITLES=MODULE_TITLES,

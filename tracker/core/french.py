@@ -1,6 +1,7 @@
 """French formatting: dates « 27 novembre 2026 », relative times, money « 12 500 € », typography."""
 from __future__ import annotations
 
+from tracker.core import clock
 import re
 from datetime import date, datetime
 
@@ -17,10 +18,6 @@ _AFTER = re.compile(r"«[ \t]+")
 def typo(text: str) -> str:
     """Non-breaking spaces before : ; ? ! » and after «, as French typography requires."""
     return _AFTER.sub("«" + NBSP, _BEFORE.sub(NBSP + r"\1", text))
-
-
-def today_paris() -> date:
-    return arrow.now(PARIS).date()
 
 
 def date_fr(value: date | datetime | None) -> str:
@@ -44,16 +41,16 @@ def relative_fr(value: date | datetime | None, now: datetime | None = None) -> s
     if value is None:
         return ""
     if isinstance(value, datetime):
-        text = arrow.get(value).humanize(arrow.get(now) if now else arrow.utcnow(), locale="fr")
+        text = arrow.get(value).humanize(arrow.get(now) if now else arrow.get(clock.now()), locale="fr")
         return "à l’instant" if text == "maintenant" else text
-    days = (value - today_paris()).days
+    days = (value - clock.today()).days
     if days == 0:
         return "aujourd'hui"
     if days == 1:
         return "demain"
     if days == -1:
         return "hier"
-    other = arrow.get(today_paris())
+    other = arrow.get(clock.today())
     return arrow.get(value).humanize(other, locale="fr", granularity="day" if abs(days) < 45 else "auto")
 
 

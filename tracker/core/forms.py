@@ -3,10 +3,11 @@ before refusing, so the user fixes everything at once; nothing is written while 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from tracker.errors import InvalidInput
+from tracker.core.errors import BadQuery, InvalidInput
 
 GENERIC = "Le formulaire contient des erreurs : corrigez les champs signalés."
 
@@ -62,8 +63,13 @@ class FormReader:
             self._fail(name, f"« {label} » doit être un nombre entier.")
             return None
         number = int(value)
-        if (minimum is not None and number < minimum) or (maximum is not None and number > maximum):
-            self._fail(name, f"« {label} » doit être compris entre {minimum} et {maximum}.")
+        low = -MAX_INT - 1 if minimum is None else minimum
+        high = MAX_INT if maximum is None else maximum  # never beyond what the database's INTEGER holds
+        if not low <= number <= high:
+            if minimum is None:
+                self._fail(name, f"« {label} » doit être au plus {high}.")
+            else:
+                self._fail(name, f"« {label} » doit être compris entre {low} et {high}.")
             return None
         return number
 
@@ -95,3 +101,36 @@ class FormReader:
     def raise_if_errors(self, message: str = GENERIC) -> None:
         if self.errors:
             raise InvalidInput(message, errors=self.errors)
+
+    def raise_if_bad_query(self, intro: str = "Paramètre invalide : ") -> None:
+        """For a query string (filters, a page number): a 400 (`BadQuery`) naming every bad parameter."""
+        if self.errors:
+            raise BadQuery(intro + " ".join(self.errors.values()), errors=self.errors)
+
+
+MAX_INT = 2_147_483_647  # the database's INTEGER: anything larger is refused here, never sent to PostgreSQL
+
+
+@dataclass(frozen=True)
+class StateChangeInput:
+    """Every state-change form of the product (actions, commitments, agreements, obligations, signed links):
+    `status`, `comment`, `version`, and where to go back (`retour`, a local path or None)."""
+
+    status: str
+    comment: str
+    version: int | None
+    back: str | None = None
+
+
+def read_state_change(data: Mapping[str, Any]) -> StateChangeInput:
+    """Parse a state-change form; the rules (allowed transitions, comment required…) are the kernel's."""
+    form = FormReader(data)
+    version = form.integer("version", "Version", minimum=0, maximum=MAX_INT)
+    status = form.text("status", "Statut", max_length=30)
+    comment = form.text("comment", "Commentaire", max_length=2000, multiline=True)
+    if "version" in form.errors:
+        raise InvalidInput("Version invalide : rechargez la page.", errors=form.errors)
+    if form.errors:
+        raise InvalidInput(" ".join(form.errors.values()), errors=form.errors)
+    back = form.raw("retour")
+    return StateChangeInput(status=status, comment=comment, version=version, back=back or None)

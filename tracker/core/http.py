@@ -1,4 +1,5 @@
-"""Rendering pages and fragments, redirects with a flash message, the signed-in viewer, local return paths."""
+"""HTTP helpers every route uses: render a page or one of its blocks for htmx, redirect with a flash message,
+read path ids, follow only local return paths."""
 from __future__ import annotations
 
 from typing import Any
@@ -9,9 +10,7 @@ from litestar import Request
 from litestar.datastructures import Cookie
 from litestar.response import Redirect, Template
 
-from tracker.accounts.permissions import ANONYMOUS, Viewer
-from tracker.accounts.service import SESSION_COOKIE, viewer_for_token
-from tracker.errors import NotFound
+from tracker.core.errors import NotFound
 
 FLASH_COOKIE = "suivi_flash"
 # Flash messages are codes, never free text, so nothing a user typed is ever echoed through a cookie.
@@ -64,25 +63,6 @@ FLASH_MESSAGES = {
 MAX_ID = 2_147_483_647
 
 
-class NotAuthenticated(Exception):
-    """Raised by pages that need a signed-in user; the app redirects to /connexion."""
-
-
-async def provide_viewer(request: Request) -> Viewer:
-    """Loaded once per request (cached on the request's state)."""
-    cached = request.state.get("viewer")
-    if cached is None:
-        cached = await viewer_for_token(request.cookies.get(SESSION_COOKIE))
-        request.state["viewer"] = cached
-    return cached
-
-
-def require_user(viewer: Viewer) -> Viewer:
-    if not viewer.is_authenticated:
-        raise NotAuthenticated()
-    return viewer
-
-
 def parse_id(value: str) -> int:
     """Path ids: anything but a positive 32-bit integer is simply not found."""
     if not value.isascii() or not value.isdigit() or len(value) > 10 or not 0 < int(value) <= MAX_ID:
@@ -113,7 +93,8 @@ def render(
     """The whole page, or, for an htmx request naming `blocks`, only those blocks of the same template
     (with `push_url`, the address htmx puts in the browser's bar and history)."""
     context = dict(context or {})
-    context.setdefault("viewer", request.state.get("viewer", ANONYMOUS))
+    if request.state.get("viewer") is not None:  # else the template's global: the anonymous viewer
+        context.setdefault("viewer", request.state["viewer"])
     flash_code = request.cookies.get(FLASH_COOKIE)
     context.setdefault("flash", FLASH_MESSAGES.get(flash_code or ""))
     # On back/forward htmx asks for the whole page again (history restore): never a fragment then.

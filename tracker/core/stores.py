@@ -5,7 +5,7 @@ from __future__ import annotations
 from litestar.stores.base import Store
 from litestar.stores.memory import MemoryStore
 
-from tracker.config import settings
+from tracker.core.config import settings
 
 
 def make_store(namespace: str) -> Store:

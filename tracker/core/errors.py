@@ -30,3 +30,14 @@ class InvalidInput(DomainError):
 class Conflict(DomainError):
     status_code = 409
     title = "Modification concurrente"
+
+
+class BadQuery(InvalidInput):
+    """A query string that cannot be read (a filter, a page number): 400, with the French reason."""
+
+    status_code = 400
+    title = "Requête invalide"
+
+
+class NotAuthenticated(Exception):
+    """Raised by the signed-in guard; the app sends the visitor to /connexion."""

@@ -8,7 +8,7 @@ from typing import AsyncIterator
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine, TransactionType
 
-from tracker.config import settings
+from tracker.core.config import settings
 
 
 def make_engine() -> SQLiteEngine | PostgresEngine:

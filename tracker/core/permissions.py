@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 ROLE_LABELS = {"lecteur": "Lecteur", "editeur": "Éditeur", "referent": "Référent du territoire"}
 EDITING_ROLES = frozenset({"editeur", "referent"})
@@ -50,6 +51,34 @@ class Viewer:
         if confidential:
             return self.can_see_confidential(territory_id)
         return self.can_read_territory(territory_id) or self.is_committed_partner(committed_partner_ids)
+
+    def actions_scope(self, territory: Any, confidential: Any) -> Any:
+        """The query twin of `can_read_action` for members and the ADGCF (the partner path goes through the
+        commitments layer): a Piccolo condition on an action's territory and confidential columns, given directly
+        (`Action.territory, Action.confidential`) or through a join (`Commitment.action.territory`, …)."""
+        members = sorted(self.roles) or [0]
+        conditions = []
+        if not self.sees_all_territories:
+            conditions.append(territory.is_in(members))
+        if not self.is_admin:  # confidential: only the territory's members (and administrators)
+            conditions.append(confidential.eq(False) | territory.is_in(members))
+        if not conditions:
+            return territory.is_not_null()
+        scope = conditions[0]
+        for condition in conditions[1:]:
+            scope &= condition
+        return scope
+
+    def actions_scope_sql(self, territory: str, confidential: str, *, sqlite: bool) -> str:
+        """`actions_scope` as SQL text for raw aggregate queries (only integers and booleans are written in it)."""
+        members = ", ".join(str(int(t)) for t in sorted(self.roles)) or "0"
+        false = "0" if sqlite else "false"
+        conditions = []
+        if not self.sees_all_territories:
+            conditions.append(f"{territory} IN ({members})")
+        if not self.is_admin:
+            conditions.append(f"({confidential} = {false} OR {territory} IN ({members}))")
+        return " AND ".join(conditions) or "1 = 1"
 
     def is_committed_partner(self, committed_partner_ids: Iterable[int]) -> bool:
         return any(p in self.partner_ids for p in committed_partner_ids)

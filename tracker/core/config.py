@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import os
 import secrets
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(os.environ.get("SUIVI_VAR_DIR", ROOT / "var"))
 
 
@@ -37,6 +38,7 @@ class Settings:
     session_absolute_hours: int
     base_url: str
     debug: bool
+    cheap_password_hashing: bool  # tests only: see load_settings
 
     @property
     def engine_name(self) -> str:
@@ -54,6 +56,9 @@ def load_settings() -> Settings:
         session_absolute_hours=int(os.environ.get("SESSION_ABSOLUTE_HOURS", "12")),
         base_url=os.environ.get("BASE_URL", "http://127.0.0.1:8000").rstrip("/"),
         debug=_flag("DEBUG"),
+        # The test suite signs in hundreds of times: argon2id at its production cost would be most of its time.
+        # Honoured only inside pytest, so that the variable left in a server's environment cannot weaken passwords.
+        cheap_password_hashing=_flag("SUIVI_TESTS_CHEAP_PASSWORD_HASHING") and "pytest" in sys.modules,
     )
 
 

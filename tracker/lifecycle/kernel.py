@@ -1,0 +1,340 @@
+"""One kernel for every life cycle (DESIGN.md §4).
+
+An object with a state declares a `Machine`: its table and state column, its labels, its transitions (each with
+the sides allowed to take it and the comment it requires), and two functions of its own: `load` (the row, with
+what the permission rules need) and `side` (who the actor is for this object: « editor », « partner »…, or a
+NotFound/Forbidden). `apply` then does, in one write transaction:
+
+    load → who (side) → version → same state → allowed transition → side allowed → comment
+         → UPDATE … SET state, version+1 WHERE id AND version (a second writer updates nothing: conflict)
+         → the machine's `after` hook (may refuse: everything rolls back)
+         → one history entry.
+
+Nothing is written when anything refuses. The history is append-only (database triggers) and written only by this
+module: `apply`, `record_created` and `record` (events that are not a change of state: a signature, a
+deliberation…)."""
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from piccolo.columns import Column
+from piccolo.table import Table
+
+from tracker.core import clock
+from tracker.core.db import write_transaction
+from tracker.core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from tracker.core.french import relative_fr
+from tracker.core.permissions import Viewer
+from tracker.history.tables import HistoryEntry
+
+COMMENT_MAX = 2000
+SYSTEM = "system"  # the side of automatic changes (commands run by cron): no user, no permission check
+
+
+@dataclass(frozen=True)
+class Transition:
+    """`source` → `target`, taken by the `by` sides. `comment`: the French message shown when the comment is
+    missing (None: optional), required only from `comment_sides` when given. `refused`: why another side may not."""
+
+    source: str
+    target: str
+    by: frozenset[str]
+    comment: str | None = None
+    comment_sides: frozenset[str] | None = None
+    refused: str | None = None
+    internal: bool = False  # taken only by the object's own services (never offered, refused as unknown from a form)
+
+    def needs_comment(self, side: str) -> bool:
+        return self.comment is not None and (self.comment_sides is None or side in self.comment_sides)
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who acts, as the history records it: a side of the object, a user (None for a signed link or the system),
+    and a partner's contact when one acts."""
+
+    side: str
+    user_id: int | None
+    contact_id: int | None = None
+
+
+@dataclass
+class Step:
+    """One change under way, handed to the machine's hooks."""
+
+    machine: Machine
+    row: dict
+    transition: Transition
+    actor: Actor
+    comment: str
+    at: datetime
+    via: Any = None  # what the entry point passed on (a signed link…)
+    values: dict = field(default_factory=dict)  # more columns to write with the state
+
+    @property
+    def today(self):
+        return self.at.astimezone(clock.PARIS).date()
+
+
+@dataclass(frozen=True)
+class Change:
+    """The one result of every state change."""
+
+    subject: str
+    subject_id: int
+    source: str
+    target: str
+    version: int
+
+
+@dataclass(frozen=True)
+class Versioned:
+    """An object edited under optimistic locking without a life cycle of its own (a partner, a contact, a party):
+    what `save_edit` and the conflict message need. A `Machine` is one too."""
+
+    subject: str
+    table: type[Table]
+    this: str  # « Ce partenaire »
+    feminine: bool
+
+    @property
+    def modified(self) -> str:
+        return "modifiée" if self.feminine else "modifié"
+
+
+@dataclass(frozen=True)
+class Machine:
+    subject: str  # history subject_type
+    table: type[Table]
+    state: Column
+    labels: Mapping[str, str]
+    transitions: tuple[Transition, ...]
+    load: Callable[[int], Awaitable[dict | None]]  # the row: id, territory (for the history), state, version…
+    side: Callable[[Viewer, dict, Any], Awaitable[Actor]]  # raises NotFound / Forbidden
+    initial: str  # the state an object is created in
+    not_found: str  # « Cette action n’existe pas ou ne vous est pas accessible. »
+    # French words for the messages: « Une action », « L’action », « Cette action », « statut » or « état ».
+    a: str
+    the: str
+    this: str
+    feminine: bool
+    state_noun: str = "état"
+    refused: str = "Votre rôle ne permet pas ce changement."
+    values: Callable[[Step], Mapping[Column, Any]] | None = None  # more columns for the UPDATE
+    after: Callable[[Step], Awaitable[None]] | None = None  # inside the transaction, after the UPDATE
+
+    def transition(self, source: str, target: str) -> Transition | None:
+        return self._table().get((source, target))
+
+    def targets(self, source: str) -> list[str]:
+        return [t.target for t in self.transitions if t.source == source and not t.internal]
+
+    def _table(self) -> dict[tuple[str, str], Transition]:
+        cached = self.__dict__.get("_by_pair")
+        if cached is None:
+            cached = {(t.source, t.target): t for t in self.transitions}
+            object.__setattr__(self, "_by_pair", cached)
+        return cached
+
+    def label(self, state: str) -> str:
+        return self.labels.get(state, state)
+
+    @property
+    def at_state(self) -> str:
+        return "au statut" if self.state_noun == "statut" else "à l’état"
+
+    @property
+    def modified(self) -> str:
+        return "modifiée" if self.feminine else "modifié"
+
+
+def _stamp(table: type[Table], when: datetime) -> dict:
+    """`updated_at`, for the tables that keep one."""
+    column = table._meta.get_column_by_name("updated_at") if "updated_at" in {
+        c._meta.name for c in table._meta.columns} else None
+    return {column: when} if column is not None else {}
+
+
+def transitions(sources: Iterable[str], targets: Iterable[str], **rule: Any) -> tuple[Transition, ...]:
+    """Every source → target pair but the identity, with the same rule."""
+    return tuple(Transition(s, t, **rule) for s in sources for t in targets if s != t)
+
+
+def check_comment(comment: str | None) -> str:
+    comment = (comment or "").strip()
+    if "\x00" in comment:
+        raise InvalidInput("Le commentaire contient un caractère interdit.", errors={"comment": "Caractère interdit."})
+    if len(comment) > COMMENT_MAX:
+        message = f"Le commentaire ne peut dépasser {COMMENT_MAX} caractères."
+        raise InvalidInput(message, errors={"comment": message})
+    return comment
+
+
+async def conflict_message(machine: Machine | Versioned, subject_id: int) -> str:
+    """The one conflict message: who changed the object last, and when."""
+    last = (
+        await HistoryEntry.select(HistoryEntry.created_at, HistoryEntry.actor.full_name.as_alias("who"))
+        .where((HistoryEntry.subject_type == machine.subject) & (HistoryEntry.subject_id == subject_id))
+        .order_by(HistoryEntry.id, ascending=False)
+        .first()
+    )
+    detail = f" ({last['who'] or 'quelqu’un'}, {relative_fr(last['created_at'])})" if last else ""
+    opened = "ouverte" if machine.feminine else "ouvert"
+    return (
+        f"{machine.this} a été {machine.modified} par quelqu’un d’autre depuis que vous l’avez {opened}{detail}. "
+        "Votre changement n’a pas été enregistré : rechargez la page pour voir son état actuel."
+    )
+
+
+def _refusal(machine: Machine, source: str, target: str) -> InvalidInput:
+    if target not in machine.labels:
+        noun = machine.state_noun.capitalize()
+        return InvalidInput(f"{noun} inconnu : choisissez dans la liste.", errors={"status": f"{noun} inconnu."})
+    if target == source:
+        return InvalidInput(
+            f"{machine.the} est déjà {machine.at_state} « {machine.label(target)} ».", errors={"status": "Inchangé."}
+        )
+    possible = ", ".join(f"« {machine.label(t)} »" for t in machine.targets(source)) or "aucun"
+    message = (
+        f"{machine.a} {machine.at_state} « {machine.label(source)} » ne peut passer {machine.at_state} "
+        f"« {machine.label(target)} ». Possibles : {possible}."
+    )
+    return InvalidInput(message, errors={"status": message})
+
+
+async def apply(
+    machine: Machine,
+    viewer: Viewer,
+    subject_id: int,
+    target: str,
+    comment: str | None,
+    version: int | None,
+    *,
+    via: Any = None,
+    at: datetime | None = None,
+) -> Change:
+    """Take one transition, or raise NotFound / Forbidden / InvalidInput / Conflict (or the hooks' own refusals)
+    with nothing written. `version` is the object's version the person saw; None is refused. `via` is passed to
+    the machine's `side` and hooks (a signed link, or SYSTEM for an automatic change)."""
+    comment = check_comment(comment)
+    if version is None:
+        raise InvalidInput("Version manquante : rechargez la page.", errors={"version": "Version manquante."})
+    when = at or clock.now()
+    async with write_transaction():
+        row = await machine.load(subject_id)
+        if row is None:
+            raise NotFound(machine.not_found)
+        actor = Actor(SYSTEM, None) if via == SYSTEM else await machine.side(viewer, row, via)
+        if row["version"] != version:
+            raise Conflict(await conflict_message(machine, subject_id))
+        source = row["state"]
+        transition = machine.transition(source, target)
+        if transition is None:
+            raise _refusal(machine, source, target)
+        if actor.side not in transition.by:
+            if transition.internal:
+                raise _refusal(machine, source, target)
+            raise Forbidden(transition.refused or machine.refused)
+        if transition.needs_comment(actor.side) and not comment:
+            raise InvalidInput(transition.comment, errors={"comment": transition.comment})
+        step = Step(machine=machine, row=row, transition=transition, actor=actor, comment=comment, at=when, via=via)
+        if machine.values is not None:
+            step.values.update(machine.values(step))
+        table = machine.table
+        # The version in the WHERE clause makes the check hold under concurrency: a second writer who read the
+        # same version updates no row.
+        updated = (
+            await table.update({machine.state: target, table.version: version + 1, **_stamp(table, when), **step.values})
+            .where((table.id == subject_id) & (table.version == version))
+            .returning(table.id)
+        )
+        if not updated:
+            raise Conflict(await conflict_message(machine, subject_id))
+        if machine.after is not None:
+            await machine.after(step)
+        await record(
+            subject=machine.subject,
+            subject_id=subject_id,
+            territory_id=row["territory"],
+            source=source,
+            target=target,
+            actor=actor,
+            comment=comment,
+            at=when,
+        )
+    return Change(machine.subject, subject_id, source, target, version + 1)
+
+
+async def save_edit(
+    machine: Machine | Versioned,
+    subject_id: int,
+    version: int | None,
+    values: Mapping[Column, Any],
+    *,
+    at: datetime | None = None,
+) -> int:
+    """Write an edit of what an object says (not its state) if nobody changed it since `version` was read;
+    returns the new version, or raises Conflict with the one conflict message. Inside or outside a transaction."""
+    if version is None:
+        raise InvalidInput("Version manquante : rechargez la page.", errors={"version": "Version manquante."})
+    table = machine.table
+    async with write_transaction():
+        updated = (
+            await table.update({**values, table.version: version + 1, **_stamp(table, at or clock.now())})
+            .where((table.id == subject_id) & (table.version == version))
+            .returning(table.id)
+        )
+        if not updated:
+            raise Conflict(await conflict_message(machine, subject_id))
+    return version + 1
+
+
+async def record(
+    *,
+    subject: str,
+    subject_id: int,
+    territory_id: int | None,
+    source: str,
+    target: str,
+    actor: Actor | Viewer | None,
+    comment: str = "",
+    at: datetime | None = None,
+) -> None:
+    """One history entry. Call only inside the write transaction of the change it records.
+
+    The partner's contact who acted is kept as a reference (never a copy of their name): once the contact is
+    erased, the entry reads « contact supprimé »."""
+    if isinstance(actor, Viewer):
+        actor = Actor("user", actor.user_id)
+    await HistoryEntry.insert(
+        HistoryEntry(
+            subject_type=subject,
+            subject_id=subject_id,
+            territory=territory_id,
+            from_value=source,
+            to_value=target,
+            actor=actor.user_id if actor else None,
+            actor_contact=actor.contact_id if actor else None,
+            comment=comment,
+            created_at=at or clock.now(),
+        )
+    )
+
+
+async def record_created(
+    machine: Machine,
+    subject_id: int,
+    territory_id: int | None,
+    actor: Actor | Viewer | None,
+    *,
+    comment: str = "",
+    at: datetime | None = None,
+    state: str | None = None,
+) -> None:
+    """The entry of an object's creation ('' → its first state), inside the transaction that inserts it."""
+    await record(subject=machine.subject, subject_id=subject_id, territory_id=territory_id, source="",
+                 target=state or machine.initial,
+                 actor=actor, comment=comment, at=at)
