@@ -214,7 +214,6 @@ async def measure_export(args, config: Config, server: Server, bench) -> list[st
     """The national XLSX export alone (seconds, first byte, the server's peak memory), then a light page measured
     alone and while the same export runs."""
     from tracker.bench import load, machine
-    from tracker.bench.load import Client
     from tracker.bench.pages import NATIONAL_EXPORT, action, sql
 
     reviewer = (await bench.reviewer_sessions())[0]
