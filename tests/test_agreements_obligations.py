@@ -268,7 +268,7 @@ async def test_an_obligation_is_edited_with_its_version_and_withdrawn_from_a_dra
 
 
 async def test_obligations_carried_by_a_partner_are_listed_for_that_partner(world, deal):
-    from tracker.agreements.service import obligations_for_partners
+    from tracker.agreements.for_partners import obligations_for_partners
 
     other = await partner("Coopérative charentaise", "prive", "entreprise", deal.cl)
     await obligation(deal.agreement, deal.cl_party, "Livrer les paniers", partner_id=other,

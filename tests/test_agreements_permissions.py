@@ -184,6 +184,26 @@ async def test_outsiders_readers_and_the_adgcf_change_nothing(make_client, d, pe
     assert await snapshot() == before
 
 
+# Every field of every agreement form, each one malformed.
+GARBAGE = {"version": "x", "status": "", "comment": "x" * 2001, "title": "", "territory": "abc", "owner": "",
+           "beneficiary": "?", "partner": "-", "deadline": "demain", "signed_on": "31/12", "deliberation_on": "hier",
+           "deliberation_ref": "", "review_on": "", "action": "abc", "autres_themes": "x" * 81}
+
+
+@pytest.mark.parametrize("person,expected", [("vr_editor", 404), ("ga_reader", 403), ("admin", 403)])
+async def test_a_refused_person_is_refused_whatever_they_post(make_client, d, person, expected):
+    """Who may act is asked before what was sent is read: a malformed form changes neither the answer nor the data."""
+    client = await make_client()
+    await client.login(EMAILS[person])
+    before = await snapshot()
+    for template, (path, _) in posts(d).items():
+        if template == "/contrats/nouveau" and person == "vr_editor":
+            continue  # an editor may create agreements: their malformed form is a 422 (test_agreements_bad_input)
+        response = await client.post(path, GARBAGE)
+        assert response.status_code == (403 if template == "/contrats/nouveau" else expected), (person, path)
+    assert await snapshot() == before
+
+
 @pytest.mark.parametrize("person", ["ga_reader", "reviewer", "admin", "nobody"])
 async def test_only_editors_and_referents_create_agreements(make_client, d, person):
     client = await make_client()

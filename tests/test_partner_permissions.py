@@ -176,6 +176,24 @@ async def test_refused_posts_change_nothing(make_client, world, person):
     assert await snapshot(world, pw) == before
 
 
+@pytest.mark.parametrize("person", ["ga_reader", "vr_editor", "sa_contact"])
+async def test_a_refused_person_is_refused_whatever_they_post(make_client, world, person):
+    """Who may act is checked before what was sent: a malformed body gets the same 403/404 as a well-formed one."""
+    pw = await build_partner_world(world)
+    client = await make_client()
+    await client.login(ALL_EMAILS[person])
+    before = await snapshot(world, pw)
+    garbage = {"version": "abc", "status": "x" * 40, "partner": "y", "contact": "z", "territoire": "t",
+               "operation": "?", "email": "pas une adresse", "body": ""}
+    for template, (path, _) in posts(world, pw).items():
+        expected = POST_REFUSED[template].get(person)
+        if expected not in (403, 404):
+            continue
+        response = await client.post(path, garbage)
+        assert response.status_code == expected, (person, path, response.status_code)
+    assert await snapshot(world, pw) == before
+
+
 async def test_anonymous_visitors_are_sent_to_sign_in_and_their_posts_change_nothing(client, world):
     pw = await build_partner_world(world)
     for path in pages(world, pw).values():

@@ -185,6 +185,20 @@ async def test_follow_ups_list_idle_territories_and_silent_overdue_actions_with_
     assert (await client.get("/pilotage/relances?jours=abc")).status_code == 400
 
 
+async def test_a_note_on_a_confidential_action_does_not_date_the_territory_for_reviewers(make_client, world):
+    await Action.update({Action.updated_at: arrow.utcnow().shift(days=-90).datetime}).where(Action.territory == world.ga)
+    await ActionNote(action=world.secret, author=1, body="Note confidentielle", created_at=arrow.utcnow().datetime).save()
+    reviewer, admin = await make_client(), await make_client()
+    await reviewer.login(EMAILS["reviewer"])
+    await admin.login(EMAILS["admin"])
+
+    def idle(page) -> str:
+        return page.text.split('id="inactifs"')[1].split('id="retards"')[0]
+
+    assert "Grand Angoulême" in idle(await reviewer.get("/pilotage/relances")), "la note confidentielle ne compte pas"
+    assert "Grand Angoulême" not in idle(await admin.get("/pilotage/relances"))
+
+
 @pytest.fixture
 def query_counter(app, monkeypatch):
     """Counts every SQL statement the engine runs."""

@@ -25,7 +25,7 @@ from tracker.agreements.routes import ROUTES as AGREEMENT_ROUTES
 from tracker.api.errors import api_error, is_api
 from tracker.api.routes import PUBLIC_ROUTES as API_PUBLIC_ROUTES
 from tracker.api.routes import ROUTES as API_TOKEN_ROUTES
-from tracker.api.v1 import openapi_config
+from tracker.api.v1.wiring import openapi_config
 from tracker.auth.guards import provide_viewer, signed_in
 from tracker.commitments.routes import PUBLIC_ROUTES as COMMITMENT_PUBLIC_ROUTES
 from tracker.commitments.routes import ROUTES as COMMITMENT_ROUTES
@@ -37,6 +37,7 @@ from tracker.core.http import is_htmx, render
 from tracker.deadlines.routes import PUBLIC_ROUTES as DEADLINE_PUBLIC_ROUTES
 from tracker.deadlines.routes import ROUTES as DEADLINE_ROUTES
 from tracker.exports.routes import ROUTES as EXPORT_ROUTES
+from tracker.imports.routes import ROUTES as IMPORT_ROUTES
 from tracker.partners.routes import ROUTES as PARTNER_ROUTES
 from tracker.review.exports import ROUTES as REVIEW_EXPORT_ROUTES
 from tracker.review.routes import ROUTES as REVIEW_ROUTES
@@ -129,6 +130,8 @@ def on_http_exception(request: Request, exc: HTTPException) -> Response:
         return error_page(request, 403, CSRF_MESSAGE, "Formulaire expiré")
     if isinstance(exc, ValidationException):
         return error_page(request, 400)
+    if exc.status_code == 413:  # a route that takes larger bodies (the import) says its own limit
+        return error_page(request, 413, request.route_handler.opt.get("too_large"))
     return error_page(request, exc.status_code)
 
 
@@ -154,6 +157,7 @@ SIGNED_IN_ROUTES = [
     *REVIEW_EXPORT_ROUTES,
     *AGREEMENT_ROUTES,
     *EXPORT_ROUTES,
+    *IMPORT_ROUTES,
     *API_TOKEN_ROUTES,
     *PARTNER_PAGE_ROUTES,
     *PARTNER_ROUTES,

@@ -1,5 +1,6 @@
 """Demo data for `make run`: three territories after their workshops, ~25 actions in every status with months
-of history, partners of every sector, demo accounts. Idempotent: a second run keeps what is there."""
+of history, partners of every sector and their contacts, demo accounts — all through the services, as the people
+would have entered them. Idempotent: a second run keeps what is there."""
 from __future__ import annotations
 
 from tracker.core import clock
@@ -10,10 +11,11 @@ from tracker.core.permissions import Viewer
 from tracker.accounts.service import create_user, grant_membership
 from tracker.accounts.tables import User
 from tracker.agreements.demo import load_agreements_demo
-from tracker.commitments.demo import load_commitments_demo
-from tracker.core.db import write_transaction
-from tracker.partners.kinds import sector_of
-from tracker.partners.tables import Partner, PartnerTerritory
+from tracker.commitments.demo import CONTACT_ACCOUNT, load_commitments_demo
+from tracker.contacts import service as contacts_service
+from tracker.contacts.forms import ContactInput
+from tracker.partners import service as partners_service
+from tracker.partners.forms import PartnerInput
 from tracker.roadmaps.lifecycle import change_action_status
 from tracker.roadmaps import service as roadmaps
 from tracker.roadmaps.forms import ActionInput, WorkshopInput
@@ -46,29 +48,44 @@ ACCOUNTS = [
     ("codir@royansvercors.example.org", "Élise Faure", False, False, (ROYANS_VERCORS, "referent"),
      "référente, Royans-Vercors"),
     # A partner's contact: confirms, declines, comments its organisation's commitments (tracker/commitments/demo.py).
-    ("contact@solidarite-angoumois.example.org", "Martine Lacroix", False, False, None,
+    (CONTACT_ACCOUNT, "Martine Lacroix", False, False, None,
      "contact partenaire, Solidarité Angoumois"),
 ]
 
 PARTNERS = [
-    # name, legal form, sirens of the territories it works with, identifiers
+    # name, legal form, sirens of the territories it works with, identifiers (real ones for real public bodies; La
+    # Poste's head office SIRET), and for a délégataire the end of its contract (days from today)
     ("Ville d’Angoulême", "commune", [GRAND_ANGOULEME], {"siren": "211600150"}),
     ("Département de la Charente", "departement", [GRAND_ANGOULEME, CHARENTE_LIMOUSINE], {}),
-    ("Région Auvergne-Rhône-Alpes", "region", [VALENCE_ROMANS], {}),
+    ("Région Auvergne-Rhône-Alpes", "region", [VALENCE_ROMANS], {"siren": "200053767"}),
     ("Préfecture de la Charente", "etat", [GRAND_ANGOULEME, CHARENTE_LIMOUSINE], {}),
     ("Régie des eaux de l’agglomération", "regie", [GRAND_ANGOULEME], {}),
     ("Syndicat mixte de la fourrière", "syndicat", [GRAND_ANGOULEME], {}),
     ("SPL Territoires numériques", "spl", [GRAND_ANGOULEME], {}),
     ("SEM Énergies Drôme-Ardèche", "sem", [VALENCE_ROMANS], {}),
     ("SEMOP Mobilités Valentinoises", "semop", [VALENCE_ROMANS], {}),
-    ("Transports de l’agglomération (délégataire)", "dsp", [GRAND_ANGOULEME], {}),
-    ("Eaux de Valence (délégataire)", "dsp", [VALENCE_ROMANS], {}),
+    ("Transports de l’agglomération (délégataire)", "dsp", [GRAND_ANGOULEME], {"dsp_contract_end": 1100}),
+    ("Eaux de Valence (délégataire)", "dsp", [VALENCE_ROMANS], {"dsp_contract_end": 250}),
     ("Coopérative numérique charentaise", "entreprise", [GRAND_ANGOULEME, CHARENTE_LIMOUSINE], {}),
     ("Solidarité Angoumois", "association", [GRAND_ANGOULEME], {"rna": "W161000123"}),
     ("Fondation pour l’inclusion numérique", "fondation", [GRAND_ANGOULEME, VALENCE_ROMANS], {}),
     ("Collectif des habitants de Basseau", "collectif", [GRAND_ANGOULEME], {}),
     ("Banque alimentaire de la Drôme", "association", [VALENCE_ROMANS], {"rna": "W261000456"}),
     ("Épicerie solidaire de Confolens", "association", [CHARENTE_LIMOUSINE], {}),
+    ("La Poste (France services)", "entreprise", [CHARENTE_LIMOUSINE], {"siren": "356000000",
+                                                                        "siret": "35600000000048"}),
+]
+CONTACTS = [
+    # partner, name, email, function, linked to the demo account of the same address
+    ("Solidarité Angoumois", "Martine Lacroix", CONTACT_ACCOUNT, "Présidente", True),
+    ("Solidarité Angoumois", "Jeanne Martin", "jeanne.martin@solidarite-angoumois.example.org",
+     "Coordinatrice des bénévoles", False),
+    ("Fondation pour l’inclusion numérique", "Karim Haddad", "karim.haddad@inclusion-numerique.example.org",
+     "Délégué territorial", False),
+    ("SPL Territoires numériques", "Hélène Roux", "helene.roux@spl-territoires.example.org", "Directrice", False),
+    ("Banque alimentaire de la Drôme", "Luc Morel", "luc.morel@ba26.example.org", "Président", False),
+    ("La Poste (France services)", "Nathalie Petit", "nathalie.petit@laposte.example.org",
+     "Responsable France services", False),
 ]
 
 # Actions: (title, module, axis index, pilot name, start offset days, deadline offset days, priority,
@@ -178,6 +195,35 @@ async def _actions(viewer: Viewer, roadmap: int, axes: list[int], specs: list, p
     return ids
 
 
+async def _partners(admin: Viewer) -> dict[str, int]:
+    """The directory, entered by an administrator naming each partner's territories by SIREN."""
+    today = arrow.get(clock.now()).to("Europe/Paris")
+    ids: dict[str, int] = {}
+    for name, legal_form, sirens, identifiers in PARTNERS:
+        dsp_end = identifiers.get("dsp_contract_end")
+        values = PartnerInput(
+            name=name, legal_form=legal_form, siren=identifiers.get("siren"), siret=identifiers.get("siret"),
+            rna=identifiers.get("rna"), dsp_contract_end=today.shift(days=dsp_end).date() if dsp_end else None,
+            other_sirens=tuple(sirens), confirm_name=True,  # the demo's partners are distinct organisations
+        )
+        ids[name] = await partners_service.create_partner(admin, values)
+    return ids
+
+
+async def _contacts(admin: Viewer, partners: dict[str, int]) -> dict[str, int]:
+    """The partners' contacts, recorded months ago; the first one of each partner receives its signed links.
+    Returns partner name → that contact."""
+    recorded = arrow.get(clock.now()).shift(days=-240).datetime
+    first: dict[str, int] = {}
+    for partner, full_name, email, function, has_account in CONTACTS:
+        values = ContactInput(full_name=full_name, email=email, function=function)
+        contact_id = await contacts_service.add_contact(admin, partners[partner], values, at=recorded)
+        if has_account:
+            await contacts_service.set_account(admin, contact_id, "relier")
+        first.setdefault(partner, contact_id)
+    return first
+
+
 async def load_demo() -> None:
     if await User.exists().where(User.email == ACCOUNTS[0][0]):
         print("Données de démonstration déjà chargées : rien n’est modifié.")
@@ -191,20 +237,13 @@ async def load_demo() -> None:
         if membership:
             await grant_membership(user.id, await _territory_id(membership[0]), membership[1])
 
-    partners: dict[str, int] = {}
-    now = clock.now()
-    for name, form, sirens, identifiers in PARTNERS:
-        async with write_transaction():
-            partner = Partner(name=name, sector=sector_of(form), legal_form=form, created_at=now, **identifiers)
-            await partner.save()
-            for siren in sirens:
-                await PartnerTerritory.insert(PartnerTerritory(partner=partner.id, territory=await _territory_id(siren)))
-        partners[name] = partner.id
+    admin = Viewer(user_id=users[ACCOUNTS[0][0]], email=ACCOUNTS[0][0], is_admin=True)
+    partners = await _partners(admin)
+    contacts = await _contacts(admin, partners)
 
     def editor(email: str, territory: int) -> Viewer:
         return Viewer(user_id=users[email], email=email, roles={territory: "editeur"})
 
-    admin = Viewer(user_id=users[ACCOUNTS[0][0]], email=ACCOUNTS[0][0], is_admin=True)
     ga, ga_roadmap, ga_axes = await _workshop(
         admin, GRAND_ANGOULEME, 250, (1, 4), 31, "Feuille de route 2026-2028",
         ["Faire avec les initiatives citoyennes", "Services publics hybrides et numériques"])
@@ -226,9 +265,10 @@ async def load_demo() -> None:
         action = await Action.select(Action.territory).where(Action.id == ids[title]).first()
         await roadmaps.add_note(editors[action["territory"]], ids[title], body,
                                 at=arrow.get(clock.now()).shift(days=-days_ago).datetime)
-    print(f"Données de démonstration chargées : {len(ids)} actions, {len(partners)} partenaires.")
+    print(f"Données de démonstration chargées : {len(ids)} actions, {len(partners)} partenaires, "
+          f"{len(CONTACTS)} contacts.")
     await load_agreements_demo(users, partners, ids)
-    await load_commitments_demo(users, partners, ids)
+    await load_commitments_demo(partners, ids, contacts)
 
 
 def print_sign_in_help(host: str, port: int) -> None:

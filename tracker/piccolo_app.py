@@ -15,6 +15,7 @@ from tracker.commitments.tables import Commitment, CommitmentComment, Commitment
 from tracker.core.config import ROOT
 from tracker.deadlines.tables import CalendarFeed, Reminder, ReminderItem, ReminderPreference, ReminderSettings
 from tracker.history.tables import HistoryEntry
+from tracker.imports.tables import PendingImport, RoadmapImport
 from tracker.partners.tables import Partner, PartnerContact, PartnerTerritory
 from tracker.review.tables import CodirMeeting
 from tracker.roadmaps.tables import Action, ActionNote, Axis, Roadmap, Workshop
@@ -48,6 +49,9 @@ TABLES = [
     CommitmentComment,
     # jetons d’accès à l’API
     ApiToken,
+    # imports de tableurs
+    PendingImport,
+    RoadmapImport,
     # échéances: calendriers et rappels
     CalendarFeed,
     ReminderSettings,

@@ -8,6 +8,7 @@ from litestar.params import FromQuery
 from litestar.response import Redirect, Template
 
 from tracker.accounts import throttle
+from tracker.accounts.forms import read_sign_in
 from tracker.core.permissions import Viewer
 from tracker.accounts.service import (
     SESSION_COOKIE,
@@ -26,27 +27,24 @@ async def login_form(request: Request, viewer: NamedDependency[Viewer], suivant:
 
 @post("/connexion", name="login_post")
 async def login(request: Request) -> Template | Redirect:
-    form = await request.form()
-    email = str(form.get("email", ""))[:254]
-    password = str(form.get("password", ""))[:1024]
-    next_path = local_path(str(form.get("suivant", "")), "/")
-    context = {"next": next_path, "email": email}
-    if await throttle.is_locked(email):
+    sign_in = read_sign_in(await request.form())
+    context = {"next": sign_in.next_path, "email": sign_in.email}
+    if await throttle.is_locked(sign_in.email):
         context["error"] = (
             "Trop de tentatives de connexion ont échoué pour cette adresse. Réessayez dans 15 minutes "
             "ou demandez à votre référent de réinitialiser votre mot de passe."
         )
         return render(request, "accounts/login.html", context, status_code=429)
-    user = await authenticate(email, password) if email and password else None
+    user = await authenticate(sign_in.email, sign_in.password) if sign_in.complete else None
     if user is None:
-        await throttle.record_failure(email)
+        await throttle.record_failure(sign_in.email)
         context["error"] = "Adresse électronique ou mot de passe incorrect."
         return render(request, "accounts/login.html", context, status_code=401)
-    await throttle.clear(email)
+    await throttle.clear(sign_in.email)
     old_token = request.cookies.get(SESSION_COOKIE)
     await close_session(old_token)
     token = await open_session(user)
-    response = redirect(next_path, flash="connecte")
+    response = redirect(sign_in.next_path, flash="connecte")
     response.set_cookie(
         Cookie(
             key=SESSION_COOKIE,

@@ -68,6 +68,10 @@ class NotNow(DomainError):
     title = "Impossible à ce stade du contrat"
 
 
+# A party's deliberation and signature are edited under its own version (no life cycle of its own).
+PARTY = lifecycle.Versioned(subject="party", table=AgreementParty, this="Cette partie", feminine=True)
+
+
 async def party_rows(agreement_id: int) -> list[dict]:
     """The parties in their order, with the territory's name and kind."""
     return (
@@ -93,11 +97,13 @@ async def party_rows(agreement_id: int) -> list[dict]:
     )
 
 
-async def hold_agreement(agreement_id: int, states: frozenset[str] | set[str], refusal: str) -> None:
+async def hold_agreement(
+    agreement_id: int, states: frozenset[str] | set[str], refusal: str, *, at: datetime | None = None
+) -> None:
     """Inside a write transaction: lock the agreement's row while it is in one of `states` (NotNow otherwise),
     so that what follows reads what concurrent writers committed and cannot interleave with a state change."""
     held = (
-        await Agreement.update({Agreement.updated_at: clock.now()})
+        await Agreement.update({Agreement.updated_at: at or clock.now()})
         .where((Agreement.id == agreement_id) & Agreement.state.is_in(list(states)))
         .returning(Agreement.id)
     )
@@ -307,6 +313,7 @@ async def sign_for_party(
         await hold_agreement(
             agreement_id, {"a_signer"},
             "Le contrat n’est pas à l’état « À signer » : les signatures ne s’enregistrent qu’à ce stade.",
+            at=when,
         )
         current = (  # read again under the lock
             await AgreementParty.select(
@@ -317,10 +324,7 @@ async def sign_for_party(
         )
         deliberation_on = current["deliberation_on"]
         if current["version"] != version:
-            raise Conflict(
-                f"Les informations de {party['name']} ont été modifiées par quelqu’un d’autre depuis que vous avez "
-                "ouvert la page. Rien n’a été enregistré : rechargez la page."
-            )
+            raise Conflict(await lifecycle.conflict_message(PARTY, party_id))
         if current["signed_at"] is not None:
             raise InvalidInput(f"{party['name']} a déjà signé ce contrat.", errors={"signed_on": "Déjà signé."})
         errors: dict[str, str] = {}
@@ -338,22 +342,19 @@ async def sign_for_party(
             )
         if errors:
             raise InvalidInput(errors["signed_on"], errors=errors)
-        updated = (
-            await AgreementParty.update(
-                {
-                    AgreementParty.signed_on: signed_on,
-                    AgreementParty.signed_at: when,
-                    AgreementParty.signed_by: viewer.user_id,
-                    AgreementParty.version: version + 1,
-                }
-            )
-            .where((AgreementParty.id == party_id) & (AgreementParty.version == version))
-            .returning(AgreementParty.id)
+        new_version = await lifecycle.save_edit(
+            PARTY,
+            party_id,
+            version,
+            {
+                AgreementParty.signed_on: signed_on,
+                AgreementParty.signed_at: when,
+                AgreementParty.signed_by: viewer.user_id,
+            },
+            at=when,
         )
-        if not updated:
-            raise Conflict("La signature de cette partie vient d’être modifiée : rechargez la page.")
         await lifecycle.record(
-            subject="agreement",
+            subject=AGREEMENT.subject,
             subject_id=agreement_id,
             territory_id=party["territory"],
             source="a_signer",
@@ -362,7 +363,7 @@ async def sign_for_party(
             comment=f"Signature de {party['name']} (document signé le {date_fr(signed_on)}).",
             at=when,
         )
-    return Change("party", party_id, "", "signature", version + 1)
+    return Change(PARTY.subject, party_id, "", "signature", new_version)
 
 
 # --- obligations -------------------------------------------------------------------------------------------
@@ -419,6 +420,16 @@ OBLIGATION = Machine(
     feminine=True,
     state_noun="statut",
 )
+
+
+async def followable_obligation(viewer: Viewer, obligation_id: int) -> dict:
+    """The obligation, if this person may change its status now (NotFound / Forbidden / NotNow otherwise).
+    Routes ask it before reading what was sent; `apply` checks it again under the lock."""
+    row = await _load_obligation(obligation_id)
+    if row is None:
+        raise NotFound(NOT_FOUND_OBLIGATION)
+    await _obligation_side(viewer, row, None)
+    return row
 
 
 async def change_obligation_status(

@@ -1,18 +1,20 @@
-"""Reciprocity agreement pages. HTTP only: every rule lives in service.py and lifecycle.py."""
+"""Reciprocity agreement pages. HTTP only: each route first asks the service whether this person may act (so that
+a refused person gets 403/404 whatever they posted), then reads what was sent into a typed value (forms.py), then
+calls the service. Every rule lives in the services and lifecycle.py."""
 from __future__ import annotations
 
-from tracker.core import clock
 from litestar import Request, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
-from tracker.core.permissions import Viewer
-from tracker.agreements import service
+from tracker.agreements import forms, linked_actions, obligations, parties, reading, reviews, text
 from tracker.agreements.lifecycle import (
+    AGREEMENT,
     NotNow,
     change_agreement_state,
     change_obligation_status,
+    followable_obligation,
     sign_for_party,
 )
 from tracker.agreements.states import (
@@ -21,16 +23,15 @@ from tracker.agreements.states import (
     FINAL,
     FOLLOW_UP,
     THEME_SUGGESTIONS,
-    TRANSITIONS,
-    state_comment_required,
     transition_label,
 )
-from tracker.core.errors import Conflict, DomainError, Forbidden, InvalidInput
+from tracker.core import clock
+from tracker.core.errors import Conflict, DomainError, InvalidInput
+from tracker.core.forms import StateChangeInput, read_state_change
+from tracker.core.http import is_htmx, parse_id, redirect, render
+from tracker.core.permissions import Viewer
 from tracker.history.service import entries_for
 from tracker.roadmaps.service import action_for
-from tracker.core.forms import FormReader, read_state_change
-
-from tracker.core.http import is_htmx, parse_id, redirect, render
 
 LIST_TEMPLATE = "agreements/list.html"
 AGREEMENT_TEMPLATE = "agreements/agreement.html"
@@ -40,16 +41,18 @@ OBLIGATION_TEMPLATE = "agreements/obligation.html"
 OBLIGATION_FORM_TEMPLATE = "agreements/obligation_form.html"
 # Errors a page shows next to the form that caused them (the others get the error page).
 SHOWN_IN_PAGE = (InvalidInput, Conflict, NotNow)
+MAY_NOT_CHANGE_STATE = "Votre rôle ne permet pas de changer l’état de ce contrat."
+MAY_NOT_CHANGE_PARTIES = "Votre rôle ne permet pas de modifier les parties de ce contrat."
 
 
 @get("/contrats", name="agreements")
 async def agreements_page(request: Request, viewer: NamedDependency[Viewer]) -> Template:
     """Filters: etat, theme, page; `action` lists the agreements a (readable) action is linked to."""
-    filters = service.parse_agreement_filters(request.query_params)
+    filters = forms.read_agreement_filters(request.query_params)
     # The agreements an action is linked to: only for those who may read that action.
     action = await action_for(viewer, filters.action) if filters.action else None
     context = {
-        "listing": await service.list_agreements(viewer, filters),
+        "listing": await reading.list_agreements(viewer, filters),
         "filters": filters,
         "action": action,
         "can_create": bool(viewer.editable_territories()),
@@ -58,7 +61,7 @@ async def agreements_page(request: Request, viewer: NamedDependency[Viewer]) -> 
 
 
 async def _agreement_context(viewer: Viewer, agreement_id: int) -> dict:
-    agreement = await service.agreement_for(viewer, agreement_id)
+    agreement = await reading.agreement_for(viewer, agreement_id)
     state = agreement["state"]
     can_edit = viewer.can_edit_agreement(agreement["party_territories"])
     for party in agreement["parties"]:
@@ -70,17 +73,18 @@ async def _agreement_context(viewer: Viewer, agreement_id: int) -> dict:
         party["can_follow_up"] = viewer.can_edit_territory(party["territory"]) and state in FOLLOW_UP
     # « Échu » is offered by hand only once the end date has passed (the rule itself is in the lifecycle).
     transitions = [
-        {"state": to, "label": transition_label(state, to), "comment": state_comment_required(state, to)}
-        for to in TRANSITIONS[state]
+        {"state": to, "label": transition_label(state, to),
+         "comment": AGREEMENT.transition(state, to).needs_comment("editor")}
+        for to in AGREEMENT.targets(state)
         if to != "echu" or agreement["end_passed"]
     ] if can_edit else []
     return {
         "agreement": agreement,
-        "balance": await service.balance_of(agreement),
-        "reviews": await service.reviews_of(agreement_id),
-        "linked": await service.linked_actions(viewer, agreement),
-        "candidates": await service.candidate_actions(viewer, agreement) if can_edit else [],
-        "history": await service.history_of(agreement_id),
+        "balance": await reading.balance_of(agreement),
+        "reviews": await reviews.reviews_of(agreement_id),
+        "linked": await linked_actions.linked_actions(viewer, agreement),
+        "candidates": await linked_actions.candidate_actions(viewer, agreement) if can_edit else [],
+        "history": await reading.history_of(agreement_id),
         "can_edit": can_edit,
         "drafting": state in DRAFTING,
         "closed": state in FINAL,
@@ -122,45 +126,36 @@ def _form_context(agreement: dict | None, leads: list[dict], values: dict | None
 
 @get("/contrats/nouveau", name="agreement_new")
 async def agreement_new(request: Request, viewer: NamedDependency[Viewer]) -> Template:
-    if not viewer.editable_territories():
-        raise Forbidden("Seuls les éditeurs et référents d’un territoire créent des contrats de réciprocité.")
-    return render(request, FORM_TEMPLATE, _form_context(None, await service.lead_choices(viewer)))
+    text.require_author(viewer)
+    return render(request, FORM_TEMPLATE, _form_context(None, await text.lead_choices(viewer)))
 
 
 @post("/contrats/nouveau", name="agreement_create")
 async def agreement_create(request: Request, viewer: NamedDependency[Viewer]) -> Template | Redirect:
+    text.require_author(viewer)  # who may, before what was sent
     data = await request.form()
     try:
-        new_id = await service.create_agreement(viewer, data)
+        new_id = await text.create_agreement(viewer, *forms.read_new_agreement(data))
     except InvalidInput as error:
-        context = _form_context(None, await service.lead_choices(viewer), dict(data), error)
+        context = _form_context(None, await text.lead_choices(viewer), dict(data), error)
         return render(request, FORM_TEMPLATE, context, status_code=error.status_code)
     return redirect(f"/contrats/{new_id}/parties", flash="contrat_cree")
 
 
-async def _editable_agreement(viewer: Viewer, agreement_id: int) -> dict:
-    agreement = await service.agreement_for(viewer, agreement_id)
-    if not viewer.can_edit_agreement(agreement["party_territories"]):
-        raise Forbidden("Votre rôle ne permet pas de modifier ce contrat.")
-    if agreement["state"] not in DRAFTING:
-        raise NotNow(service.DRAFT_ONLY)
-    return agreement
-
-
 @get("/contrats/{agreement_id:str}/modifier", name="agreement_edit")
 async def agreement_edit(request: Request, viewer: NamedDependency[Viewer], agreement_id: FromPath[str]) -> Template:
-    agreement = await _editable_agreement(viewer, parse_id(agreement_id))
+    agreement = await reading.editable_agreement(viewer, parse_id(agreement_id), DRAFTING)
     return render(request, FORM_TEMPLATE, _form_context(agreement, []))
 
 
 @post("/contrats/{agreement_id:str}/modifier", name="agreement_update")
 async def agreement_update(request: Request, viewer: NamedDependency[Viewer], agreement_id: FromPath[str]) -> Template | Redirect:
     ident = parse_id(agreement_id)
+    agreement = await reading.editable_agreement(viewer, ident, DRAFTING)  # who may, before what was sent
     data = await request.form()
     try:
-        await service.update_agreement(viewer, ident, data)
+        await text.update_agreement(viewer, ident, *forms.read_agreement(data))
     except (InvalidInput, Conflict) as error:
-        agreement = await service.agreement_for(viewer, ident)
         context = _form_context(agreement, [], dict(data), error)
         return render(request, FORM_TEMPLATE, context, status_code=error.status_code)
     return redirect(f"/contrats/{ident}", flash="contrat_modifie")
@@ -171,8 +166,9 @@ async def agreement_update(request: Request, viewer: NamedDependency[Viewer], ag
 
 @post("/contrats/{agreement_id:str}/etat", name="agreement_state")
 async def agreement_state(request: Request, viewer: NamedDependency[Viewer], agreement_id: FromPath[str]) -> Template | Redirect:
-    """Fields: state, comment, version."""
+    """Fields: status, comment, version."""
     ident = parse_id(agreement_id)
+    await reading.editable_agreement(viewer, ident, refused=MAY_NOT_CHANGE_STATE)
     data = await request.form()
     submitted = {"status": str(data.get("status", ""))[:30], "comment": str(data.get("comment", ""))[:2000]}
     try:
@@ -186,19 +182,17 @@ async def agreement_state(request: Request, viewer: NamedDependency[Viewer], agr
 @get("/contrats/{agreement_id:str}/parties", name="agreement_parties")
 async def agreement_parties(request: Request, viewer: NamedDependency[Viewer], agreement_id: FromPath[str]) -> Template:
     """Add or remove parties; `q` searches territories by name or SIREN."""
-    agreement = await service.agreement_for(viewer, parse_id(agreement_id))
-    if not viewer.can_edit_agreement(agreement["party_territories"]):
-        raise Forbidden("Votre rôle ne permet pas de modifier les parties de ce contrat.")
-    text = service.parse_party_search(request.query_params)
-    return render(request, PARTIES_TEMPLATE, await _parties_context(agreement, text))
+    agreement = await reading.editable_agreement(viewer, parse_id(agreement_id), refused=MAY_NOT_CHANGE_PARTIES)
+    search = forms.read_party_search(request.query_params)
+    return render(request, PARTIES_TEMPLATE, await _parties_context(agreement, search))
 
 
-async def _parties_context(agreement: dict, text: str, error: DomainError | None = None) -> dict:
+async def _parties_context(agreement: dict, search: str, error: DomainError | None = None) -> dict:
     drafting = agreement["state"] in DRAFTING
     return {
         "agreement": agreement,
-        "q": text,
-        "results": await service.search_territories(agreement, text) if drafting else [],
+        "q": search,
+        "results": await parties.search_territories(agreement, search) if drafting else [],
         "drafting": drafting,
         "error": error,
     }
@@ -207,12 +201,13 @@ async def _parties_context(agreement: dict, text: str, error: DomainError | None
 @post("/contrats/{agreement_id:str}/parties", name="agreement_party_add")
 async def agreement_party_add(request: Request, viewer: NamedDependency[Viewer], agreement_id: FromPath[str]) -> Template | Redirect:
     ident = parse_id(agreement_id)
+    await reading.editable_agreement(viewer, ident, DRAFTING)  # who may, before what was sent
     data = await request.form()
     try:
-        await service.add_party(viewer, ident, data)
+        await parties.add_party(viewer, ident, forms.read_party(data))
     except InvalidInput as error:
-        agreement = await service.agreement_for(viewer, ident)
-        context = await _parties_context(agreement, FormReader(data).text("q", "Recherche", max_length=100), error)
+        agreement = await reading.agreement_for(viewer, ident)
+        context = await _parties_context(agreement, forms.kept_search(data), error)
         return render(request, PARTIES_TEMPLATE, context, status_code=error.status_code)
     return redirect(f"/contrats/{ident}/parties", flash="partie_ajoutee")
 
@@ -222,9 +217,9 @@ async def agreement_party_remove(request: Request, viewer: NamedDependency[Viewe
                                  party_id: FromPath[str]) -> Template | Redirect:
     ident = parse_id(agreement_id)
     try:
-        await service.remove_party(viewer, ident, parse_id(party_id))
+        await parties.remove_party(viewer, ident, parse_id(party_id))
     except InvalidInput as error:
-        agreement = await service.agreement_for(viewer, ident)
+        agreement = await reading.agreement_for(viewer, ident)
         context = await _parties_context(agreement, "", error)
         return render(request, PARTIES_TEMPLATE, context, status_code=error.status_code)
     return redirect(f"/contrats/{ident}/parties", flash="partie_retiree")
@@ -237,7 +232,8 @@ async def agreement_deliberation(request: Request, viewer: NamedDependency[Viewe
     ident, party = parse_id(agreement_id), parse_id(party_id)
     data = await request.form()
     try:
-        await service.record_deliberation(viewer, ident, party, data)
+        await parties.deliberating_party(viewer, ident, party)  # who may, before what was sent
+        await parties.record_deliberation(viewer, ident, party, *forms.read_deliberation(data))
     except SHOWN_IN_PAGE as error:
         return await _agreement_page(request, viewer, ident, error=error, error_target=f"deliberation-{party}",
                                      submitted=dict(data))
@@ -249,14 +245,11 @@ async def agreement_signature(request: Request, viewer: NamedDependency[Viewer],
                               party_id: FromPath[str]) -> Template | Redirect:
     """Fields: signed_on, version. Only the party's référents."""
     ident, party = parse_id(agreement_id), parse_id(party_id)
+    await parties.signing_party(viewer, ident, party)  # who may, before what was sent
     data = await request.form()
-    form = FormReader(data)
-    version = form.integer("version", "Version", minimum=0)
-    signed_on = service.read_date(form, "signed_on", "Date de signature")
     try:
-        if form.errors:
-            raise InvalidInput(" ".join(form.errors.values()), errors=form.errors)
-        await sign_for_party(viewer, ident, party, signed_on, version)
+        signature = forms.read_signature(data)
+        await sign_for_party(viewer, ident, party, signature.signed_on, signature.version)
     except SHOWN_IN_PAGE as error:
         return await _agreement_page(request, viewer, ident, error=error, error_target=f"signature-{party}",
                                      submitted=dict(data))
@@ -271,7 +264,9 @@ async def agreement_action_link(request: Request, viewer: NamedDependency[Viewer
     ident = parse_id(agreement_id)
     data = await request.form()
     try:
-        await service.link_action(viewer, ident, data)
+        # who may, before what was sent
+        await reading.editable_agreement(viewer, ident, reading.OPEN, reading.CLOSED_AGREEMENT)
+        await linked_actions.link_action(viewer, ident, forms.read_linked_action(data))
     except SHOWN_IN_PAGE as error:
         return await _agreement_page(request, viewer, ident, error=error, error_target="actions", submitted=dict(data))
     return redirect(f"/contrats/{ident}#actions-liees", flash="action_liee")
@@ -281,7 +276,7 @@ async def agreement_action_link(request: Request, viewer: NamedDependency[Viewer
 async def agreement_action_unlink(request: Request, viewer: NamedDependency[Viewer], agreement_id: FromPath[str],
                                   action_id: FromPath[str]) -> Redirect:
     ident = parse_id(agreement_id)
-    await service.unlink_action(viewer, ident, parse_id(action_id))
+    await linked_actions.unlink_action(viewer, ident, parse_id(action_id))
     return redirect(f"/contrats/{ident}#actions-liees", flash="action_deliee")
 
 
@@ -291,7 +286,9 @@ async def agreement_review_add(request: Request, viewer: NamedDependency[Viewer]
     ident = parse_id(agreement_id)
     data = await request.form()
     try:
-        await service.add_review(viewer, ident, data)
+        # who may, before what was sent
+        await reading.editable_agreement(viewer, ident, reading.OPEN, reading.CLOSED_AGREEMENT)
+        await reviews.add_review(viewer, ident, forms.read_review(data))
     except SHOWN_IN_PAGE as error:
         return await _agreement_page(request, viewer, ident, error=error, error_target="revues", submitted=dict(data))
     return redirect(f"/contrats/{ident}#revues", flash="revue_ajoutee")
@@ -301,7 +298,7 @@ async def agreement_review_add(request: Request, viewer: NamedDependency[Viewer]
 async def agreement_review_delete(request: Request, viewer: NamedDependency[Viewer], agreement_id: FromPath[str],
                                   review_id: FromPath[str]) -> Redirect:
     ident = parse_id(agreement_id)
-    await service.delete_review(viewer, ident, parse_id(review_id))
+    await reviews.delete_review(viewer, ident, parse_id(review_id))
     return redirect(f"/contrats/{ident}#revues", flash="revue_supprimee")
 
 
@@ -313,7 +310,7 @@ async def _obligation_form_context(agreement: dict, obligation: dict | None, val
     return {
         "agreement": agreement,
         "obligation": obligation,
-        **await service.obligation_form_choices(agreement),
+        **await obligations.obligation_form_choices(agreement),
         "values": values or {},
         "errors": error.errors if error else {},
         "error": error.message if error else None,
@@ -322,7 +319,7 @@ async def _obligation_form_context(agreement: dict, obligation: dict | None, val
 
 @get("/contrats/{agreement_id:str}/obligations/nouvelle", name="obligation_new")
 async def obligation_new(request: Request, viewer: NamedDependency[Viewer], agreement_id: FromPath[str]) -> Template:
-    agreement = await _editable_agreement(viewer, parse_id(agreement_id))
+    agreement = await reading.editable_agreement(viewer, parse_id(agreement_id), DRAFTING)
     values = {}
     owner = request.query_params.get("partie", "")
     if owner:  # "Ajouter ce qu'apporte X" preselects the party
@@ -333,18 +330,19 @@ async def obligation_new(request: Request, viewer: NamedDependency[Viewer], agre
 @post("/contrats/{agreement_id:str}/obligations/nouvelle", name="obligation_create")
 async def obligation_create(request: Request, viewer: NamedDependency[Viewer], agreement_id: FromPath[str]) -> Template | Redirect:
     ident = parse_id(agreement_id)
+    # who may, before what was sent
+    agreement = await reading.editable_agreement(viewer, ident, DRAFTING, refused=obligations.MAY_NOT_ADD)
     data = await request.form()
     try:
-        new_id = await service.create_obligation(viewer, ident, data)
+        new_id = await obligations.create_obligation(viewer, ident, forms.read_obligation(data)[0])
     except InvalidInput as error:
-        agreement = await service.agreement_for(viewer, ident)
         context = await _obligation_form_context(agreement, None, dict(data), error)
         return render(request, OBLIGATION_FORM_TEMPLATE, context, status_code=error.status_code)
     return redirect(f"/contrats/{ident}#obligation-{new_id}", flash="obligation_creee")
 
 
 async def _obligation_context(viewer: Viewer, obligation_id: int) -> dict:
-    obligation = await service.obligation_for(viewer, obligation_id)
+    obligation = await obligations.obligation_for(viewer, obligation_id)
     agreement = obligation["agreement_row"]
     return {
         "obligation": obligation,
@@ -364,25 +362,26 @@ async def obligation_page(request: Request, viewer: NamedDependency[Viewer], obl
 async def obligation_status(request: Request, viewer: NamedDependency[Viewer], obligation_id: FromPath[str]) -> Template | Redirect:
     """Fields: status, comment, version; `contexte` (contrat|obligation) says which page the form is on."""
     ident = parse_id(obligation_id)
-    form = FormReader(await request.form())
-    version = form.integer("version", "Version", minimum=0)
-    from_agreement = form.raw("contexte") == "contrat"
+    data = await request.form()
+    from_agreement = data.get("contexte") == "contrat"
+    change = StateChangeInput(status=str(data.get("status", ""))[:30], comment=str(data.get("comment", ""))[:2000],
+                              version=None)
     error: DomainError | None = None
     try:
-        if form.errors:
-            raise InvalidInput("Version invalide : rechargez la page.", errors=form.errors)
-        await change_obligation_status(viewer, ident, form.raw("status"), form.raw("comment"), version)
+        await followable_obligation(viewer, ident)  # who may, before what was sent
+        change = read_state_change(data)
+        await change_obligation_status(viewer, ident, change.status, change.comment, change.version)
     except DomainError as caught:
         if caught.status_code == 404 or not (is_htmx(request) or caught.status_code in (409, 422)):
             raise
         error = caught
-    submitted = {"status": form.raw("status"), "comment": form.raw("comment")}
+    submitted = {"status": change.status, "comment": change.comment}
     if not is_htmx(request) and error is None:
-        obligation = await service.obligation_for(viewer, ident)
+        obligation = await obligations.obligation_for(viewer, ident)
         back = f"/contrats/{obligation['agreement']}#obligation-{ident}" if from_agreement else f"/obligations/{ident}"
         return redirect(back, flash="obligation_statut")
     if from_agreement and is_htmx(request):
-        obligation = await service.obligation_for(viewer, ident)
+        obligation = await obligations.obligation_for(viewer, ident)
         context = await _agreement_context(viewer, obligation["agreement"])
         owner = next(p for p in context["agreement"]["parties"] if p["id"] == obligation["owner"])
         row = next(o for o in context["balance"]["by_party"][owner["id"]] if o["id"] == ident)
@@ -398,19 +397,19 @@ async def obligation_status(request: Request, viewer: NamedDependency[Viewer], o
 
 @get("/obligations/{obligation_id:str}/modifier", name="obligation_edit")
 async def obligation_edit(request: Request, viewer: NamedDependency[Viewer], obligation_id: FromPath[str]) -> Template:
-    obligation = await service.obligation_for(viewer, parse_id(obligation_id))
-    agreement = await _editable_agreement(viewer, obligation["agreement"])
-    return render(request, OBLIGATION_FORM_TEMPLATE, await _obligation_form_context(agreement, obligation))
+    obligation = await obligations.editable_obligation(viewer, parse_id(obligation_id))
+    context = await _obligation_form_context(obligation["agreement_row"], obligation)
+    return render(request, OBLIGATION_FORM_TEMPLATE, context)
 
 
 @post("/obligations/{obligation_id:str}/modifier", name="obligation_update")
 async def obligation_update(request: Request, viewer: NamedDependency[Viewer], obligation_id: FromPath[str]) -> Template | Redirect:
     ident = parse_id(obligation_id)
+    obligation = await obligations.editable_obligation(viewer, ident)  # who may, before what was sent
     data = await request.form()
     try:
-        agreement_id = await service.update_obligation(viewer, ident, data)
+        agreement_id = await obligations.update_obligation(viewer, ident, *forms.read_obligation(data))
     except (InvalidInput, Conflict) as error:
-        obligation = await service.obligation_for(viewer, ident)
         context = await _obligation_form_context(obligation["agreement_row"], obligation, dict(data), error)
         return render(request, OBLIGATION_FORM_TEMPLATE, context, status_code=error.status_code)
     return redirect(f"/contrats/{agreement_id}#obligation-{ident}", flash="obligation_modifiee")
@@ -418,7 +417,9 @@ async def obligation_update(request: Request, viewer: NamedDependency[Viewer], o
 
 @post("/obligations/{obligation_id:str}/supprimer", name="obligation_delete")
 async def obligation_delete(request: Request, viewer: NamedDependency[Viewer], obligation_id: FromPath[str]) -> Redirect:
-    agreement_id = await service.delete_obligation(viewer, parse_id(obligation_id), await request.form())
+    ident = parse_id(obligation_id)
+    await obligations.editable_obligation(viewer, ident)  # who may, before what was sent
+    agreement_id = await obligations.delete_obligation(viewer, ident, forms.read_version(await request.form()))
     return redirect(f"/contrats/{agreement_id}#bilan", flash="obligation_supprimee")
 
 

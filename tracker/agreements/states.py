@@ -52,11 +52,6 @@ def transition_label(from_state: str, to_state: str) -> str:
     return TRANSITION_LABELS.get((from_state, to_state), AGREEMENT_STATE_LABELS[to_state])
 
 
-def state_comment_required(from_state: str, to_state: str) -> bool:
-    """Terminating, suspending, and reopening a text some parties may have signed: always explained."""
-    return to_state in {"resilie", "suspendu"} or (from_state, to_state) == ("a_signer", "en_negociation")
-
-
 # Suggested themes (checkboxes); any other theme may be typed. Stored one row per theme (agreement_theme).
 THEME_SUGGESTIONS = {
     "mobilites": "Mobilités",

@@ -68,7 +68,7 @@ def on_token_refused(_: Request, exc: TokenRefused) -> Response:
 
 
 def on_domain_error(_: Request, exc: DomainError) -> Response:
-    # Bad filters come as InvalidInput with status 400; anything else keeps its code (404 for what is not readable).
+    # Bad query parameters come as BadQuery (400); anything else keeps its code (404 for what is not readable).
     return api_error(exc.status_code, exc.message, fields=exc.errors)
 
 

@@ -7,8 +7,8 @@ from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
 from tracker.core.permissions import Viewer
-from tracker.api import tokens
-from tracker.api.v1 import router as api_router
+from tracker.api import forms, tokens
+from tracker.api.v1.wiring import router as api_router
 from tracker.core.config import settings
 from tracker.core.errors import InvalidInput
 from tracker.core.http import parse_id, redirect, render
@@ -20,9 +20,9 @@ NO_STORE = {"Cache-Control": "no-store"}
 async def _context(viewer: Viewer, **extra) -> dict:
     context = {
         "tokens": await tokens.tokens_of(viewer),
-        "values": {"name": "", "expires_on": tokens.default_expiry().isoformat()},
+        "values": {"name": "", "expires_on": forms.default_expiry().isoformat()},
         "errors": {},
-        "latest_expiry": tokens.latest_expiry(),
+        "latest_expiry": forms.latest_expiry(),
         "max_active": tokens.MAX_ACTIVE,
         "new_token": None,
         "api_base": settings.base_url + "/api/v1",
@@ -43,7 +43,7 @@ async def token_create(request: Request, viewer: NamedDependency[Viewer]) -> Tem
     """The new token is in this response only (never in a redirect, a cookie or a log); it is not stored."""
     data = await request.form()
     try:
-        token, token_id = await tokens.create_token(viewer, data)
+        token, token_id = await tokens.create_token(viewer, forms.read_token(data))
     except InvalidInput as error:
         values = {"name": str(data.get("name", ""))[:200], "expires_on": str(data.get("expires_on", ""))[:20]}
         context = await _context(viewer, values=values, errors=error.errors, error=error.message)

@@ -9,24 +9,20 @@ from tracker.core import clock
 import hashlib
 import secrets
 from datetime import date, datetime, timedelta
-from typing import Any, Mapping
 
 import arrow
 
 from tracker.core.permissions import Viewer
+from tracker.api.forms import TokenInput
 from tracker.api.tables import ApiToken
 from tracker.auth.viewer import viewer_for_user
 from tracker.core.db import write_transaction
 from tracker.core.errors import InvalidInput, NotFound
-from tracker.core.forms import FormReader
-from tracker.core.french import PARIS, date_fr
+from tracker.core.french import PARIS
 
 PREFIX = "sfr_"
 TOKEN_BYTES = 32  # 256 bits of randomness
-NAME_MAX = 80
 MAX_ACTIVE = 20  # per person: enough for every script, not a cupboard full of forgotten keys
-MAX_DAYS = 365
-DEFAULT_DAYS = 90  # what the form proposes; the owner may clear it
 # last_used_at is written at most this often, so that reading the API does not mean writing the database.
 TOUCH_EVERY = timedelta(seconds=60)
 NOT_FOUND = "Ce jeton n’existe pas ou ne vous appartient pas."
@@ -47,14 +43,6 @@ def token_hash(token: str) -> str:
 
 def new_token() -> str:
     return PREFIX + secrets.token_urlsafe(TOKEN_BYTES)
-
-
-def latest_expiry(today: date | None = None) -> date:
-    return (today or clock.today()) + timedelta(days=MAX_DAYS)
-
-
-def default_expiry(today: date | None = None) -> date:
-    return (today or clock.today()) + timedelta(days=DEFAULT_DAYS)
 
 
 def _end_of_day(day: date) -> datetime:
@@ -99,20 +87,9 @@ async def _active_count(user_id: int) -> int:
     )
 
 
-async def create_token(viewer: Viewer, data: Mapping[str, Any]) -> tuple[str, int]:
-    """A new token for the signed-in viewer; returns (the token, shown once; its id)."""
-    form = FormReader(data)
-    name = form.text("name", "Nom du jeton", max_length=NAME_MAX, required=True)
-    expiry = form.date("expires_on", "Date d’expiration")
-    today = clock.today()
-    if expiry is not None:
-        form.check(expiry > today, "expires_on", "La date d’expiration doit être postérieure à aujourd’hui.")
-        form.check(
-            expiry <= latest_expiry(today),
-            "expires_on",
-            f"Un jeton vaut au plus un an : choisissez une date d’expiration au plus tard le {date_fr(latest_expiry(today))}.",
-        )
-    form.raise_if_errors()
+async def create_token(viewer: Viewer, values: TokenInput) -> tuple[str, int]:
+    """A new token for the signed-in viewer (`values` read by `forms.read_token`); returns (the token, shown once;
+    its id)."""
     token = new_token()
     now = clock.now()
     async with write_transaction():
@@ -121,11 +98,11 @@ async def create_token(viewer: Viewer, data: Mapping[str, Any]) -> tuple[str, in
             raise InvalidInput(message, errors={"name": message})
         row = ApiToken(
             user=viewer.user_id,
-            name=name,
+            name=values.name,
             token_hash=token_hash(token),
             hint=token[: len(PREFIX) + 4],
             created_at=now,
-            expires_at=_end_of_day(expiry) if expiry else None,
+            expires_at=_end_of_day(values.expires_on) if values.expires_on else None,
         )
         await row.save()
     return token, row.id

@@ -12,26 +12,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Mapping
+from typing import Any
+
+from piccolo.columns import Column
 
 from tracker import lifecycle
-from tracker.commitments.states import (
-    EDITABLE,
-    ROLE_LABELS,
-    STATE_LABELS,
-    UNIT_LABELS,
-)
+from tracker.commitments.forms import Terms, TermsEdit
+from tracker.commitments.states import ACTIVE, EDITABLE, ROLE_LABELS, STATE_LABELS
 from tracker.commitments.tables import Commitment, CommitmentLink
 from tracker.core.db import write_transaction
 from tracker.core.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
-from tracker.core.forms import FormReader
+from tracker.core.forms import GENERIC
 from tracker.core.permissions import Viewer
 from tracker.lifecycle import Actor, Change, Machine, Step, Transition
 from tracker.partners.tables import PartnerContact
 
-COMMENT_MAX = lifecycle.COMMENT_MAX
-DESCRIPTION_MAX = 2000
-AMOUNT_MAX = 2_000_000_000
 NOT_FOUND = "Cet engagement n’existe pas ou ne vous est pas accessible."
 EDITED_COMMENT = "Engagement modifié : le partenaire doit le confirmer à nouveau."
 PARTNER_ONLY = (
@@ -61,7 +56,7 @@ class LinkUse:
 class Edit:
     """What a commitment says, edited by the territory: the new terms go with the state change."""
 
-    terms: Mapping[Any, Any]
+    terms: dict[Column, Any]
 
 
 async def _load(commitment_id: int) -> dict | None:
@@ -217,93 +212,67 @@ async def change_commitment_state(
 # --- what a commitment says -----------------------------------------------------------------------------------
 
 
-def _amount(form: FormReader) -> int | None:
-    raw = form.raw("amount")
-    cleaned = "".join(raw.split()).replace("\u00a0", "").replace("\u202f", "").replace("€", "").replace(".", "")
-    if not cleaned:
-        return None
-    if not cleaned.isascii() or not cleaned.isdigit() or len(cleaned) > 10:
-        form.check(False, "amount", "« Montant » doit être un nombre entier (par exemple 12 500).")
-        return None
-    amount = int(cleaned)
-    form.check(0 < amount <= AMOUNT_MAX, "amount", "« Montant » doit être positif et raisonnable.")
-    return amount
-
-
-def read_terms(form: FormReader) -> dict[Any, Any]:
-    """Role, what is committed, optional amount (euros or days) and due date. Collects errors in `form`."""
-    role = form.choice("role", "Rôle", ROLE_LABELS, required=True)
-    description = form.text("description", "Ce qui est engagé", max_length=DESCRIPTION_MAX, required=True,
-                            multiline=True)
-    amount = _amount(form)
-    unit = form.choice("amount_unit", "Unité du montant", UNIT_LABELS) or ""
-    if amount is not None and not unit:
-        form.check(False, "amount_unit", "Précisez si le montant est en euros ou en jours.")
-    if amount is None:
-        unit = ""
-    due_on = form.date("due_on", "Échéance de l’engagement")
+def terms_columns(terms: Terms) -> dict[Column, Any]:
     return {
-        Commitment.role: role,
-        Commitment.description: description,
-        Commitment.amount: amount,
-        Commitment.amount_unit: unit,
-        Commitment.due_on: due_on,
+        Commitment.role: terms.role,
+        Commitment.description: terms.description,
+        Commitment.amount: terms.amount,
+        Commitment.amount_unit: terms.amount_unit,
+        Commitment.due_on: terms.due_on,
     }
 
 
-async def check_role(form: FormReader, action_id: int, partner_id: int, role: str | None,
-                     exclude: int | None = None) -> None:
-    """One active commitment per partner and role on an action, and one pilot per action."""
-    if not role:
-        return
-    where = (Commitment.action == action_id) & Commitment.state.is_in(["propose", "confirme", "tenu"])
+async def check_role(action_id: int, partner_id: int, role: str, exclude: int | None = None) -> None:
+    """One active commitment per partner and role on an action, and one pilot per action (InvalidInput on
+    « role » otherwise)."""
+    where = (Commitment.action == action_id) & Commitment.state.is_in(sorted(ACTIVE))
     if exclude is not None:
         where &= Commitment.id != exclude
     others = await Commitment.select(
         Commitment.partner, Commitment.role, Commitment.partner.name.as_alias("partner_name")
-    ).where(where)
+    ).where(where).order_by(Commitment.id)
     for other in others:
         if other["partner"] == partner_id and other["role"] == role:
-            form.check(False, "role", f"Ce partenaire a déjà un engagement « {ROLE_LABELS[role]} » sur cette action.")
+            message = f"Ce partenaire a déjà un engagement « {ROLE_LABELS[role]} » sur cette action."
         elif role == "pilote" and other["role"] == "pilote":
-            form.check(False, "role", f"Cette action a déjà un pilote engagé : « {other['partner_name']} ».")
+            message = f"Cette action a déjà un pilote engagé : « {other['partner_name']} »."
+        else:
+            continue
+        raise InvalidInput(GENERIC, errors={"role": message})
 
 
-async def update_commitment(viewer: Viewer, commitment_id: int, data: Mapping[str, Any]) -> bool:
+async def editable_commitment(viewer: Viewer, commitment_id: int) -> dict:
+    """The commitment's row, if this person may edit what it says (NotFound / Forbidden otherwise)."""
+    row = await _load(commitment_id)
+    if row is None or not readable(viewer, row):
+        raise NotFound(NOT_FOUND)
+    if not viewer.can_record_commitments(row["territory"]):
+        raise Forbidden("Votre rôle ne permet pas de modifier les engagements de ce territoire.")
+    return row
+
+
+async def update_commitment(viewer: Viewer, commitment_id: int, edit: TermsEdit) -> bool:
     """Edit what a commitment says (territory's editors). Editing a confirmed commitment puts it back to
     « proposé » with a history entry: a partner never stays bound to a text it did not see.
     Returns True when the commitment went back to « proposé » (the partner must be asked again)."""
-    # Who may edit is checked before what was sent (and again inside the transaction).
-    found = await _load(commitment_id)
-    if found is None or not readable(viewer, found):
-        raise NotFound(NOT_FOUND)
-    if not viewer.can_record_commitments(found["territory"]):
-        raise Forbidden("Votre rôle ne permet pas de modifier les engagements de ce territoire.")
-    form = FormReader(data)
-    version = form.integer("version", "Version", required=True, minimum=0)
-    terms = read_terms(form)
-    note = form.text("comment", "Commentaire", max_length=COMMENT_MAX, multiline=True)
-    form.raise_if_errors()
-
+    terms = terms_columns(edit.terms)
     async with write_transaction():
-        row = await _load(commitment_id)
-        if row is None or not readable(viewer, row):
-            raise NotFound(NOT_FOUND)
+        row = await editable_commitment(viewer, commitment_id)
         if row["state"] not in EDITABLE:
             raise InvalidInput(
                 f"Un engagement « {STATE_LABELS[row['state']]} » ne se modifie plus : "
                 "enregistrez un nouvel engagement si le partenaire s’engage à nouveau.",
                 errors={"status": "Engagement clos."},
             )
-        if row["version"] != version:
+        if row["version"] != edit.version:  # before the other checks: a stale form is told so, even unchanged
             raise Conflict(await lifecycle.conflict_message(COMMITMENT, commitment_id))
-        await check_role(form, row["action"], row["partner"], terms[Commitment.role], exclude=commitment_id)
-        form.raise_if_errors()
+        await check_role(row["action"], row["partner"], edit.terms.role, exclude=commitment_id)
         if not any(row[column._meta.name] != value for column, value in terms.items()):
             return False
         if row["state"] == "confirme":
-            comment = EDITED_COMMENT + (f" {note}" if note else "")
-            await lifecycle.apply(COMMITMENT, viewer, commitment_id, "propose", comment, version, via=Edit(terms))
+            comment = EDITED_COMMENT + (f" {edit.note}" if edit.note else "")
+            await lifecycle.apply(COMMITMENT, viewer, commitment_id, "propose", comment, edit.version,
+                                  via=Edit(terms))
             return True
-        await lifecycle.save_edit(COMMITMENT, commitment_id, version, terms)
+        await lifecycle.save_edit(COMMITMENT, commitment_id, edit.version, terms)
     return False

@@ -7,12 +7,12 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
-from tracker.core.permissions import Viewer
-from tracker.commitments import lifecycle, links, service
-from tracker.commitments.states import ROLE_LABELS, UNIT_LABELS
+from tracker.commitments import forms, lifecycle, links, service
+from tracker.commitments.states import GROUP_LABELS, ROLE_LABELS, UNIT_LABELS
 from tracker.core.errors import Conflict, DomainError, Forbidden, InvalidInput
 from tracker.core.forms import FormReader
 from tracker.core.http import parse_id, redirect, render
+from tracker.core.permissions import Viewer
 
 PRIVATE = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex"}
 
@@ -33,9 +33,7 @@ def _form_context(action: dict, commitment: dict | None, partners: list[dict], v
 
 @get("/actions/{action_id:str}/engagements/nouveau", name="commitment_new")
 async def commitment_new(request: Request, viewer: NamedDependency[Viewer], action_id: FromPath[str]) -> Template:
-    action = await service.readable_action(viewer, parse_id(action_id))
-    if not viewer.can_record_commitments(action["territory"]):
-        raise Forbidden("Votre rôle ne permet pas d’enregistrer des engagements pour ce territoire.")
+    action = await service.recordable_action(viewer, parse_id(action_id))
     if action["confidential"]:
         raise Forbidden(service.CONFIDENTIAL_REFUSED)
     partners = await service.partner_choices(action["territory"])
@@ -45,11 +43,11 @@ async def commitment_new(request: Request, viewer: NamedDependency[Viewer], acti
 @post("/actions/{action_id:str}/engagements/nouveau", name="commitment_create")
 async def commitment_create(request: Request, viewer: NamedDependency[Viewer], action_id: FromPath[str]) -> Template | Redirect:
     ident = parse_id(action_id)
+    action = await service.recordable_action(viewer, ident)  # who may, before what was sent
     data = await request.form()
     try:
-        commitment_id = await service.create_commitment(viewer, ident, data)
+        commitment_id = await service.create_commitment(viewer, ident, forms.read_new_commitment(data))
     except InvalidInput as error:
-        action = await service.readable_action(viewer, ident)
         partners = await service.partner_choices(action["territory"])
         context = _form_context(action, None, partners, dict(data), error)
         return render(request, "commitments/form.html", context, status_code=error.status_code)
@@ -57,9 +55,8 @@ async def commitment_create(request: Request, viewer: NamedDependency[Viewer], a
 
 
 async def _editable(viewer: Viewer, commitment_id: int) -> tuple[dict, dict]:
+    await lifecycle.editable_commitment(viewer, commitment_id)
     commitment = await service.commitment_for(viewer, commitment_id)
-    if not viewer.can_record_commitments(commitment["territory"]):
-        raise Forbidden("Votre rôle ne permet pas de modifier les engagements de ce territoire.")
     action = await service.readable_action(viewer, commitment["action"])
     return commitment, action
 
@@ -73,9 +70,10 @@ async def commitment_edit(request: Request, viewer: NamedDependency[Viewer], com
 @post("/engagements/{commitment_id:str}/modifier", name="commitment_update")
 async def commitment_update(request: Request, viewer: NamedDependency[Viewer], commitment_id: FromPath[str]) -> Template | Redirect:
     ident = parse_id(commitment_id)
+    await lifecycle.editable_commitment(viewer, ident)  # who may, before what was sent
     data = await request.form()
     try:
-        back_to_proposed = await lifecycle.update_commitment(viewer, ident, data)
+        back_to_proposed = await lifecycle.update_commitment(viewer, ident, forms.read_terms_edit(data))
     except (InvalidInput, Conflict) as error:
         commitment, action = await _editable(viewer, ident)
         context = _form_context(action, commitment, [], dict(data), error)
@@ -89,8 +87,8 @@ async def commitment_update(request: Request, viewer: NamedDependency[Viewer], c
 
 @get("/engagements", name="my_commitments")
 async def my_commitments(request: Request, viewer: NamedDependency[Viewer]) -> Template:
-    state = service.parse_state_filter(request.query_params)
-    context = {"mine": await service.my_commitments(viewer, state), "state": state, "groups": service.GROUP_LABELS}
+    group = forms.read_group_filter(request.query_params)
+    context = {"mine": await service.my_commitments(viewer, group), "state": group, "groups": GROUP_LABELS}
     return render(request, "commitments/mine.html", context)
 
 
@@ -98,9 +96,7 @@ async def my_commitments(request: Request, viewer: NamedDependency[Viewer]) -> T
 
 
 async def _send_context(viewer: Viewer, commitment_id: int) -> dict:
-    commitment = await service.commitment_for(viewer, commitment_id)
-    if not viewer.can_record_commitments(commitment["territory"]):
-        raise Forbidden("Votre rôle ne permet pas d’envoyer les engagements de ce territoire aux partenaires.")
+    commitment = await links.sendable_commitment(viewer, commitment_id)
     commitment["amount_text"] = links.amount_text(commitment["amount"], commitment["amount_unit"])
     return {
         "commitment": commitment,
@@ -118,13 +114,13 @@ async def commitment_send_page(request: Request, viewer: NamedDependency[Viewer]
 @post("/engagements/{commitment_id:str}/envoyer", name="commitment_send")
 async def commitment_send(request: Request, viewer: NamedDependency[Viewer], commitment_id: FromPath[str]) -> Template | Redirect:
     ident = parse_id(commitment_id)
+    commitment = await links.sendable_commitment(viewer, ident)  # who may, before what was sent
     try:
-        await links.send_link(viewer, ident, await request.form())
+        await links.send_link(viewer, ident, forms.read_recipient(await request.form()))
     except InvalidInput as error:
         context = await _send_context(viewer, ident)
         context.update(error=error.message, errors=error.errors)
         return render(request, "commitments/send.html", context, status_code=error.status_code)
-    commitment = await service.commitment_for(viewer, ident)
     return redirect(f"/actions/{commitment['action']}#engagement-{ident}", flash="lien_envoye")
 
 
@@ -156,9 +152,13 @@ async def signed_link(request: Request, token: FromPath[str]) -> Template:
 
 @post("/e/{token:str}", name="signed_link_answer")
 async def signed_link_answer(request: Request, token: FromPath[str]) -> Template:
+    try:
+        await links.usable_link(token)  # the link is the permission: checked before what was sent
+    except links.LinkProblem as problem:
+        return _problem_page(request, problem)
     data = await request.form()
     try:
-        change = await links.answer_link(token, data)
+        change = await links.answer_link(token, forms.read_link_answer(data))
     except links.LinkProblem as problem:
         return _problem_page(request, problem)
     except lifecycle.LinkGone:

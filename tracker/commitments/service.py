@@ -1,23 +1,24 @@
 """Commitments: what the pages read, recording a new commitment, comments. State changes are in lifecycle.py."""
 from __future__ import annotations
 
-from tracker.core import clock
-from typing import Any, Mapping
+from datetime import datetime
 
 import arrow
 
-from tracker.core.permissions import Viewer
 from tracker.commitments import lifecycle
+from tracker.commitments.forms import NewCommitment
 from tracker.commitments.queries import commitment_columns, committed_partners, enrich
+from tracker.commitments.states import GROUPS
 from tracker.commitments.tables import Commitment, CommitmentComment
+from tracker.core import clock
 from tracker.core.db import write_transaction
 from tracker.core.errors import Forbidden, InvalidInput, NotFound
+from tracker.core.forms import GENERIC
+from tracker.core.permissions import Viewer
 from tracker.lifecycle import record_created
 from tracker.partners.tables import PartnerContact
 from tracker.roadmaps import service as roadmaps
-from tracker.core.forms import FormReader
 
-COMMENT_MAX = 2000
 CONFIDENTIAL_REFUSED = (
     "Une action confidentielle n’est pas visible des partenaires : ils ne pourraient ni lire ni confirmer "
     "leur engagement. Retirez d’abord le caractère confidentiel de l’action."
@@ -63,33 +64,36 @@ async def partner_choices(territory_id: int) -> list[dict]:
     return await roadmaps.partners_of(territory_id)
 
 
-async def create_commitment(viewer: Viewer, action_id: int, data: Mapping[str, Any]) -> int:
-    """Record a partner's commitment on an action, in state « proposé »; the partner then confirms or declines."""
+async def recordable_action(viewer: Viewer, action_id: int) -> dict:
+    """The action, if this person may record its partners' commitments (NotFound / Forbidden otherwise)."""
     action = await readable_action(viewer, action_id)
     if not viewer.can_record_commitments(action["territory"]):
         raise Forbidden("Votre rôle ne permet pas d’enregistrer des engagements pour ce territoire.")
+    return action
+
+
+async def create_commitment(viewer: Viewer, action_id: int, new: NewCommitment, *, at: datetime | None = None) -> int:
+    """Record a partner's commitment on an action, in state « proposé »; the partner then confirms or declines.
+    `at` backdates it (demo, import)."""
+    action = await recordable_action(viewer, action_id)
     if action["confidential"]:
         raise InvalidInput(CONFIDENTIAL_REFUSED, errors={"partner": CONFIDENTIAL_REFUSED})
-    form = FormReader(data)
-    partners = await partner_choices(action["territory"])
-    partner_id = form.id_in("partner", "Partenaire", {p["id"] for p in partners}, required=True)
-    terms = lifecycle.read_terms(form)
-    form.raise_if_errors()
-    now = clock.now()
+    if new.partner not in {p["id"] for p in await partner_choices(action["territory"])}:
+        raise InvalidInput(GENERIC, errors={"partner": "« Partenaire » : valeur inconnue, choisissez dans la liste."})
+    now = at or clock.now()
     async with write_transaction():
-        await lifecycle.check_role(form, action_id, partner_id, terms[Commitment.role])
-        form.raise_if_errors()
+        await lifecycle.check_role(action_id, new.partner, new.terms.role)
         commitment = Commitment(
             action=action_id,
             territory=action["territory"],
-            partner=partner_id,
-            state="propose",
+            partner=new.partner,
+            state=lifecycle.COMMITMENT.initial,
             version=1,
             created_by=viewer.user_id,
             created_at=now,
             updated_at=now,
         )
-        for column, value in terms.items():
+        for column, value in lifecycle.terms_columns(new.terms).items():
             setattr(commitment, column._meta.name, value)
         await commitment.save()
         await record_created(lifecycle.COMMITMENT, commitment.id, action["territory"], viewer,
@@ -97,15 +101,21 @@ async def create_commitment(viewer: Viewer, action_id: int, data: Mapping[str, A
     return commitment.id
 
 
-async def add_comment(viewer: Viewer, commitment_id: int, data: Mapping[str, Any]) -> dict:
-    """A comment by the partner's contact or the territory's editors; returns the commitment."""
+async def commentable_commitment(viewer: Viewer, commitment_id: int) -> dict:
+    """The commitment, if this person may comment it: the partner's contact or the territory's editors."""
     commitment = await commitment_for(viewer, commitment_id)
-    as_partner = viewer.acts_for_partner(commitment["partner"])
-    if not as_partner and not viewer.can_record_commitments(commitment["territory"]):
+    if not viewer.acts_for_partner(commitment["partner"]) and not viewer.can_record_commitments(
+        commitment["territory"]
+    ):
         raise Forbidden("Seuls le partenaire et les éditeurs du territoire commentent un engagement.")
-    form = FormReader(data)
-    body = form.text("body", "Commentaire", max_length=COMMENT_MAX, required=True, multiline=True)
-    form.raise_if_errors()
+    return commitment
+
+
+async def add_comment(viewer: Viewer, commitment_id: int, body: str, *, at: datetime | None = None) -> dict:
+    """A comment by the partner's contact or the territory's editors; returns the commitment. Not a change of
+    state: no history entry."""
+    commitment = await commentable_commitment(viewer, commitment_id)
+    as_partner = viewer.acts_for_partner(commitment["partner"])
     contact_id = await lifecycle.contact_id_for(viewer, commitment["partner"]) if as_partner else None
     async with write_transaction():
         await CommitmentComment.insert(
@@ -114,9 +124,20 @@ async def add_comment(viewer: Viewer, commitment_id: int, data: Mapping[str, Any
                 author=viewer.user_id,
                 author_contact=contact_id,
                 body=body,
-                created_at=clock.now(),
+                created_at=at or clock.now(),
             )
         )
+    return commitment
+
+
+async def answerable_commitment(viewer: Viewer, commitment_id: int) -> dict:
+    """The commitment, if this person may change its state in some way: the partner's contact, or the territory's
+    editors (which transition each may take is the machine's). NotFound / Forbidden otherwise."""
+    commitment = await commitment_for(viewer, commitment_id)
+    if not viewer.acts_for_partner(commitment["partner"]) and not viewer.can_record_commitments(
+        commitment["territory"]
+    ):
+        raise Forbidden("Votre rôle ne permet pas de changer l’état de cet engagement.")
     return commitment
 
 
@@ -135,26 +156,7 @@ async def contacts_to_send(commitment: dict) -> list[dict]:
 
 # --- /engagements: the partner's contact's own list --------------------------------------------------------
 
-GROUPS = [
-    ("propose", "À confirmer", ("propose",)),
-    ("confirme", "Confirmés, à tenir", ("confirme",)),
-    ("clos", "Clos", ("tenu", "decline", "retire")),
-]
-GROUP_LABELS = {code: title for code, title, _ in GROUPS}
-
-
-def parse_state_filter(query: Mapping[str, Any]) -> str | None:
-    """`?etat=propose|confirme|clos`; anything else is a French 400."""
-    form = FormReader(query)
-    state = form.choice("etat", "État", GROUP_LABELS)
-    if form.errors:
-        error = InvalidInput("Filtre invalide : " + " ".join(form.errors.values()), errors=form.errors)
-        error.status_code = 400
-        raise error
-    return state
-
-
-async def my_commitments(viewer: Viewer, state: str | None) -> dict:
+async def my_commitments(viewer: Viewer, group: str | None) -> dict:
     """The commitments of the organisations this person is a contact of, across territories; never those on a
     confidential action. Grouped (to confirm, to fulfil, closed), soonest due first."""
     if not viewer.partner_ids:
@@ -166,7 +168,7 @@ async def my_commitments(viewer: Viewer, state: str | None) -> dict:
     groups = [
         {"code": code, "title": title, "rows": [r for r in rows if r["state"] in states]}
         for code, title, states in GROUPS
-        if not state or state == code
+        if not group or group == code
     ]
     return {"groups": groups, "total": len(rows)}
 

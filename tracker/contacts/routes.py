@@ -6,11 +6,11 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
+from tracker.contacts import forms
 from tracker.contacts import service as contacts
-from tracker.core.errors import BadQuery, Conflict, Forbidden, InvalidInput, NotFound
+from tracker.core.errors import Conflict, InvalidInput, NotFound
 from tracker.core.http import local_path, parse_id, redirect, render
 from tracker.core.permissions import Viewer
-from tracker.partners import service
 
 NO_STORE = {"Cache-Control": "no-store"}
 
@@ -31,9 +31,7 @@ def _contact_context(partner: dict, contact: dict | None, values: dict | None = 
 @get("/partenaires/{partner_id:str}/contacts/nouveau", name="contact_new")
 async def contact_new(request: Request, viewer: NamedDependency[Viewer], partner_id: FromPath[str],
                       retour: FromQuery[str | None] = None) -> Template:
-    partner = await service.partner_for(viewer, parse_id(partner_id))
-    if not viewer.can_add_contacts(partner["territory_ids"]):
-        raise Forbidden("Seuls les éditeurs et référents des territoires de ce partenaire ajoutent des contacts.")
+    partner = await contacts.partner_for_contacts(viewer, parse_id(partner_id))
     back = local_path(retour, "")
     return render(request, "partners/contact_form.html", _contact_context(partner, None, back=back))
 
@@ -41,12 +39,12 @@ async def contact_new(request: Request, viewer: NamedDependency[Viewer], partner
 @post("/partenaires/{partner_id:str}/contacts/nouveau", name="contact_create")
 async def contact_create(request: Request, viewer: NamedDependency[Viewer], partner_id: FromPath[str]) -> Template | Redirect:
     ident = parse_id(partner_id)
+    partner = await contacts.partner_for_contacts(viewer, ident)  # who may, before what was sent
     data = await request.form()
     back = local_path(str(data.get("retour", "")), f"/partenaires/{ident}#contacts")
     try:
-        await contacts.add_contact(viewer, ident, data)
+        await contacts.add_contact(viewer, ident, forms.read_contact(data))
     except InvalidInput as error:
-        partner = await service.partner_for(viewer, ident)
         context = _contact_context(partner, None, dict(data), error, back=str(data.get("retour", "")))
         return render(request, "partners/contact_form.html", context, status_code=error.status_code)
     return redirect(back, flash="contact_ajoute")
@@ -63,9 +61,11 @@ async def contact_edit(request: Request, viewer: NamedDependency[Viewer], contac
 @post("/contacts/{contact_id:str}/modifier", name="contact_update")
 async def contact_update(request: Request, viewer: NamedDependency[Viewer], contact_id: FromPath[str]) -> Template | Redirect:
     ident = parse_id(contact_id)
+    await contacts.managed_contact(viewer, ident)  # who may, before what was sent
     data = await request.form()
     try:
-        contact = await contacts.update_contact(viewer, ident, data)
+        values, version = forms.read_rectification(data)
+        contact = await contacts.update_contact(viewer, ident, values, version)
     except (InvalidInput, Conflict) as error:
         contact = await contacts.managed_contact(viewer, ident)
         context = _contact_context(contact["partner_obj"], contact, dict(data), error)
@@ -74,12 +74,11 @@ async def contact_update(request: Request, viewer: NamedDependency[Viewer], cont
 
 
 @get("/contacts/{contact_id:str}/export", name="contact_export")
-async def contact_export(viewer: NamedDependency[Viewer], contact_id: FromPath[str],
-                         format: FromQuery[str | None] = None) -> Response:
+async def contact_export(request: Request, viewer: NamedDependency[Viewer], contact_id: FromPath[str]) -> Response:
     ident = parse_id(contact_id)
+    await contacts.managed_contact(viewer, ident)  # who may, before what was asked
+    format = forms.read_export_format(request.query_params)
     data = await contacts.export_data(viewer, ident)
-    if format not in (None, "json", "csv"):
-        raise BadQuery("Format d’export inconnu : choisissez JSON ou CSV.")
     if format == "csv":
         body, media, ext = contacts.export_csv(data), "text/csv; charset=utf-8", "csv"
     else:
@@ -102,8 +101,10 @@ async def contact_erase_page(request: Request, viewer: NamedDependency[Viewer], 
 @post("/contacts/{contact_id:str}/effacer", name="contact_erase")
 async def contact_erase(request: Request, viewer: NamedDependency[Viewer], contact_id: FromPath[str]) -> Template | Redirect:
     ident = parse_id(contact_id)
+    await contacts.managed_contact(viewer, ident)  # who may, before what was sent
+    data = await request.form()
     try:
-        contact = await contacts.erase_contact(viewer, ident, await request.form())
+        contact = await contacts.erase_contact(viewer, ident, forms.read_erasure(data))
     except (InvalidInput, Conflict) as error:
         contact = await contacts.managed_contact(viewer, ident)
         context = {"contact": contact, "partner": contact["partner_obj"], "error": error.message,
@@ -114,9 +115,11 @@ async def contact_erase(request: Request, viewer: NamedDependency[Viewer], conta
 
 @post("/contacts/{contact_id:str}/compte", name="contact_account")
 async def contact_account(request: Request, viewer: NamedDependency[Viewer], contact_id: FromPath[str]) -> Redirect:
-    data = await request.form()
-    contact = await contacts.set_account(viewer, parse_id(contact_id), data)
-    flash = "contact_delie" if data.get("operation") == "delier" else "contact_relie"
+    ident = parse_id(contact_id)
+    await contacts.managed_contact(viewer, ident)  # who may, before what was sent
+    operation = forms.read_account_operation(await request.form())
+    contact = await contacts.set_account(viewer, ident, operation)
+    flash = "contact_delie" if operation == "delier" else "contact_relie"
     return redirect(f"/partenaires/{contact['partner']}#contacts", flash=flash)
 
 

@@ -3,29 +3,31 @@ rectified, exported (JSON or CSV) and erased. Erasure blanks the person in place
 entries, which reference the contact by id, then read « contact supprimé »."""
 from __future__ import annotations
 
-from tracker.core import clock
 import csv
 import io
 import json
-import re
-from typing import Any, Mapping
+from datetime import datetime
+from typing import Any
 
 import arrow
+from piccolo.columns import Column
 
-from tracker.core.permissions import Viewer
-from tracker.accounts.service import normalise_email
+from tracker import lifecycle
 from tracker.accounts.tables import Membership, User, UserSession
 from tracker.commitments.tables import CommitmentComment, CommitmentLink
+from tracker.contacts.forms import ContactInput
+from tracker.core import clock
 from tracker.core.db import write_transaction
-from tracker.core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from tracker.core.errors import Forbidden, InvalidInput, NotFound
+from tracker.core.forms import GENERIC
+from tracker.core.permissions import Viewer
 from tracker.history.service import ERASED_CONTACT
 from tracker.history.tables import HistoryEntry
 from tracker.partners.service import partner_for
 from tracker.partners.tables import PartnerContact
-from tracker.core.forms import FormReader
 
 NOT_FOUND = "Ce contact n’existe pas ou ne vous est pas accessible."
-_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+CONTACT = lifecycle.Versioned(subject="partner_contact", table=PartnerContact, this="Ce contact", feminine=False)
 PURPOSE = (
     "Ces coordonnées servent uniquement à demander au partenaire de confirmer ses engagements (par un lien envoyé "
     "par courriel) et à le tenir informé du suivi de la feuille de route. Elles sont visibles des éditeurs et "
@@ -60,89 +62,71 @@ async def managed_contact(viewer: Viewer, contact_id: int) -> dict:
     return contact
 
 
-async def _read(form: FormReader, partner_id: int, contact_id: int | None) -> dict:
-    full_name = form.text("full_name", "Nom et prénom", max_length=120, required=True)
-    email = normalise_email(form.text("email", "Adresse électronique", max_length=254, required=True))
-    function = form.text("function", "Fonction", max_length=120)
-    if email:
-        form.check(bool(_EMAIL.fullmatch(email)), "email",
-                   "« Adresse électronique » n’est pas valide (par exemple prenom.nom@exemple.fr).")
-        where = (PartnerContact.partner == partner_id) & (PartnerContact.email == email)
-        if contact_id:
-            where &= PartnerContact.id != contact_id
-        form.check(not await PartnerContact.exists().where(where), "email",
-                   "Ce partenaire a déjà un contact avec cette adresse électronique.")
-    return {PartnerContact.full_name: full_name, PartnerContact.email: email, PartnerContact.function: function}
+async def _check_address(partner_id: int, email: str, contact_id: int | None) -> None:
+    """One contact per address at a partner."""
+    where = (PartnerContact.partner == partner_id) & (PartnerContact.email == email)
+    if contact_id:
+        where &= PartnerContact.id != contact_id
+    if await PartnerContact.exists().where(where):
+        raise InvalidInput(GENERIC, errors={"email": "Ce partenaire a déjà un contact avec cette adresse électronique."})
 
 
-async def add_contact(viewer: Viewer, partner_id: int, data: Mapping[str, Any]) -> int:
+def _columns(values: ContactInput) -> dict[Column, Any]:
+    return {
+        PartnerContact.full_name: values.full_name,
+        PartnerContact.email: values.email,
+        PartnerContact.function: values.function,
+    }
+
+
+async def partner_for_contacts(viewer: Viewer, partner_id: int) -> dict:
+    """The partner, if this person may add contacts to it (NotFound / Forbidden otherwise)."""
     partner = await partner_for(viewer, partner_id)
     if not viewer.can_add_contacts(partner["territory_ids"]):
         raise Forbidden("Seuls les éditeurs et référents des territoires de ce partenaire ajoutent des contacts.")
-    form = FormReader(data)
-    values = await _read(form, partner_id, None)
-    form.raise_if_errors()
-    now = clock.now()
+    return partner
+
+
+async def add_contact(viewer: Viewer, partner_id: int, values: ContactInput, *, at: datetime | None = None) -> int:
+    """A new contact of the partner; `at` backdates it (demo, import)."""
+    await partner_for_contacts(viewer, partner_id)
+    await _check_address(partner_id, values.email, None)
+    now = at or clock.now()
     async with write_transaction():
         contact = PartnerContact(partner=partner_id, version=1, created_at=now, updated_at=now)
-        for column, value in values.items():
+        for column, value in _columns(values).items():
             setattr(contact, column._meta.name, value)
         await contact.save()
     return contact.id
 
 
-async def update_contact(viewer: Viewer, contact_id: int, data: Mapping[str, Any]) -> dict:
+async def update_contact(viewer: Viewer, contact_id: int, values: ContactInput, version: int | None) -> dict:
     """Rectification (RGPD art. 16)."""
     contact = await managed_contact(viewer, contact_id)
     if contact["erased_at"] is not None:
         raise InvalidInput("Ce contact a été effacé : ses données ne se modifient plus.")
-    form = FormReader(data)
-    version = form.integer("version", "Version", required=True, minimum=0)
-    values = await _read(form, contact["partner"], contact_id)
-    form.raise_if_errors()
-    async with write_transaction():
-        updated = (
-            await PartnerContact.update({**values, PartnerContact.version: version + 1,
-                                         PartnerContact.updated_at: clock.now()})
-            .where((PartnerContact.id == contact_id) & (PartnerContact.version == version)
-                   & PartnerContact.erased_at.is_null())
-            .returning(PartnerContact.id)
-        )
-        if not updated:
-            raise Conflict("Ce contact a été modifié par quelqu’un d’autre depuis que vous avez ouvert le formulaire : "
-                           "rechargez la page.")
+    await _check_address(contact["partner"], values.email, contact_id)
+    # An erasure meanwhile changed the version: the edit is refused as a conflict.
+    await lifecycle.save_edit(CONTACT, contact_id, version, _columns(values))
     return contact
 
 
-async def erase_contact(viewer: Viewer, contact_id: int, data: Mapping[str, Any]) -> dict:
+async def erase_contact(viewer: Viewer, contact_id: int, version: int | None) -> dict:
     """Erasure (RGPD art. 17): name, address and function blanked, the account link cut, pending links voided.
     History entries keep the contact's id and now read « contact supprimé ». An account that existed only for this
     contact is closed and anonymised; an account with other roles (a DGS who is also a référent) is kept."""
     contact = await managed_contact(viewer, contact_id)
-    form = FormReader(data)
-    version = form.integer("version", "Version", required=True, minimum=0)
-    form.check(form.boolean("confirmation"), "confirmation",
-               "Cochez la case pour confirmer l’effacement : il est définitif.")
-    form.raise_if_errors()
     if contact["erased_at"] is not None:
         raise InvalidInput("Ce contact est déjà effacé.")
     now = clock.now()
     async with write_transaction():
-        updated = (
-            await PartnerContact.update({
-                PartnerContact.full_name: "",
-                PartnerContact.email: None,
-                PartnerContact.function: "",
-                PartnerContact.account: None,
-                PartnerContact.erased_at: now,
-                PartnerContact.updated_at: now,
-                PartnerContact.version: version + 1,
-            })
-            .where((PartnerContact.id == contact_id) & (PartnerContact.version == version))
-            .returning(PartnerContact.id)
-        )
-        if not updated:
-            raise Conflict("Ce contact a été modifié depuis que vous avez ouvert la page : rechargez-la.")
+        await lifecycle.save_edit(CONTACT, contact_id, version, {
+            PartnerContact.full_name: "",
+            PartnerContact.email: None,
+            PartnerContact.function: "",
+            PartnerContact.account: None,
+            PartnerContact.erased_at: now,
+        }, at=now)
         await CommitmentLink.update({CommitmentLink.voided_at: now}).where(
             (CommitmentLink.contact == contact_id) & CommitmentLink.used_at.is_null()
             & CommitmentLink.voided_at.is_null()
@@ -167,13 +151,11 @@ async def erase_contact(viewer: Viewer, contact_id: int, data: Mapping[str, Any]
     return contact
 
 
-async def set_account(viewer: Viewer, contact_id: int, data: Mapping[str, Any]) -> dict:
+async def set_account(viewer: Viewer, contact_id: int, operation: str) -> dict:
     """Link the contact to the existing account with the same address (so that they answer signed in, on
-    /engagements), or unlink it. Accounts themselves are created by the administrators."""
+    /engagements), or unlink it (`operation`: « relier » or « delier »). Accounts themselves are created by the
+    administrators."""
     contact = await managed_contact(viewer, contact_id)
-    form = FormReader(data)
-    operation = form.choice("operation", "Opération", {"relier": 1, "delier": 1}, required=True)
-    form.raise_if_errors()
     if contact["erased_at"] is not None:
         raise InvalidInput("Ce contact a été effacé.")
     if operation == "delier":

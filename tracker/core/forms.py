@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from tracker.core.errors import InvalidInput
+from tracker.core.errors import BadQuery, InvalidInput
 
 GENERIC = "Le formulaire contient des erreurs : corrigez les champs signalés."
 
@@ -101,6 +101,11 @@ class FormReader:
     def raise_if_errors(self, message: str = GENERIC) -> None:
         if self.errors:
             raise InvalidInput(message, errors=self.errors)
+
+    def raise_if_bad_query(self, intro: str = "Paramètre invalide : ") -> None:
+        """For a query string (filters, a page number): a 400 (`BadQuery`) naming every bad parameter."""
+        if self.errors:
+            raise BadQuery(intro + " ".join(self.errors.values()), errors=self.errors)
 
 
 MAX_INT = 2_147_483_647  # the database's INTEGER: anything larger is refused here, never sent to PostgreSQL

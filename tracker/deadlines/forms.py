@@ -1,13 +1,11 @@
-"""The deadlines' forms and query strings, read at the edge into typed values with French messages."""
+"""The deadlines' forms, read at the edge into typed values with French messages (query strings: queries.py)."""
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from tracker.core.errors import BadQuery
 from tracker.core.forms import MAX_INT, FormReader
-from tracker.deadlines.items import KIND_LABELS
 
 MAX_DAYS_BEFORE = 180
 FEED_SCOPES = {"personne": "Mes échéances", "territoire": "Un territoire", "partenaire": "Un partenaire"}
@@ -17,28 +15,6 @@ MAIL_KINDS = {
     "codir": "Point hebdomadaire du CODIR",
     "reseau": "Synthèse mensuelle « à relancer » de l’ADGCF",
 }
-
-
-@dataclass(frozen=True)
-class DeadlineFilters:
-    """`?territoire=SIREN&type=action|engagement|obligation|revue|fin` on « Mes échéances »."""
-
-    siren: str | None = None
-    kind: str | None = None
-
-    @property
-    def active(self) -> bool:
-        return bool(self.siren or self.kind)
-
-
-def read_filters(query: Mapping[str, Any], sirens: Mapping[str, Any] | None) -> DeadlineFilters:
-    """`sirens`: the territories offered (None: no territory filter on this page). Unknown values are a 400."""
-    form = FormReader(query)
-    kind = form.choice("type", "Type d’échéance", KIND_LABELS)
-    siren = form.choice("territoire", "Territoire", sirens) if sirens is not None else None
-    if form.errors:
-        raise BadQuery("Filtre invalide : " + " ".join(form.errors.values()), errors=form.errors)
-    return DeadlineFilters(siren=siren, kind=kind)
 
 
 @dataclass(frozen=True)

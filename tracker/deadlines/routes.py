@@ -13,7 +13,7 @@ from tracker.core.forms import read_state_change
 from tracker.core.guards import administrators_only
 from tracker.core.http import parse_id, redirect, render
 from tracker.core.permissions import Viewer
-from tracker.deadlines import admin, feeds, forms, preferences, service, settings
+from tracker.deadlines import admin, feeds, forms, preferences, queries, service, settings
 from tracker.deadlines.lifecycle import change_reminder_state
 from tracker.partners.tables import Partner
 from tracker.territories.service import territory_for
@@ -25,13 +25,13 @@ ACCOUNT_TEMPLATE = "deadlines/account.html"
 
 @get("/echeances", name="my_deadlines")
 async def my_deadlines(request: Request, viewer: NamedDependency[Viewer]) -> Template:
-    page = await service.my_page(viewer, request.query_params)
+    page = await service.my_page(viewer, queries.read_filters(request.query_params))
     return render(request, "deadlines/mine.html", {"page": page}, blocks=["results"])
 
 
 @get("/territoires/{siren:str}/echeances", name="territory_deadlines")
 async def territory_deadlines(request: Request, viewer: NamedDependency[Viewer], siren: FromPath[str]) -> Template:
-    page = await service.territory_page(viewer, siren, request.query_params)
+    page = await service.territory_page(viewer, siren, queries.read_filters(request.query_params))
     return render(request, "deadlines/territory.html", {"page": page}, blocks=["results"])
 
 

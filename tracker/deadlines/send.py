@@ -22,6 +22,7 @@ from tracker.core import clock
 from tracker.core.config import settings
 from tracker.core.errors import DomainError
 from tracker.core.french import date_fr, relative_fr, typo
+from tracker.core.permissions import ANONYMOUS
 from tracker.deadlines import service
 from tracker.deadlines.items import KIND_SINGULAR, Scope, load
 from tracker.deadlines.lifecycle import RETRYABLE, system_change
@@ -152,8 +153,8 @@ async def _send_commitment_reminder(reminder: dict, recipient: Recipient) -> Non
         raise Skip("Contact effacé : rien n’est envoyé.")
     try:
         await links.deliver_link(
-            commitment, {**contact, "email": recipient.email},
-            sender_name=commitment["territory_name"], reply_to=None, created_by=None,
+            ANONYMOUS, commitment, {**contact, "email": recipient.email},
+            sender_name=commitment["territory_name"], reply_to=None,
             template="relance_engagement", subject="Rappel : engagement à confirmer, {title}",
             extra=_common(recipient, "engagements"), headers=unsubscribe_headers(recipient.ref, "engagements"),
         )

@@ -2,13 +2,12 @@
 overdue to the later ones."""
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
 from tracker.core import clock
+from tracker.core.errors import BadQuery
 from tracker.core.permissions import Viewer
-from tracker.deadlines import forms, items
+from tracker.deadlines import items
 from tracker.deadlines.items import GROUP_TITLES, KIND_LABELS, KIND_SINGULAR, Deadline, Scope
+from tracker.deadlines.queries import UNKNOWN_TERRITORY, DeadlineFilters
 from tracker.territories.service import territory_for
 from tracker.territories.tables import Territory
 
@@ -43,14 +42,15 @@ def grouped(deadlines: list[Deadline]) -> list[dict]:
     return [{"code": code, "title": GROUP_TITLES[code], "rows": rows} for code, rows in groups.items()]
 
 
-async def my_page(viewer: Viewer, query: Mapping[str, Any]) -> dict:
-    """« Mes échéances », with the territory and kind filters."""
+async def my_page(viewer: Viewer, filters: DeadlineFilters) -> dict:
+    """« Mes échéances », with the territory and kind filters; a territory that is not one of the list's is a 400."""
     deadlines = await person_deadlines(viewer)
     territory_ids = {d.territory_id for d in deadlines} | set(viewer.editable_territories())
     rows = await Territory.select(Territory.siren, Territory.name, Territory.id).where(
         Territory.id.is_in(sorted(territory_ids) or [0])).order_by(Territory.name)
     territories = {t["siren"]: t["name"] for t in rows}
-    filters = forms.read_filters(query, territories)
+    if filters.siren and filters.siren not in territories:
+        raise BadQuery("Filtre invalide : " + UNKNOWN_TERRITORY, errors={"territoire": UNKNOWN_TERRITORY})
     if filters.siren:
         chosen = next(t["id"] for t in rows if t["siren"] == filters.siren)
         # An agreement's review or end belongs to every party: it shows under each of them.
@@ -62,9 +62,9 @@ async def my_page(viewer: Viewer, query: Mapping[str, Any]) -> dict:
             "edits": bool(viewer.editable_territories())}
 
 
-async def territory_page(viewer: Viewer, siren: str, query: Mapping[str, Any]) -> dict:
+async def territory_page(viewer: Viewer, siren: str, filters: DeadlineFilters) -> dict:
+    """A territory's deadlines, with the kind filter (the territory is the page's)."""
     territory = await territory_for(viewer, siren)
-    filters = forms.read_filters(query, None)
     deadlines = await territory_deadlines(viewer, territory["id"])
     if filters.kind:
         deadlines = [d for d in deadlines if d.kind == filters.kind]

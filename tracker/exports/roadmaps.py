@@ -1,5 +1,6 @@
 """What a roadmap export and an action's history export contain. Reading goes through the roadmap service
-(roadmap_for, list_actions, action_for): the same permissions and the same filters as the pages."""
+(roadmap_for, actions_with_parents) and the commitments layer (action_with_history): the same permissions and the
+same filters as the pages. The filters are read at the edge (`roadmaps.queries.read_action_filters`)."""
 from __future__ import annotations
 
 from tracker.core import clock
@@ -8,6 +9,7 @@ from tracker.exports.writer import Column
 from tracker.history.service import entries_for
 from tracker.commitments import service as commitments
 from tracker.roadmaps import service
+from tracker.roadmaps.queries import ActionFilters
 from tracker.roadmaps.statuses import MODULE_TITLES, PRIORITY_LABELS, STATUS_LABELS
 
 
@@ -24,6 +26,11 @@ ROADMAP_COLUMNS = [
     Column("Priorité", width=11),
     Column("Confidentielle", width=15),
     Column("Dernière mise à jour", "datetime", width=20),
+    # For the round trip (tracker.imports): which action a line is, the version it was exported at, and a column
+    # where the CODIR writes why a status changed.
+    Column("N°", "integer", width=8),
+    Column("Version", "integer", width=9),
+    Column("Commentaire", width=40),
 ]
 
 HISTORY_COLUMNS = [
@@ -53,14 +60,15 @@ def roadmap_row(action: dict) -> list:
         PRIORITY_LABELS.get(action["priority"], action["priority"]),
         "Oui" if action["confidential"] else "Non",
         action["updated_at"],
+        action["id"],
+        action["version"],
+        "",
     ]
 
 
-async def roadmap_export(viewer: Viewer, roadmap_id: int, query) -> tuple[str, list[list]]:
-    """(file name, rows) for a roadmap's actions; NotFound when the roadmap is not readable, InvalidInput (400)
-    for a bad filter — as the page."""
-    roadmap = await service.roadmap_for(viewer, roadmap_id)
-    filters = service.parse_action_filters(query)
+async def roadmap_export(viewer: Viewer, roadmap: dict, filters: ActionFilters) -> tuple[str, list[list]]:
+    """(file name, rows) for the actions of a roadmap read through `roadmaps.service.roadmap_for`, with the page's
+    filters: the same permissions and the same rows as the page."""
     rows = [roadmap_row(action) for action in await service.actions_with_parents(viewer, roadmap, filters)]
     suffix = " (filtrée)" if filters.active else ""
     name = f"{roadmap['title']} – {roadmap['territory_name']}{suffix} – {clock.today().isoformat()}"

@@ -11,10 +11,13 @@ from tracker.core.permissions import Viewer
 from tracker.exports.roadmaps import HISTORY_COLUMNS, ROADMAP_COLUMNS, history_export, roadmap_export
 from tracker.exports.writer import export_response
 from tracker.core.http import parse_id
+from tracker.roadmaps.queries import read_action_filters
+from tracker.roadmaps.service import roadmap_for
 
 
 async def _roadmap(request: Request, viewer: Viewer, roadmap_id: str, fmt: str) -> Stream:
-    name, rows = await roadmap_export(viewer, parse_id(roadmap_id), request.query_params)
+    roadmap = await roadmap_for(viewer, parse_id(roadmap_id))  # a roadmap one may not read is not found, whatever asked
+    name, rows = await roadmap_export(viewer, roadmap, read_action_filters(request.query_params))
     return await export_response(fmt, name, ROADMAP_COLUMNS, rows, sheet="Actions")
 
 

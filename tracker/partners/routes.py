@@ -6,19 +6,19 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
+from tracker.core.errors import InvalidInput
+from tracker.core.http import parse_id, redirect, render
 from tracker.core.permissions import Viewer
-from tracker.core.errors import Forbidden, InvalidInput
-from tracker.partners import service
+from tracker.partners import forms, service
 from tracker.partners.kinds import LEGAL_FORMS, SECTOR_LABELS
 from tracker.territories.tables import Territory
-from tracker.core.http import parse_id, redirect, render
 
 NO_STORE = {"Cache-Control": "no-store"}
 
 
 @get("/partenaires", name="partners")
 async def partners(request: Request, viewer: NamedDependency[Viewer]) -> Template:
-    listing = await service.directory(viewer, request.query_params)
+    listing = await service.directory(viewer, forms.read_directory_query(request.query_params))
     return render(request, "partners/list.html", {"listing": listing, "sectors": SECTOR_LABELS}, blocks=["results"])
 
 
@@ -45,16 +45,16 @@ async def form_context(viewer: Viewer, partner: dict | None, values: dict | None
 
 @get("/partenaires/nouveau", name="partner_new")
 async def partner_new(request: Request, viewer: NamedDependency[Viewer]) -> Template:
-    if not viewer.can_create_partners():
-        raise Forbidden("Seuls les référents des territoires et les administrateurs ajoutent des partenaires.")
+    service.require_partner_creator(viewer)
     return render(request, "partners/form.html", await form_context(viewer, None))
 
 
 @post("/partenaires/nouveau", name="partner_create")
 async def partner_create(request: Request, viewer: NamedDependency[Viewer]) -> Template | Redirect:
+    service.require_partner_creator(viewer)  # who may, before what was sent
     data = await request.form()
     try:
-        partner_id = await service.create_partner(viewer, data)
+        partner_id = await service.create_partner(viewer, forms.read_partner(data))
     except InvalidInput as error:
         context = await form_context(viewer, None, dict(data), error)
         return render(request, "partners/form.html", context, status_code=error.status_code)
@@ -63,16 +63,15 @@ async def partner_create(request: Request, viewer: NamedDependency[Viewer]) -> T
 
 @get("/partenaires/{partner_id:str}/modifier", name="partner_edit")
 async def partner_edit(request: Request, viewer: NamedDependency[Viewer], partner_id: FromPath[str]) -> Template:
-    partner = await service.partner_for(viewer, parse_id(partner_id))
-    if not viewer.can_manage_partner(partner["territory_ids"]):
-        raise Forbidden("Seuls les référents des territoires de ce partenaire et les administrateurs le modifient.")
+    partner = await service.editable_partner(viewer, parse_id(partner_id))
     return render(request, "partners/form.html", await form_context(viewer, partner))
 
 
 @post("/partenaires/{partner_id:str}/rattacher", name="partner_attach")
 async def partner_attach(request: Request, viewer: NamedDependency[Viewer], partner_id: FromPath[str]) -> Redirect:
     ident = parse_id(partner_id)
-    await service.attach_partner(viewer, ident, await request.form())
+    await service.attachable_partner(viewer, ident)  # who may, before what was sent
+    await service.attach_partner(viewer, ident, forms.read_attachment(await request.form()))
     return redirect(f"/partenaires/{ident}", flash="partenaire_rattache")
 
 

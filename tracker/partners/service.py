@@ -2,25 +2,28 @@
 (same identifier: refused; close name: flagged, the user confirms)."""
 from __future__ import annotations
 
-from tracker.core import clock
 import sqlite3
 from collections.abc import Awaitable, Callable
-from typing import Any, Mapping
+from typing import Any
 
+from piccolo.columns import Column
 
-from tracker.core.permissions import Viewer
+from tracker import lifecycle
+from tracker.core import clock
 from tracker.core.db import name_contains, write_transaction
 from tracker.core.errors import Conflict, Forbidden, InvalidInput, NotFound
-from tracker.core.identifiers import clean, rna_ok, siren_ok, siret_ok
-from tracker.partners.kinds import LEGAL_FORMS, SECTOR_LABELS, sector_of
+from tracker.core.forms import GENERIC
+from tracker.core.identifiers import clean
+from tracker.core.permissions import Viewer
+from tracker.partners.forms import DirectoryQuery, PartnerInput
+from tracker.partners.kinds import sector_of
 from tracker.partners.similar import similar_names
 from tracker.partners.tables import Partner, PartnerContact, PartnerTerritory
 from tracker.territories.tables import Territory
-from tracker.core.forms import FormReader
 
 NOT_FOUND = "Ce partenaire n’existe pas ou ne vous est pas accessible."
 PAGE_SIZE = 50
-IDENTIFIERS = {"siren": "SIREN", "siret": "SIRET", "rna": "RNA"}
+PARTNER = lifecycle.Versioned(subject="partner", table=Partner, this="Ce partenaire", feminine=False)
 
 
 class DuplicatePartner(InvalidInput):
@@ -72,17 +75,9 @@ def _shown_territories(viewer: Viewer, partner_id: int, territories: list[dict])
     return [t for t in territories if t["id"] in viewer.roles]
 
 
-async def directory(viewer: Viewer, query: Mapping[str, Any]) -> dict:
-    """Search (name or identifier) and filters (secteur, forme), 50 per page. Bad parameters: French 400."""
-    form = FormReader(query)
-    text = form.text("q", "Recherche", max_length=100)
-    sector = form.choice("secteur", "Secteur", SECTOR_LABELS)
-    legal_form = form.choice("forme", "Forme juridique", LEGAL_FORMS)
-    page = form.integer("page", "Page", minimum=1, maximum=10_000) or 1
-    if form.errors:
-        error = InvalidInput("Filtre invalide : " + " ".join(form.errors.values()), errors=form.errors)
-        error.status_code = 400
-        raise error
+async def directory(viewer: Viewer, query: DirectoryQuery) -> dict:
+    """Search (name or identifier) and filters (secteur, forme), 50 per page (`forms.read_directory_query`)."""
+    text, sector, legal_form, page = query.text, query.sector, query.legal_form, query.page
     where = _visible_condition(viewer)
     if text:
         ident = clean(text).upper()
@@ -166,74 +161,47 @@ async def territory_choices(viewer: Viewer, partner: dict | None) -> list[dict]:
     ).order_by(Territory.name)
 
 
-def _identifier(form: FormReader, name: str, label: str, check, problem: str) -> str | None:
-    value = clean(form.text(name, label, max_length=30))
-    if name == "rna":
-        value = value.upper()
-    if not value:
-        return None
-    form.check(check(value), name, problem)
-    return value if check(value) else None
+def _columns(values: PartnerInput) -> dict[Column, Any]:
+    return {
+        Partner.name: values.name,
+        Partner.legal_form: values.legal_form,
+        Partner.sector: sector_of(values.legal_form),
+        Partner.siren: values.siren,
+        Partner.siret: values.siret,
+        Partner.rna: values.rna,
+        Partner.dsp_contract_end: values.dsp_contract_end,
+    }
 
 
-async def _read_form(form: FormReader, viewer: Viewer, partner: dict | None) -> tuple[dict, set[int], set[int]]:
-    """The partner's fields, and the territories to link and to unlink. Collects errors in `form`."""
-    name = form.text("name", "Nom", max_length=200, required=True)
-    legal_form = form.choice("legal_form", "Forme juridique", LEGAL_FORMS, required=True)
-    siren = _identifier(form, "siren", "SIREN", siren_ok, "Ce SIREN n’est pas valide : 9 chiffres dont le dernier "
-                        "est une clé de contrôle (formule de Luhn). Vérifiez la saisie.")
-    siret = _identifier(form, "siret", "SIRET", siret_ok, "Ce SIRET n’est pas valide : 14 chiffres (SIREN puis "
-                        "numéro d’établissement), clé de contrôle (formule de Luhn) incorrecte.")
-    rna = _identifier(form, "rna", "RNA", rna_ok, "Ce numéro RNA n’est pas valide : la lettre W suivie de "
-                      "9 chiffres (par exemple W161000123).")
-    dsp_end = form.date("dsp_contract_end", "Fin du contrat de délégation")
-    if siren and siret:
-        form.check(siret.startswith(siren), "siret", "Le SIRET doit commencer par le SIREN du partenaire.")
-    if legal_form == "dsp":
-        form.check(dsp_end is not None, "dsp_contract_end",
-                   "« Fin du contrat de délégation » est obligatoire pour un délégataire de service public.")
-    elif dsp_end is not None:
-        form.check(False, "dsp_contract_end",
-                   "La fin du contrat de délégation ne concerne que les délégataires de service public.")
-    if rna and legal_form and legal_form != "association":
-        form.check(False, "rna", "Le numéro RNA ne concerne que les associations loi 1901.")
-
+async def _territories(viewer: Viewer, values: PartnerInput, partner: dict | None,
+                       errors: dict[str, str]) -> tuple[set[int], set[int]]:
+    """The territories to link and to unlink: those ticked among the ones this person may tick, and for an
+    administrator others by SIREN. Collects its errors in `errors`."""
     current = set(partner["territory_ids"]) if partner else set()
     choices = {t["id"] for t in await territory_choices(viewer, partner)}
-    ticked = {t for t in choices if form.boolean(f"territoire_{t}")}
+    ticked = choices & values.ticked
     added = ticked - current
     removed = (choices - ticked) & current
     if viewer.is_admin:
-        sirens = form.text("autres_territoires", "Autres territoires", max_length=500).replace(",", " ").split()
-        if len(sirens) > 20:
-            form.check(False, "autres_territoires", "Ajoutez au plus 20 territoires à la fois.")
-            sirens = []
-        for raw in sirens:
+        for raw in values.other_sirens:
             row = await Territory.select(Territory.id).where(Territory.siren == clean(raw)).first()
             if row is None:
-                form.check(False, "autres_territoires", f"Aucun territoire ne porte le SIREN « {raw[:20]} ».")
+                errors.setdefault("autres_territoires", f"Aucun territoire ne porte le SIREN « {raw[:20]} ».")
             elif row["id"] not in current:
                 added.add(row["id"])
                 removed.discard(row["id"])
     if not (current | added) - removed:
-        form.check(False, "territoires", "Cochez au moins un territoire avec lequel ce partenaire travaille.")
-    values = {
-        Partner.name: name,
-        Partner.legal_form: legal_form,
-        Partner.sector: sector_of(legal_form) if legal_form else "",
-        Partner.siren: siren,
-        Partner.siret: siret,
-        Partner.rna: rna,
-        Partner.dsp_contract_end: dsp_end if legal_form == "dsp" else None,
-    }
-    return values, added, removed
+        errors.setdefault("territoires", "Cochez au moins un territoire avec lequel ce partenaire travaille.")
+    return added, removed
 
 
-async def _check_duplicates(form: FormReader, values: dict, partner_id: int | None) -> None:
+async def _check_duplicates(values: PartnerInput, partner_id: int | None) -> None:
     """Same identifier as another partner: refused. Close name: refused until the user confirms."""
+    errors: dict[str, str] = {}
     candidates: dict[int, dict] = {}
-    for column, label in ((Partner.siren, "SIREN"), (Partner.siret, "SIRET"), (Partner.rna, "RNA")):
-        value = values[column]
+    for column, label, value in (
+        (Partner.siren, "SIREN", values.siren), (Partner.siret, "SIRET", values.siret), (Partner.rna, "RNA", values.rna)
+    ):
         if not value:
             continue
         where = column == value
@@ -241,26 +209,26 @@ async def _check_duplicates(form: FormReader, values: dict, partner_id: int | No
             where &= Partner.id != partner_id
         other = await Partner.select(Partner.id, Partner.name).where(where).first()
         if other:
-            form.check(False, column._meta.name,
-                       f"Ce {label} est déjà celui du partenaire « {other['name']} » : il est déjà dans l’annuaire.")
+            errors.setdefault(column._meta.name,
+                              f"Ce {label} est déjà celui du partenaire « {other['name']} » : il est déjà dans "
+                              "l’annuaire.")
             candidates[other["id"]] = other
     if candidates:
         raise DuplicatePartner(
             "Ce partenaire existe déjà dans l’annuaire. Rattachez-le à votre territoire plutôt que de le recréer.",
-            errors=form.errors, candidates=list(candidates.values()), by_name=False,
+            errors=errors, candidates=list(candidates.values()), by_name=False,
         )
-    if form.boolean("confirmer_nom") or not values[Partner.name]:
+    if values.confirm_name or not values.name:
         return
     where = Partner.id != partner_id if partner_id else Partner.id.is_not_null()
-    close = similar_names(values[Partner.name], await Partner.select(Partner.id, Partner.name).where(where))
+    close = similar_names(values.name, await Partner.select(Partner.id, Partner.name).where(where))
     if close:
         names = ", ".join(f"« {c['name']} »" for c in close)
         message = (
             f"Un partenaire au nom proche existe déjà : {names}. S’il s’agit du même, rattachez-le à votre "
             "territoire ; sinon, cochez « Il s’agit d’un autre partenaire » et enregistrez à nouveau."
         )
-        form.check(False, "name", message)
-        raise DuplicatePartner(message, errors=form.errors, candidates=close, by_name=True)
+        raise DuplicatePartner(message, errors={"name": message}, candidates=close, by_name=True)
 
 
 def _unique_violation(error: Exception) -> bool:
@@ -285,18 +253,25 @@ async def _link_territories(partner_id: int, added: set[int], removed: set[int])
         )
 
 
-async def create_partner(viewer: Viewer, data: Mapping[str, Any]) -> int:
+def require_partner_creator(viewer: Viewer) -> None:
+    """Forbidden unless this person may add partners to the directory."""
     if not viewer.can_create_partners():
         raise Forbidden("Seuls les référents des territoires et les administrateurs ajoutent des partenaires.")
-    form = FormReader(data)
-    values, added, _ = await _read_form(form, viewer, None)
-    form.raise_if_errors()
-    await _check_duplicates(form, values, None)
+
+
+async def create_partner(viewer: Viewer, values: PartnerInput) -> int:
+    """A new partner in the directory, working with the territories given."""
+    require_partner_creator(viewer)
+    errors: dict[str, str] = {}
+    added, _ = await _territories(viewer, values, None, errors)
+    if errors:
+        raise InvalidInput(GENERIC, errors=errors)
+    await _check_duplicates(values, None)
     now = clock.now()
     try:
         async with write_transaction():
             partner = Partner(created_at=now, updated_at=now, version=1)
-            for column, value in values.items():
+            for column, value in _columns(values).items():
                 setattr(partner, column._meta.name, value)
             await partner.save()
             await _link_territories(partner.id, added, set())
@@ -307,41 +282,36 @@ async def create_partner(viewer: Viewer, data: Mapping[str, Any]) -> int:
     return partner.id
 
 
+async def editable_partner(viewer: Viewer, partner_id: int) -> dict:
+    """The partner, if this person may edit it (NotFound / Forbidden otherwise)."""
+    partner = await partner_for(viewer, partner_id)
+    if not viewer.can_manage_partner(partner["territory_ids"]):
+        raise Forbidden("Seuls les référents des territoires de ce partenaire et les administrateurs le modifient.")
+    return partner
+
+
 async def update_partner(
     viewer: Viewer,
     partner_id: int,
-    data: Mapping[str, Any],
+    values: PartnerInput,
+    version: int | None,
     *,
     open_commitments: Callable[[int, set[int]], Awaitable[bool]],
 ) -> None:
     """`open_commitments(partner_id, territories)`: whether the partner still has open commitments there (the
     commitments layer above answers it); such a territory cannot be detached."""
-    partner = await partner_for(viewer, partner_id)
-    if not viewer.can_manage_partner(partner["territory_ids"]):
-        raise Forbidden("Seuls les référents des territoires de ce partenaire et les administrateurs le modifient.")
-    form = FormReader(data)
-    version = form.integer("version", "Version", required=True, minimum=0)
-    values, added, removed = await _read_form(form, viewer, partner)
-    if removed:
-        if await open_commitments(partner_id, removed):
-            form.check(False, "territoires", "Ce partenaire a des engagements en cours sur des actions d’un "
-                       "territoire que vous voulez retirer : clôturez-les d’abord.")
-    form.raise_if_errors()
-    await _check_duplicates(form, values, partner_id)
+    partner = await editable_partner(viewer, partner_id)
+    errors: dict[str, str] = {}
+    added, removed = await _territories(viewer, values, partner, errors)
+    if removed and await open_commitments(partner_id, removed):
+        errors.setdefault("territoires", "Ce partenaire a des engagements en cours sur des actions d’un "
+                          "territoire que vous voulez retirer : clôturez-les d’abord.")
+    if errors:
+        raise InvalidInput(GENERIC, errors=errors)
+    await _check_duplicates(values, partner_id)
     try:
         async with write_transaction():
-            updated = (
-                await Partner.update({**values, Partner.version: Partner.version + 1,
-                                      Partner.updated_at: clock.now()})
-                .where((Partner.id == partner_id) & (Partner.version == version))
-                .returning(Partner.id)
-            )
-            if not updated:
-                raise Conflict(
-                    "Ce partenaire a été modifié par quelqu’un d’autre depuis que vous avez ouvert le formulaire. "
-                    "Vos modifications n’ont pas été enregistrées : rechargez la page pour repartir de la version "
-                    "actuelle."
-                )
+            await lifecycle.save_edit(PARTNER, partner_id, version, _columns(values))
             await _link_territories(partner_id, added, removed)
     except Conflict:
         raise
@@ -351,8 +321,9 @@ async def update_partner(
         raise
 
 
-async def attach_partner(viewer: Viewer, partner_id: int, data: Mapping[str, Any]) -> None:
-    """Add an existing partner to a territory whose directory this person keeps (instead of a duplicate)."""
+async def attachable_partner(viewer: Viewer, partner_id: int) -> list[int]:
+    """The territories this person may attach the partner to (those whose directory they keep); NotFound /
+    Forbidden otherwise."""
     managed = viewer.managed_territories()
     exists = await Partner.exists().where(Partner.id == partner_id)
     if not exists:
@@ -362,8 +333,12 @@ async def attach_partner(viewer: Viewer, partner_id: int, data: Mapping[str, Any
         if not viewer.can_read_partner(partner_id, territory_ids):
             raise NotFound(NOT_FOUND)
         raise Forbidden("Seuls les référents rattachent un partenaire à leur territoire.")
-    form = FormReader(data)
-    territory_id = form.id_in("territoire", "Territoire", set(managed), required=True)
-    form.raise_if_errors()
+    return managed
+
+
+async def attach_partner(viewer: Viewer, partner_id: int, territory_id: int) -> None:
+    """Add an existing partner to a territory whose directory this person keeps (instead of a duplicate)."""
+    if territory_id not in await attachable_partner(viewer, partner_id):
+        raise InvalidInput(GENERIC, errors={"territoire": "« Territoire » : valeur inconnue, choisissez dans la liste."})
     async with write_transaction():
         await _link_territories(partner_id, {territory_id}, set())

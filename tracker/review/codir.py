@@ -4,20 +4,19 @@ from __future__ import annotations
 
 from tracker.core import clock
 from datetime import date, timedelta
-from typing import Any, Mapping
 
 import arrow
 
 from tracker.core.permissions import Viewer
 from tracker.commitments.tables import Commitment
 from tracker.core.db import write_transaction
-from tracker.core.errors import Forbidden, InvalidInput
+from tracker.core.errors import Forbidden
 from tracker.history.tables import HistoryEntry
+from tracker.review.forms import MeetingInput
 from tracker.review.tables import CodirMeeting
 from tracker.roadmaps.statuses import CLOSED
 from tracker.roadmaps.tables import Action, ActionNote
 from tracker.territories.service import territory_for
-from tracker.core.forms import FormReader
 from tracker.core.french import PARIS
 
 DEFAULT_DAYS = 30
@@ -34,19 +33,8 @@ async def last_meeting(territory_id: int) -> date | None:
     return row["held_on"] if row else None
 
 
-def parse_since(query: Mapping[str, Any]) -> date | None:
-    form = FormReader(query)
-    since = form.date("depuis", "Depuis le")
-    if since and since > clock.today():
-        form.check(False, "depuis", "« Depuis le » ne peut être dans le futur.")
-    if form.errors:
-        error = InvalidInput("Paramètre invalide : " + " ".join(form.errors.values()), errors=form.errors)
-        error.status_code = 400
-        raise error
-    return since
-
-
 async def meeting_pack(viewer: Viewer, siren: str, since: date | None) -> dict:
+    """`since` (read by `queries.read_pack_query`): None starts from the last recorded meeting, else 30 days ago."""
     territory = await territory_for(viewer, siren)
     tid = territory["id"]
     meeting = await last_meeting(tid)
@@ -130,19 +118,19 @@ async def meeting_pack(viewer: Viewer, siren: str, since: date | None) -> dict:
     }
 
 
-async def record_meeting(viewer: Viewer, siren: str, data: Mapping[str, Any]) -> date:
+async def recordable_territory(viewer: Viewer, siren: str) -> dict:
+    """The territory, if this person may record its CODIR meetings (NotFound / Forbidden otherwise)."""
     territory = await territory_for(viewer, siren)
     if not viewer.can_manage_territory(territory["id"]):
         raise Forbidden("Seuls les référents du territoire enregistrent les réunions de CODIR.")
-    form = FormReader(data)
-    held_on = form.date("held_on", "Date de la réunion", required=True)
-    if held_on:
-        form.check(held_on <= clock.today(), "held_on", "La réunion ne peut être dans le futur.")
-        form.check(held_on.year >= 2000, "held_on", "Date trop ancienne.")
-    form.raise_if_errors()
+    return territory
+
+
+async def record_meeting(viewer: Viewer, siren: str, values: MeetingInput) -> date:
+    territory = await recordable_territory(viewer, siren)
     async with write_transaction():
         await CodirMeeting.insert(
-            CodirMeeting(territory=territory["id"], held_on=held_on, recorded_by=viewer.user_id,
+            CodirMeeting(territory=territory["id"], held_on=values.held_on, recorded_by=viewer.user_id,
                          created_at=clock.now())
         )
-    return held_on
+    return values.held_on

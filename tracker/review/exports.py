@@ -18,9 +18,14 @@ from tracker.agreements.states import AGREEMENT_STATE_LABELS
 from tracker.exports.writer import Column, export_response
 from tracker.partners.kinds import SECTOR_LABELS
 from tracker.review import codir, service
+from tracker.review.queries import (
+    read_action_search,
+    read_dashboard_filters,
+    read_follow_up_query,
+    read_pack_query,
+)
 from tracker.roadmaps.statuses import STATUS_LABELS
 from tracker.territories.reference import KIND_LABELS, departement_name, region_name
-from tracker.core.forms import FormReader
 
 Producer = Callable[..., Awaitable[tuple[str, list[Column], list[Any]]]]
 
@@ -31,7 +36,7 @@ def _stamp() -> str:
 
 async def dashboard_rows(request: Request, viewer: Viewer) -> tuple[str, list[Column], list[Any]]:
     service.require_reviewer(viewer)
-    board = await service.dashboard(viewer, service.parse_dashboard_filters(request.query_params))
+    board = await service.dashboard(viewer, read_dashboard_filters(request.query_params))
     columns = [
         Column("Territoire", width=40), Column("SIREN"), Column("Type"), Column("Département"), Column("Région"),
         Column("Actions", "integer"),
@@ -56,7 +61,7 @@ async def dashboard_rows(request: Request, viewer: Viewer) -> tuple[str, list[Co
 
 async def actions_rows(request: Request, viewer: Viewer) -> tuple[str, list[Column], list[Any]]:
     service.require_reviewer(viewer)
-    result = await service.search_actions(viewer, service.parse_action_search(request.query_params), paginate=False)
+    result = await service.search_actions(viewer, read_action_search(request.query_params), paginate=False)
     columns = [
         Column("Action", width=50), Column("Territoire", width=35), Column("SIREN"), Column("Pilote", width=30),
         Column("Secteur du pilote"), Column("Module", "integer"), Column("Statut"), Column("En retard"),
@@ -75,9 +80,7 @@ async def actions_rows(request: Request, viewer: Viewer) -> tuple[str, list[Colu
 
 async def follow_up_rows(request: Request, viewer: Viewer) -> tuple[str, list[Column], list[Any]]:
     service.require_reviewer(viewer)
-    form = FormReader(request.query_params)
-    days = form.integer("jours", "Nombre de jours sans mise à jour", minimum=1, maximum=3650) or 60
-    service._bad_query(form)
+    days = read_follow_up_query(request.query_params).idle_days
     data = await service.follow_ups(viewer, days, limit=None)
 
     def people(territory_id: int) -> str:
@@ -100,7 +103,7 @@ async def follow_up_rows(request: Request, viewer: Viewer) -> tuple[str, list[Co
 
 
 async def codir_rows(request: Request, viewer: Viewer, siren: str) -> tuple[str, list[Column], list[Any]]:
-    pack = await codir.meeting_pack(viewer, siren, codir.parse_since(request.query_params))
+    pack = await codir.meeting_pack(viewer, siren, read_pack_query(request.query_params).since)
     columns = [Column("Rubrique", width=28), Column("Date", "datetime"), Column("Action", width=50),
                Column("Détail", width=45), Column("Par", width=25)]
     rows: list[list[Any]] = []

@@ -14,10 +14,17 @@ from tracker.agreements.states import AGREEMENT_STATE_LABELS
 from tracker.partners.kinds import SECTOR_LABELS
 from tracker.core.errors import InvalidInput
 from tracker.review import cache, codir, service
+from tracker.review.forms import read_meeting
+from tracker.review.queries import (
+    SORTS,
+    read_action_search,
+    read_dashboard_filters,
+    read_follow_up_query,
+    read_pack_query,
+)
 from tracker.review.charts import bar_chart, line_chart
 from tracker.roadmaps.statuses import MODULE_TITLES, STATUS_LABELS
 from tracker.territories.reference import KIND_LABELS, departements, regions
-from tracker.core.forms import FormReader
 from tracker.core.http import redirect, render
 
 STATUS_COLOURS = ["#4b5563", "#1d4e89", "#7a5c00", "#8a1c1c", "#2e7d32", "#6b6b6b"]
@@ -37,7 +44,7 @@ async def _progress(viewer: Viewer, territory_ids: list[int] | None) -> list:
 @get("/pilotage", name="review_dashboard")
 async def review_dashboard(request: Request, viewer: NamedDependency[Viewer]) -> Template:
     service.require_reviewer(viewer)
-    filters = service.parse_dashboard_filters(request.query_params)
+    filters = read_dashboard_filters(request.query_params)
     board = await service.dashboard(viewer, filters)
     totals = board["totals"]
     charts = {
@@ -68,7 +75,7 @@ async def review_dashboard(request: Request, viewer: NamedDependency[Viewer]) ->
         "board": board,
         "filters": filters,
         "charts": charts,
-        "sorts": service.SORTS,
+        "sorts": SORTS,
         "regions": regions(),
         "departements": departements(),
         "kinds": KIND_LABELS,
@@ -89,7 +96,7 @@ async def review_dashboard(request: Request, viewer: NamedDependency[Viewer]) ->
 @get("/pilotage/actions", name="review_actions")
 async def review_actions(request: Request, viewer: NamedDependency[Viewer]) -> Template:
     service.require_reviewer(viewer)
-    search = service.parse_action_search(request.query_params)
+    search = read_action_search(request.query_params)
     result = await service.search_actions(viewer, search)
     context = {
         "search": search,
@@ -107,30 +114,29 @@ async def review_actions(request: Request, viewer: NamedDependency[Viewer]) -> T
 @get("/pilotage/relances", name="review_follow_ups")
 async def review_follow_ups(request: Request, viewer: NamedDependency[Viewer]) -> Template:
     service.require_reviewer(viewer)
-    form = FormReader(request.query_params)
-    days = form.integer("jours", "Nombre de jours sans mise à jour", minimum=1, maximum=3650) or 60
-    service._bad_query(form)
-    return render(request, "review/follow_ups.html", {"data": await service.follow_ups(viewer, days)})
+    query = read_follow_up_query(request.query_params)
+    return render(request, "review/follow_ups.html", {"data": await service.follow_ups(viewer, query.idle_days)})
 
 
 @get("/territoires/{siren:str}/point-codir", name="codir_pack")
 async def codir_pack(request: Request, viewer: NamedDependency[Viewer], siren: FromPath[str]) -> Template:
     """Open to whoever may read the territory: its members, the ADGCF."""
-    pack = await codir.meeting_pack(viewer, siren, codir.parse_since(request.query_params))
+    query = read_pack_query(request.query_params)
+    pack = await codir.meeting_pack(viewer, siren, query.since)
     return render(request, "review/codir.html", {"pack": pack})
 
 
 @post("/territoires/{siren:str}/point-codir/reunions", name="codir_meeting")
 async def codir_meeting(request: Request, viewer: NamedDependency[Viewer], siren: FromPath[str]) -> Template | Redirect:
+    await codir.recordable_territory(viewer, siren)  # who may, before what was sent
     data = await request.form()
     try:
-        held_on = await codir.record_meeting(viewer, siren, data)
+        await codir.record_meeting(viewer, siren, read_meeting(data))
     except InvalidInput as error:
         pack = await codir.meeting_pack(viewer, siren, None)
         return render(request, "review/codir.html", {"pack": pack, "meeting_error": error},
                       status_code=error.status_code)
-    _ = held_on  # the pack now starts from it by default
-    return redirect(f"/territoires/{siren}/point-codir", flash="codir")
+    return redirect(f"/territoires/{siren}/point-codir", flash="codir")  # the pack now starts from that date
 
 
 ROUTES = [review_dashboard, review_actions, review_follow_ups, codir_pack, codir_meeting]

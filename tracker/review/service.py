@@ -4,9 +4,8 @@ territories or actions (no query per row)."""
 from __future__ import annotations
 
 from tracker.core import clock
-from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, Mapping
+from typing import Any
 
 import arrow
 from piccolo.query.functions.aggregate import Count, Max
@@ -16,24 +15,16 @@ from tracker.accounts.tables import Membership
 from tracker.agreements.tables import AgreementParty
 from tracker.commitments.tables import Commitment
 from tracker.core.db import is_sqlite, name_contains
-from tracker.core.errors import Forbidden, InvalidInput
+from tracker.core.errors import Forbidden
 from tracker.history.tables import HistoryEntry
 from tracker.partners.kinds import SECTOR_LABELS
 from tracker.partners.tables import PartnerContact
 from tracker.roadmaps.statuses import CLOSED, MODULE_TITLES, STATUS_LABELS, is_overdue
 from tracker.roadmaps.tables import Action, ActionNote, Roadmap
-from tracker.territories.reference import EPCI_KINDS, KIND_LABELS, OTHER_KINDS, departements, regions
-from tracker.core.forms import FormReader
+from tracker.territories.reference import EPCI_KINDS, KIND_LABELS, OTHER_KINDS
+from tracker.review.queries import IDLE_DAYS, ActionSearch, DashboardFilters
 
 
-SORTS = {
-    "territoire": "Territoire",
-    "actions": "Actions",
-    "realise": "Part réalisée",
-    "retard": "En retard",
-    "bloquees": "Bloquées",
-    "maj": "Dernière mise à jour",
-}
 PAGE_SIZE = 50
 UNANSWERED_DAYS = 14  # a proposed commitment unanswered for longer is to be chased
 DASHBOARD_PAGE = 100  # territories per page of the dashboard (the network has 1,255)
@@ -42,13 +33,6 @@ DASHBOARD_PAGE = 100  # territories per page of the dashboard (the network has 1
 def require_reviewer(viewer: Viewer) -> None:
     if not viewer.sees_all_territories:
         raise Forbidden("Le pilotage du réseau est réservé aux chargés de mission de l’ADGCF et aux administrateurs.")
-
-
-def _bad_query(form: FormReader) -> None:
-    if form.errors:
-        error = InvalidInput("Paramètre invalide : " + " ".join(form.errors.values()), errors=form.errors)
-        error.status_code = 400
-        raise error
 
 
 def _visible_actions(viewer: Viewer):
@@ -61,52 +45,6 @@ def _overdue(today: date):
 
 
 # --- dashboard ----------------------------------------------------------------------------------------------
-
-
-@dataclass
-class DashboardFilters:
-    region: str | None = None
-    departement: str | None = None
-    kind: str | None = None
-    module: int | None = None
-    year: int | None = None
-    sort: str = "territoire"
-    descending: bool = False
-    page: int = 1
-
-    def query(self, **overrides: Any) -> dict[str, str]:
-        values = {
-            "page": self.page if self.page > 1 else None,
-            "region": self.region,
-            "departement": self.departement,
-            "type": self.kind,
-            "module": self.module,
-            "annee": self.year,
-            "tri": self.sort if self.sort != "territoire" else None,
-            "ordre": "desc" if self.descending else None,
-        }
-        values.update(overrides)
-        return {k: str(v) for k, v in values.items() if v}
-
-    @property
-    def active(self) -> bool:
-        return any([self.region, self.departement, self.kind, self.module, self.year])
-
-
-def parse_dashboard_filters(query: Mapping[str, Any]) -> DashboardFilters:
-    form = FormReader(query)
-    filters = DashboardFilters(
-        region=form.choice("region", "Région", regions()),
-        departement=form.choice("departement", "Département", departements()),
-        kind=form.choice("type", "Type de territoire", KIND_LABELS),
-        module=form.integer("module", "Module", minimum=1, maximum=4),
-        year=form.integer("annee", "Année de l’atelier", minimum=2000, maximum=2100),
-        sort=form.choice("tri", "Tri", SORTS) or "territoire",
-        descending=form.choice("ordre", "Ordre", {"asc": 1, "desc": 1}) == "desc",
-        page=form.integer("page", "Page", minimum=1, maximum=1000) or 1,
-    )
-    _bad_query(form)
-    return filters
 
 
 def _matches(row: dict, filters: DashboardFilters) -> bool:
@@ -164,9 +102,11 @@ async def dashboard(viewer: Viewer, filters: DashboardFilters) -> dict:
     ).group_by(AgreementParty.territory, AgreementParty.agreement.state):
         if g["territory"] in territories:
             territories[g["territory"]]["agreements"][g["state"]] = g["n"]
-    # Last update: the latest status change or edit of an action (above), or note.
+    # Last update: the latest status change or edit of an action (above), or note — on the actions counted.
     for g in await ActionNote.select(
         ActionNote.action.territory.as_alias("territory"), Max(ActionNote.created_at).as_alias("at")
+    ).where(
+        viewer.actions_scope(ActionNote.action.territory, ActionNote.action.confidential)
     ).group_by(ActionNote.action.territory):
         _later(territories.get(g["territory"]), g["at"])
 
@@ -275,52 +215,6 @@ async def realised_by_month(viewer: Viewer, territory_ids: list[int] | None, mon
 # --- cross-territory action list ----------------------------------------------------------------------------
 
 
-@dataclass
-class ActionSearch:
-    status: str | None = None
-    overdue: bool = False
-    module: int | None = None
-    sector: str | None = None
-    siren: str | None = None
-    due_from: date | None = None
-    due_to: date | None = None
-    text: str = ""
-    page: int = 1
-    errors: dict[str, str] = field(default_factory=dict)
-
-    def query(self, **overrides: Any) -> dict[str, str]:
-        values = {
-            "statut": self.status, "en_retard": "1" if self.overdue else None, "module": self.module,
-            "secteur": self.sector, "territoire": self.siren,
-            "du": self.due_from.isoformat() if self.due_from else None,
-            "au": self.due_to.isoformat() if self.due_to else None, "q": self.text,
-            "page": self.page if self.page > 1 else None,
-        }
-        values.update(overrides)
-        return {k: str(v) for k, v in values.items() if v}
-
-
-def parse_action_search(query: Mapping[str, Any]) -> ActionSearch:
-    form = FormReader(query)
-    search = ActionSearch(
-        status=form.choice("statut", "Statut", STATUS_LABELS),
-        overdue=form.boolean("en_retard"),
-        module=form.integer("module", "Module", minimum=1, maximum=4),
-        sector=form.choice("secteur", "Secteur du pilote", SECTOR_LABELS),
-        siren=form.text("territoire", "Territoire (SIREN)", max_length=9) or None,
-        due_from=form.date("du", "Échéance à partir du"),
-        due_to=form.date("au", "Échéance jusqu’au"),
-        text=form.text("q", "Recherche", max_length=100),
-        page=form.integer("page", "Page", minimum=1, maximum=100_000) or 1,
-    )
-    if search.siren and not (search.siren.isascii() and search.siren.isdigit() and len(search.siren) == 9):
-        form.check(False, "territoire", "« Territoire (SIREN) » doit compter 9 chiffres.")
-    if search.due_from and search.due_to:
-        form.check(search.due_from <= search.due_to, "au", "La fin de la période précède son début.")
-    _bad_query(form)
-    return search
-
-
 def _search_condition(viewer: Viewer, search: ActionSearch, today: date):
     where = _visible_actions(viewer)
     if search.status:
@@ -401,7 +295,7 @@ async def contacts_of(territory_ids: list[int]) -> dict[int, list[dict]]:
     return by_territory
 
 
-async def follow_ups(viewer: Viewer, idle_days: int = 60, limit: int | None = 100) -> dict:
+async def follow_ups(viewer: Viewer, idle_days: int = IDLE_DAYS, limit: int | None = 100) -> dict:
     """The three lists of « à relancer »; the overdue-without-note list holds at most `limit` actions (None: all),
     `silent_total` says how many there are."""
     require_reviewer(viewer)

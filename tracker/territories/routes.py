@@ -4,18 +4,13 @@ from litestar import Request, get, post
 from litestar.di import NamedDependency
 from litestar.response import Redirect, Template
 
-from tracker.core.permissions import Viewer
-from tracker.core.errors import Forbidden, InvalidInput
-from tracker.territories.reference import (
-    KIND_LABELS,
-    OTHER_KINDS,
-    departements,
-    regions,
-)
-from tracker.territories.service import (
-    create_other_body,
-)
+from tracker.core.errors import InvalidInput
+from tracker.core.guards import administrators_only
 from tracker.core.http import redirect, render
+from tracker.core.permissions import Viewer
+from tracker.territories.forms import read_other_body
+from tracker.territories.reference import KIND_LABELS, OTHER_KINDS, departements, regions
+from tracker.territories.service import REFUSED, create_other_body
 
 
 def _other_body_context(values: dict | None = None, errors: dict | None = None) -> dict:
@@ -28,18 +23,16 @@ def _other_body_context(values: dict | None = None, errors: dict | None = None) 
     }
 
 
-@get("/territoires/nouveau", name="territory_new")
+@get("/territoires/nouveau", name="territory_new", guards=[administrators_only], opt={"refusal": REFUSED})
 async def territory_new(request: Request, viewer: NamedDependency[Viewer]) -> Template:
-    if not viewer.can_manage_territories():
-        raise Forbidden("Seuls les administrateurs ajoutent des territoires.")
     return render(request, "territories/new.html", _other_body_context())
 
 
-@post("/territoires/nouveau", name="territory_create")
+@post("/territoires/nouveau", name="territory_create", guards=[administrators_only], opt={"refusal": REFUSED})
 async def territory_create(request: Request, viewer: NamedDependency[Viewer]) -> Template | Redirect:
     data = await request.form()
     try:
-        siren = await create_other_body(viewer, data)
+        siren = await create_other_body(viewer, read_other_body(data))
     except InvalidInput as error:
         context = _other_body_context(dict(data), error.errors) | {"error": error.message}
         return render(request, "territories/new.html", context, status_code=error.status_code)

@@ -9,24 +9,28 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
-from tracker.agreements.service import agreements_of_action
+from tracker.agreements.linked_actions import agreements_of_action
 from tracker.commitments import lifecycle as commitment_lifecycle
 from tracker.commitments import service as commitments
 from tracker.commitments import queries as commitment_queries
+from tracker.commitments.forms import read_comment
+from tracker.commitments.states import GROUP_LABELS
 from tracker.core.errors import Conflict, DomainError, InvalidInput
 from tracker.core.forms import FormReader, StateChangeInput, read_state_change
 from tracker.core.http import is_htmx, local_path, parse_id, redirect, render
 from tracker.core.permissions import Viewer
 from tracker.history.service import entries_for
+from tracker.imports.service import imports_of
 from tracker.roadmaps import service
 from tracker.roadmaps.forms import read_note
 from tracker.roadmaps.lifecycle import change_action_status
+from tracker.roadmaps.queries import ActionFilters, read_action_filters
 
 ROADMAP_TEMPLATE = "roadmaps/roadmap.html"
 ACTION_TEMPLATE = "roadmaps/action.html"
 
 
-async def roadmap_rows(viewer: Viewer, roadmap: dict, filters: service.ActionFilters, only_id: int | None = None):
+async def roadmap_rows(viewer: Viewer, roadmap: dict, filters: ActionFilters, only_id: int | None = None):
     """The roadmap's rows, each with how many partners confirmed their commitment (one aggregated query)."""
     rows = await service.list_actions(viewer, roadmap, filters, only_id=only_id)
     counts = await commitment_queries.confirmed_counts(row["id"] for row in rows)
@@ -37,7 +41,7 @@ async def roadmap_rows(viewer: Viewer, roadmap: dict, filters: service.ActionFil
 
 async def _roadmap_context(request: Request, viewer: NamedDependency[Viewer], roadmap_id: int) -> dict:
     roadmap = await service.roadmap_for(viewer, roadmap_id)
-    filters = service.parse_action_filters(request.query_params)
+    filters = read_action_filters(request.query_params)
     return {
         "roadmap": roadmap,
         "filters": filters,
@@ -46,6 +50,8 @@ async def _roadmap_context(request: Request, viewer: NamedDependency[Viewer], ro
         "axes": await service.axes_of(roadmap_id),
         "pilots": await service.partners_of(roadmap["territory"]),
         "can_edit": viewer.can_edit_territory(roadmap["territory"]),
+        "can_import": viewer.can_import_roadmap(roadmap["territory"]),
+        "imports": await imports_of(roadmap_id),
         "here": request.url.path + (f"?{request.url.query}" if request.url.query else ""),
     }
 
@@ -105,7 +111,7 @@ async def action_status(request: Request, viewer: NamedDependency[Viewer], actio
     if from_roadmap and is_htmx(request):
         action = await service.action_for(viewer, ident)
         roadmap = await service.roadmap_for(viewer, action["roadmap"])
-        rows = await roadmap_rows(viewer, roadmap, service.ActionFilters(), only_id=ident)
+        rows = await roadmap_rows(viewer, roadmap, ActionFilters(), only_id=ident)
         context = {
             "roadmap": roadmap,
             "action": rows[0],
@@ -160,7 +166,7 @@ async def _render_origin(request: Request, viewer: Viewer, origin: str, commitme
         return render(request, ACTION_TEMPLATE, context, status_code=error.status_code)
     state = None
     context = {"mine": await commitments.my_commitments(viewer, state), "state": state, "commitment_problem": problem,
-               "groups": commitments.GROUP_LABELS}
+               "groups": GROUP_LABELS}
     return render(request, "commitments/mine.html", context, status_code=error.status_code)
 
 
@@ -168,6 +174,7 @@ async def _render_origin(request: Request, viewer: Viewer, origin: str, commitme
 async def commitment_state(request: Request, viewer: NamedDependency[Viewer], commitment_id: FromPath[str]) -> Template | Redirect:
     """Fields: status, comment, version; `retour` (where to go back), `contexte` (engagements | action)."""
     ident = parse_id(commitment_id)
+    await commitments.answerable_commitment(viewer, ident)  # who may, before what was sent
     data = await request.form()
     origin = "action" if data.get("contexte") == "action" else "engagements"
     submitted = {"status": str(data.get("status", ""))[:30], "comment": str(data.get("comment", ""))[:2000]}
@@ -183,11 +190,12 @@ async def commitment_state(request: Request, viewer: NamedDependency[Viewer], co
 @post("/engagements/{commitment_id:str}/commentaires", name="commitment_comment")
 async def commitment_comment(request: Request, viewer: NamedDependency[Viewer], commitment_id: FromPath[str]) -> Template | Redirect:
     ident = parse_id(commitment_id)
+    await commitments.commentable_commitment(viewer, ident)  # who may, before what was sent
     data = await request.form()
     form = FormReader(data)
     origin = "action" if form.raw("contexte") == "action" else "engagements"
     try:
-        await commitments.add_comment(viewer, ident, data)
+        await commitments.add_comment(viewer, ident, read_comment(data))
     except InvalidInput as error:
         return await _render_origin(request, viewer, origin, ident, error, {"body": form.raw("body")[:2000]})
     return redirect(local_path(form.raw("retour"), "/engagements"), flash="engagement_commentaire")

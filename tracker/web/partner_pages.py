@@ -12,6 +12,7 @@ from tracker.core.errors import Conflict, InvalidInput
 from tracker.core.http import parse_id, redirect, render
 from tracker.core.permissions import Viewer
 from tracker.partners import service
+from tracker.partners.forms import read_partner_edit
 from tracker.partners.routes import form_context
 
 
@@ -39,9 +40,11 @@ async def partner_page(request: Request, viewer: NamedDependency[Viewer], partne
 @post("/partenaires/{partner_id:str}/modifier", name="partner_update")
 async def partner_update(request: Request, viewer: NamedDependency[Viewer], partner_id: FromPath[str]) -> Template | Redirect:
     ident = parse_id(partner_id)
+    await service.editable_partner(viewer, ident)  # who may, before what was sent
     data = await request.form()
     try:
-        await service.update_partner(viewer, ident, data, open_commitments=has_open_commitments)
+        values, version = read_partner_edit(data)
+        await service.update_partner(viewer, ident, values, version, open_commitments=has_open_commitments)
     except (InvalidInput, Conflict) as error:
         partner = await service.partner_for(viewer, ident)
         context = await form_context(viewer, partner, dict(data), error)

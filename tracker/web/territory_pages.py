@@ -2,8 +2,6 @@
 (its roadmaps, its members)."""
 from __future__ import annotations
 
-from typing import Any, Mapping
-
 from litestar import Request, get
 from litestar.di import NamedDependency
 from litestar.params import FromPath
@@ -11,8 +9,6 @@ from litestar.response import Template
 
 from tracker.accounts.tables import Membership
 from tracker.core.db import name_contains
-from tracker.core.errors import BadQuery
-from tracker.core.forms import FormReader
 from tracker.core.http import render
 from tracker.core.identifiers import clean
 from tracker.core.permissions import Viewer
@@ -20,18 +16,14 @@ from tracker.roadmaps.service import roadmaps_of
 from tracker.roadmaps.tables import Roadmap
 from tracker.territories.service import territory_for
 from tracker.territories.tables import Territory
+from tracker.web.queries import TerritorySearch, read_territory_search
 
 PAGE_SIZE = 50
 
 
-async def visible_territories(viewer: Viewer, query: Mapping[str, Any]) -> dict:
+async def visible_territories(viewer: Viewer, search: TerritorySearch) -> dict:
     """Members see their territories; the ADGCF and administrators search all of them (paginated)."""
-    form = FormReader(query)
-    text = form.text("q", "Recherche", max_length=100)
-    page = form.integer("page", "Page", minimum=1, maximum=10_000) or 1
-    only_roadmaps = form.boolean("avec_feuille")
-    if form.errors:
-        raise BadQuery("Paramètre invalide : " + " ".join(form.errors.values()), errors=form.errors)
+    text, page, only_roadmaps = search.text, search.page, search.only_roadmaps
     where = Territory.id.is_not_null()
     if not viewer.sees_all_territories:
         if not viewer.roles:
@@ -71,7 +63,7 @@ async def visible_territories(viewer: Viewer, query: Mapping[str, Any]) -> dict:
 
 @get("/territoires", name="territories")
 async def territories(request: Request, viewer: NamedDependency[Viewer]) -> Template:
-    listing = await visible_territories(viewer, request.query_params)
+    listing = await visible_territories(viewer, read_territory_search(request.query_params))
     return render(request, "territories/list.html", {"listing": listing}, blocks=["results"])
 
 
