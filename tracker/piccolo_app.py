@@ -14,7 +14,7 @@ from tracker.api.tables import ApiToken
 from tracker.commitments.tables import Commitment, CommitmentComment, CommitmentLink
 from tracker.core.config import ROOT
 from tracker.history.tables import HistoryEntry
-from tracker.partners.tables import Partner, PartnerContact, PartnerTerritory
+from tracker.partners.tables import Partner, PartnerAttachment, PartnerContact, PartnerTerritory
 from tracker.review.tables import CodirMeeting
 from tracker.roadmaps.tables import Action, ActionNote, Axis, Roadmap, Workshop
 from tracker.territories.tables import Territory
@@ -42,6 +42,7 @@ TABLES = [
     AgreementReview,
     # partenaires et engagements
     PartnerContact,
+    PartnerAttachment,
     Commitment,
     CommitmentLink,
     CommitmentComment,

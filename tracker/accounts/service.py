@@ -121,7 +121,9 @@ async def session_user(token: str | None) -> dict | None:
     return row
 
 
-async def grant_membership(user_id: int, territory_id: int, role: str) -> None:
+async def write_membership(user_id: int, territory_id: int, role: str) -> None:
+    """Write a role, unchecked: grant one through `tracker.auth.separation.grant_membership`, which first checks
+    that the person is not a contact of one of the territory's partners."""
     if role not in {"lecteur", "editeur", "referent"}:
         raise InvalidInput("Rôle inconnu.")
     async with write_transaction():
