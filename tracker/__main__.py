@@ -83,6 +83,7 @@ def main(argv: list[str] | None = None) -> int:
     elif args.command == "serve":
         import uvicorn
 
+        from tracker.core.logs import logging_config
         from tracker.demo import print_sign_in_help
 
         print_sign_in_help(args.host, args.port)
@@ -94,6 +95,7 @@ def main(argv: list[str] | None = None) -> int:
             workers=args.workers,
             proxy_headers=True,
             forwarded_allow_ips="127.0.0.1",
+            log_config=logging_config(),  # tokens masked, control characters escaped, audit log as JSON lines
         )
     return 0
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from tracker.accounts import service as accounts
 from tracker.accounts.tables import Membership, User
+from tracker.core import audit
 from tracker.core.errors import InvalidInput
 from tracker.core.forms import GENERIC
 from tracker.partners.tables import Partner, PartnerContact, PartnerTerritory
@@ -84,3 +85,4 @@ async def grant_membership(user_id: int, territory_id: int, role: str) -> None:
     a membership (invitations, account administration, the demo)."""
     await check_new_member(user_id, territory_id)
     await accounts.write_membership(user_id, territory_id, role)
+    audit.record("role_attribue", compte=user_id, territoire=territory_id, role=role)

@@ -17,7 +17,7 @@ from tracker.accounts.tables import Membership, User, UserSession
 from tracker.auth.separation import check_contact_address
 from tracker.commitments.tables import CommitmentComment, CommitmentLink
 from tracker.contacts.forms import ContactInput
-from tracker.core import clock
+from tracker.core import audit, clock
 from tracker.core.db import write_transaction
 from tracker.core.errors import Forbidden, InvalidInput, NotFound
 from tracker.core.forms import GENERIC
@@ -155,6 +155,7 @@ async def erase_contact(viewer: Viewer, contact_id: int, version: int | None) ->
                     User.is_active: False,
                 }).where(User.id == account)
                 await UserSession.delete().where(UserSession.user == account)
+    audit.record("contact_efface", utilisateur=viewer.user_id, contact=contact_id, partenaire=contact["partner"])
     return contact
 
 

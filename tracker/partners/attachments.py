@@ -15,7 +15,7 @@ from typing import Any
 
 from tracker import lifecycle
 from tracker.auth.separation import check_attachment
-from tracker.core import clock, signing
+from tracker.core import audit, clock, signing
 from tracker.core.db import write_transaction
 from tracker.core.errors import Forbidden, InvalidInput, NotFound
 from tracker.core.forms import GENERIC
@@ -138,7 +138,9 @@ async def request_attachment(viewer: Viewer, partner_id: int, territory_id: int,
 
 async def answer(viewer: Viewer, request_id: int, target: str, comment: str | None, version: int | None):
     """Accept or refuse a request (the partner's référents, administrators): `lifecycle.apply(ATTACHMENT…)`."""
-    return await lifecycle.apply(ATTACHMENT, viewer, request_id, target, comment, version)
+    change = await lifecycle.apply(ATTACHMENT, viewer, request_id, target, comment, version)
+    audit.record("rattachement_" + change.target, utilisateur=viewer.user_id, demande=request_id)
+    return change
 
 
 async def answerable_request(viewer: Viewer, request_id: int) -> dict:
