@@ -27,8 +27,8 @@ SQLITE = [
     'ALTER TABLE "partner_contact" ADD COLUMN "created_by" INTEGER REFERENCES "app_user" ("id") '
     "ON DELETE RESTRICT ON UPDATE CASCADE DEFAULT null",
     'ALTER TABLE "commitment_link" ADD COLUMN "sent_to" VARCHAR(254) DEFAULT null',
-    'ALTER TABLE "commitment" ADD COLUMN "confirmed_link" INTEGER REFERENCES "commitment_link" ("id") '
-    "ON DELETE RESTRICT ON UPDATE CASCADE DEFAULT null",
+    # No foreign key: commitment_link already references commitment, and links are never deleted.
+    'ALTER TABLE "commitment" ADD COLUMN "confirmed_link" INTEGER DEFAULT null',
     # BEFORE INSERT runs before the conflict is resolved: `INSERT OR REPLACE` on an existing id is refused instead
     # of deleting the old row (REPLACE's delete fires no delete trigger).
     """CREATE TRIGGER IF NOT EXISTS history_entry_no_replace BEFORE INSERT ON history_entry
@@ -58,8 +58,7 @@ POSTGRES = [
     'ALTER TABLE "partner_contact" ADD COLUMN "created_by" INTEGER REFERENCES "app_user" ("id") '
     "ON DELETE RESTRICT ON UPDATE CASCADE",
     'ALTER TABLE "commitment_link" ADD COLUMN "sent_to" VARCHAR(254)',
-    'ALTER TABLE "commitment" ADD COLUMN "confirmed_link" INTEGER REFERENCES "commitment_link" ("id") '
-    "ON DELETE RESTRICT ON UPDATE CASCADE",
+    'ALTER TABLE "commitment" ADD COLUMN "confirmed_link" INTEGER',
     # Row triggers do not see TRUNCATE: a statement trigger refuses it, even from the tables' owner.
     """CREATE TRIGGER history_entry_no_truncate BEFORE TRUNCATE ON history_entry
        FOR EACH STATEMENT EXECUTE FUNCTION history_entry_append_only()""",

@@ -25,8 +25,8 @@ class Commitment(Table):
     confirmed_at = Timestamptz(null=True, default=None)
     confirmed_by = ForeignKey(User, on_delete=OnDelete.restrict, null=True, default=None)
     confirmed_by_contact = ForeignKey(PartnerContact, on_delete=OnDelete.restrict, null=True, default=None)
-    # The signed link the confirmation came through (NULL when the contact answered signed in). A foreign key to
-    # commitment_link in the database (migration 2026-11-27T09:09:09); an integer here, the class being below.
+    # The signed link the confirmation came through (NULL when the contact answered signed in): a commitment_link id.
+    # No foreign key: commitment_link already references commitment (a cycle), and links are never deleted.
     confirmed_link = Integer(null=True, default=None)
     created_by = ForeignKey(User, on_delete=OnDelete.restrict, null=True, default=None)
     created_at = Timestamptz()
