@@ -25,6 +25,7 @@ async def test_sqlite_refuses_insert_or_replace_update_and_delete_on_the_history
     if database != "sqlite":
         pytest.skip("chemin SQLite : la même garantie est vérifiée sur PostgreSQL par le test suivant")
     import sqlite3
+    from contextlib import closing
 
     from tracker.core.config import settings
 
@@ -38,7 +39,7 @@ async def test_sqlite_refuses_insert_or_replace_update_and_delete_on_the_history
         ("UPDATE history_entry SET to_value = 'realisee' WHERE id = ?", (entry["id"],)),
         ("DELETE FROM history_entry WHERE id = ?", (entry["id"],)),
     ]
-    with sqlite3.connect(settings.sqlite_path) as connection:
+    with closing(sqlite3.connect(settings.sqlite_path)) as connection:
         for statement, args in attacks:
             with pytest.raises(sqlite3.DatabaseError, match="append-only"):
                 connection.execute(statement, args)

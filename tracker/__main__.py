@@ -1,4 +1,5 @@
-"""Command line: python -m tracker {migrate,load-territories,load-demo,create-user,contrats-echus,serve}."""
+"""Command line: python -m tracker {migrate,load-territories,load-demo,create-user,contrats-echus,sauvegarde,
+restauration,serve}."""
 from __future__ import annotations
 
 import argparse
@@ -64,6 +65,10 @@ def main(argv: list[str] | None = None) -> int:
     create.add_argument("--admin", action="store_true")
     create.add_argument("--reviewer", action="store_true")
     commands.add_parser("contrats-echus", help="déclare échus les contrats en vigueur dont la date de fin est passée")
+    save = commands.add_parser("sauvegarde", help="sauvegarde la base (SQLite : sauvegarde en ligne ; PostgreSQL : pg_dump)")
+    save.add_argument("fichier", nargs="?", help="fichier de sauvegarde (par défaut var/sauvegardes/suivi-<date>)")
+    restore = commands.add_parser("restauration", help="restaure une sauvegarde et ferme toutes les sessions")
+    restore.add_argument("fichier")
     serve = commands.add_parser("serve", help="sert l'application")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
@@ -80,6 +85,18 @@ def main(argv: list[str] | None = None) -> int:
         asyncio.run(_create_user(args))
     elif args.command == "contrats-echus":
         asyncio.run(_expire_agreements())
+    elif args.command in ("sauvegarde", "restauration"):
+        from tracker import backups
+
+        try:
+            if args.command == "sauvegarde":
+                print(f"Sauvegarde écrite : {backups.backup(args.fichier)}")
+            else:
+                backups.restore(args.fichier)
+                print(f"Sauvegarde {args.fichier} restaurée ; toutes les sessions sont fermées : chacun se reconnecte.")
+        except backups.BackupFailed as error:
+            print(error, file=sys.stderr)
+            return 1
     elif args.command == "serve":
         import uvicorn
 
