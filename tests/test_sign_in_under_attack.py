@@ -172,3 +172,25 @@ def test_the_audit_log_refuses_a_secret_by_name():
         audit.record("essai", password="x")
     with pytest.raises(ValueError):
         audit.record("essai", jeton="x")
+
+
+async def test_many_addresses_against_one_account_slow_new_addresses_but_not_the_owner_s_usual_one(app, world):
+    from tracker.accounts import throttle
+
+    owner = await browser_from(app, "192.0.2.10")
+    newcomer = await browser_from(app, "192.0.2.99")
+    try:
+        # The owner signed in from their usual address before the attack.
+        assert (await owner.post("/connexion", {"email": EMAILS["ga_editor"], "password": PASSWORD})).status_code == 303
+        for i in range(throttle.FREE_TRIES_PER_ACCOUNT):  # a botnet: each address tries a few times only
+            bot = await browser_from(app, f"100.64.{i // 250}.{i % 250}")
+            response = await bot.post("/connexion", {"email": EMAILS["ga_editor"], "password": f"essai-{i}-faux"})
+            await bot.http.aclose()
+            assert response.status_code == 401, i
+        slowed = await newcomer.post("/connexion", {"email": EMAILS["ga_editor"], "password": PASSWORD})
+        assert slowed.status_code == 429
+        await owner.get("/connexion")
+        assert (await owner.post("/connexion", {"email": EMAILS["ga_editor"], "password": PASSWORD})).status_code == 303
+    finally:
+        await owner.http.aclose()
+        await newcomer.http.aclose()
