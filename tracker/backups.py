@@ -15,7 +15,7 @@ import shutil
 import sqlite3
 from contextlib import closing
 import subprocess
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 
 from tracker.core import audit, clock
@@ -114,4 +114,4 @@ def restore(source: Path) -> None:
     else:
         restore_sqlite(source, settings.sqlite_path)
     audit.record("restauration", fichier=str(source), sessions="toutes fermées",
-                 le=datetime.fromtimestamp(os.path.getmtime(source)).isoformat())
+                 fichier_du=datetime.fromtimestamp(os.path.getmtime(source), tz=timezone.utc).isoformat())

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import logging
 
-from tracker.accounts.tables import User
 from tracker.commitments.tables import Commitment, CommitmentLink
 from tracker.core.french import date_fr, typo
 from tracker.history.service import contact_label
@@ -107,9 +106,3 @@ async def send_copies(commitment_id: int) -> int:
                       commitment_id, row["partner"])
     return sent
 
-
-async def account_email(user_id: int | None) -> str | None:
-    if user_id is None:
-        return None
-    row = await User.select(User.email).where(User.id == user_id).first()
-    return row["email"] if row else None

@@ -22,7 +22,6 @@ from tracker.core.forms import GENERIC
 from tracker.core.permissions import Viewer
 from tracker.lifecycle import Actor, Machine, Step, Transition
 from tracker.partners.tables import Partner, PartnerAttachment, PartnerTerritory
-from tracker.territories.tables import Territory
 
 NOT_FOUND = "Ce partenaire n’existe pas ou ne vous est pas accessible."
 REQUEST_NOT_FOUND = "Cette demande de rattachement n’existe pas ou ne vous est pas accessible."
@@ -162,7 +161,3 @@ async def pending_for(partner_id: int) -> list[dict]:
         PartnerAttachment.id
     )
 
-
-async def territory_name(territory_id: int) -> str:
-    row = await Territory.select(Territory.name).where(Territory.id == territory_id).first()
-    return row["name"] if row else ""
