@@ -39,6 +39,7 @@ from tracker.core.errors import DomainError, NotAuthenticated
 from tracker.core.headers import security_headers
 from tracker.core.http import is_htmx, render
 from tracker.exports.routes import ROUTES as EXPORT_ROUTES
+from tracker.imports.routes import ROUTES as IMPORT_ROUTES
 from tracker.partners.routes import ROUTES as PARTNER_ROUTES
 from tracker.review.exports import ROUTES as REVIEW_EXPORT_ROUTES
 from tracker.review.routes import ROUTES as REVIEW_ROUTES
@@ -118,6 +119,8 @@ def on_http_exception(request: Request, exc: HTTPException) -> Response:
         return error_page(request, 403, CSRF_MESSAGE, "Formulaire expiré")
     if isinstance(exc, ValidationException):
         return error_page(request, 400)
+    if exc.status_code == 413:  # a route that takes larger bodies (the import) says its own limit
+        return error_page(request, 413, request.route_handler.opt.get("too_large"))
     return error_page(request, exc.status_code)
 
 
@@ -150,6 +153,7 @@ SIGNED_IN_ROUTES = [
     *REVIEW_EXPORT_ROUTES,
     *AGREEMENT_ROUTES,
     *EXPORT_ROUTES,
+    *IMPORT_ROUTES,
     *API_TOKEN_ROUTES,
     *PARTNER_PAGE_ROUTES,
     *PARTNER_ROUTES,

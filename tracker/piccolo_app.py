@@ -14,6 +14,7 @@ from tracker.api.tables import ApiToken
 from tracker.commitments.tables import Commitment, CommitmentComment, CommitmentLink
 from tracker.core.config import ROOT
 from tracker.history.tables import HistoryEntry
+from tracker.imports.tables import PendingImport, RoadmapImport
 from tracker.partners.tables import Partner, PartnerAttachment, PartnerContact, PartnerTerritory
 from tracker.review.tables import CodirMeeting
 from tracker.roadmaps.tables import Action, ActionNote, Axis, Roadmap, Workshop
@@ -48,6 +49,9 @@ TABLES = [
     CommitmentComment,
     # jetons d’accès à l’API
     ApiToken,
+    # imports de tableurs
+    PendingImport,
+    RoadmapImport,
 ]
 
 APP_CONFIG = AppConfig(

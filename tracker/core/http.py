@@ -60,6 +60,8 @@ FLASH_MESSAGES = {
     "engagement_decline": "Votre réponse est enregistrée : l’engagement est décliné.",
     "engagement_commentaire": "Le commentaire a été ajouté.",
     "lien_envoye": "Le lien a été envoyé au contact choisi. Il est valable 14 jours et ne sert qu’une fois ; tout lien envoyé avant pour cet engagement est annulé.",
+    # imports de tableurs
+    "import_fait": "L’import est enregistré : son bilan figure en bas de la page, dans « Imports ».",
     # jetons d’accès à l’API
     "jeton_revoque": "Le jeton a été révoqué : il ne donne plus accès à l’API.",
 }

@@ -115,6 +115,16 @@ async def request_attachment(viewer: Viewer, partner_id: int, territory_id: int,
         raise InvalidInput(GENERIC, errors={"territoire": "« Territoire » : valeur inconnue, choisissez dans la liste."})
     if territory_id in territories:
         raise InvalidInput("Ce partenaire travaille déjà avec ce territoire.", errors={"territoire": "Déjà rattaché."})
+    attached = await _attach_or_request(viewer, partner_id, territory_id, territories, at=at)
+    if attached is None:
+        raise InvalidInput("Une demande de rattachement de ce territoire attend déjà la réponse des territoires "
+                           "de ce partenaire.", errors={"territoire": "Demande déjà envoyée."})
+    return attached
+
+
+async def _attach_or_request(viewer: Viewer, partner_id: int, territory_id: int, territories: list[int], *,
+                             at: datetime | None) -> bool | None:
+    """True: attached at once (this person keeps the partner); False: a request written; None: one was pending."""
     await check_attachment(partner_id, territory_id)
     now = at or clock.now()
     async with write_transaction():
@@ -125,14 +135,23 @@ async def request_attachment(viewer: Viewer, partner_id: int, territory_id: int,
             (PartnerAttachment.partner == partner_id) & (PartnerAttachment.territory == territory_id)
             & (PartnerAttachment.state == "demande")
         ):
-            raise InvalidInput("Une demande de rattachement de ce territoire attend déjà la réponse des territoires "
-                               "de ce partenaire.", errors={"territoire": "Demande déjà envoyée."})
+            return None
         row = PartnerAttachment(partner=partner_id, territory=territory_id, state=ATTACHMENT.initial, version=1,
                                 requested_by=viewer.user_id, created_at=now, updated_at=now)
         await row.save()
         await lifecycle.record_created(ATTACHMENT, row.id, territory_id, viewer,
                                        comment="Demande de rattachement au partenaire", at=now)
     return False
+
+
+async def attach_matched(viewer: Viewer, partner_id: int, territory_id: int) -> bool:
+    """For a partner this application itself matched for `territory_id` (a spreadsheet import names it by its
+    identifier or its name): attached at once when this person keeps the partner, else a request to its territories
+    (once: an earlier pending request is kept). True when the partner now works with the territory."""
+    territories = await _territory_ids(partner_id)
+    if territory_id in territories:
+        return True
+    return bool(await _attach_or_request(viewer, partner_id, territory_id, territories, at=None))
 
 
 async def answer(viewer: Viewer, request_id: int, target: str, comment: str | None, version: int | None):

@@ -10,7 +10,7 @@ from piccolo.apps.migrations.auto.migration_manager import MigrationManager
 from piccolo.engine import engine_finder
 from piccolo.engine.postgres import PostgresEngine
 
-ID = "2026-11-27T09:09:09:000009"
+ID = "2026-12-02T21:09:09:000009"
 VERSION = "1.38.0"
 DESCRIPTION = "partner attachment requests, who added a contact, where a link went, append-only history on insert"
 
