@@ -98,7 +98,7 @@ async def test_f1_a_referent_of_another_territory_is_refused_at_the_attachment(m
 
 
 async def test_f1_through_the_duplicate_form_a_request_shows_nothing_and_needs_the_partner_s_territory(
-        make_client, world):
+        make_client, world, outbox):
     """The legitimate path (the partner was offered as a duplicate) is a request: until Grand Angoulême accepts it,
     Valence sees neither the partner nor its contacts, and still cannot add its own address as a contact."""
     await Partner.update({Partner.siren: "356000000"}).where(Partner.id == world.ga_pilot)
@@ -120,6 +120,10 @@ async def test_f1_through_the_duplicate_form_a_request_shows_nothing_and_needs_t
 
     asked = await attacker.post(f"/partenaires/{world.ga_pilot}/rattacher", form.fields)
     assert asked.status_code == 303
+    # Grand Angoulême's référent is told, by mail, where to answer.
+    [(to, body)] = outbox()
+    assert to == EMAILS["ga_referent"] and f"/partenaires/{world.ga_pilot}#rattachements" in body
+    assert "Valérie Valence (CA Valence Romans Agglo) demande" in body.replace("\u00a0", " ")
     request = await PartnerAttachment.select().first()
     assert request["state"] == "demande" and request["territory"] == world.vr
     assert not await PartnerTerritory.exists().where(

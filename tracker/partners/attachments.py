@@ -10,19 +10,26 @@ The request's life cycle, declared once for the kernel: demande → acceptée (t
 transaction) | refusée."""
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from typing import Any
 
 from tracker import lifecycle
 from tracker.auth.separation import check_attachment
+from tracker.accounts.tables import Membership
 from tracker.core import audit, clock, signing
+from tracker.core.config import settings
+from tracker.core.french import typo
 from tracker.core.db import write_transaction
 from tracker.core.errors import Forbidden, InvalidInput, NotFound
 from tracker.core.forms import GENERIC
 from tracker.core.permissions import Viewer
 from tracker.lifecycle import Actor, Machine, Step, Transition
+from tracker.mail import MailNotSent, send_mail
 from tracker.partners.tables import Partner, PartnerAttachment, PartnerTerritory
+from tracker.territories.tables import Territory
 
+log = logging.getLogger("tracker.partners")
 NOT_FOUND = "Ce partenaire n’existe pas ou ne vous est pas accessible."
 REQUEST_NOT_FOUND = "Cette demande de rattachement n’existe pas ou ne vous est pas accessible."
 STATE_LABELS = {"demande": "En attente", "accepte": "Acceptée", "refuse": "Refusée"}
@@ -119,7 +126,32 @@ async def request_attachment(viewer: Viewer, partner_id: int, territory_id: int,
     if attached is None:
         raise InvalidInput("Une demande de rattachement de ce territoire attend déjà la réponse des territoires "
                            "de ce partenaire.", errors={"territoire": "Demande déjà envoyée."})
+    if not attached and at is None:
+        await tell_keepers(viewer, partner_id, territory_id, territories)
     return attached
+
+
+async def tell_keepers(viewer: Viewer, partner_id: int, territory_id: int, territories: list[int]) -> int:
+    """A message to the référents of the partner's territories, who answer the request on the partner's page.
+    A message that cannot be sent is logged: the request stands, on the page. Returns how many were sent."""
+    keepers = await Membership.select(Membership.user.email.as_alias("email"),
+                                      Membership.user.full_name.as_alias("name")).where(
+        Membership.territory.is_in(territories or [0]) & (Membership.role == "referent")
+        & Membership.user.is_active.eq(True))
+    partner = await Partner.select(Partner.name).where(Partner.id == partner_id).first()
+    asking = await Territory.select(Territory.name).where(Territory.id == territory_id).first()
+    sent = 0
+    for email in sorted({k["email"] for k in keepers}):
+        context = {"partner_name": partner["name"], "territory_name": asking["name"],
+                   "asked_by": viewer.full_name or viewer.email,
+                   "url": f"{settings.base_url}/partenaires/{partner_id}#rattachements"}
+        try:
+            await send_mail(to=email, subject=typo(f"Demande de rattachement : {partner['name']}"),
+                            template="demande_rattachement", context=context)
+            sent += 1
+        except MailNotSent:
+            log.error("demande de rattachement %s → %s : message non envoyé", territory_id, partner_id)
+    return sent
 
 
 async def _attach_or_request(viewer: Viewer, partner_id: int, territory_id: int, territories: list[int], *,
