@@ -59,16 +59,40 @@ def pytest_configure(config: pytest.Config) -> None:
         os.environ["SQLITE_PATH"] = str(workdir / "test.sqlite3")
     subprocess.run([sys.executable, "-m", "tracker", "migrate"], cwd=ROOT, env=os.environ, check=True,
                    stdout=subprocess.DEVNULL)
+    if database == "postgres":
+        # The app runs as a role that may not UPDATE, DELETE or TRUNCATE the history (README, « Rôle de l’application
+        # sur PostgreSQL »), as in production; the migrations above and the cleaning between tests, as the owner.
+        owner_url = os.environ["DATABASE_URL"]
+        role = f"suivi_app_{name[len('suivi_test_'):]}"
+        _postgres(owner_url, APP_ROLE_SQL.format(role=role, database=name))
+        os.environ["SUIVI_TEST_OWNER_URL"] = owner_url
+        os.environ["DATABASE_URL"] = urlunsplit(urlsplit(owner_url)._replace(netloc=role + "@" + urlsplit(
+            owner_url).netloc.rpartition("@")[2]))
+        config.suivi_app_role = role  # type: ignore[attr-defined]
     if database == "sqlite":
         shutil.copy(workdir / "test.sqlite3", workdir / "template.sqlite3")
     config.suivi_database = database  # type: ignore[attr-defined]
     config.suivi_workdir = workdir  # type: ignore[attr-defined]
 
 
+# The README's SQL for the application's role, applied to this run's database (the role is per run: roles are
+# shared by every database of the server, and several runs may go on at once).
+APP_ROLE_SQL = """
+CREATE ROLE {role} LOGIN;
+GRANT CONNECT ON DATABASE {database} TO {role};
+GRANT USAGE ON SCHEMA public TO {role};
+GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role};
+GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {role};
+REVOKE UPDATE, DELETE, TRUNCATE ON history_entry FROM {role};
+"""
+
+
 def pytest_unconfigure(config: pytest.Config) -> None:
     if getattr(config, "suivi_database", None) == "postgres":
         name = urlsplit(os.environ["DATABASE_URL"]).path.lstrip("/")
         _postgres(config.suivi_admin_url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")  # type: ignore[attr-defined]
+        if getattr(config, "suivi_app_role", None):
+            _postgres(config.suivi_admin_url, f"DROP ROLE IF EXISTS {config.suivi_app_role}")  # type: ignore
     shutil.rmtree(getattr(config, "suivi_workdir", ""), ignore_errors=True)
 
 
@@ -95,6 +119,8 @@ async def session_app():
     application = create_app()
     async with application.lifespan():
         yield application
+    if _owner is not None:
+        await _owner.close()
 
 
 @pytest.fixture
@@ -128,22 +154,27 @@ def _held_open(path: Path) -> list[str]:
     return found
 
 
+_owner = None  # the owner's connection, for emptying the tables between tests (the app's role may not)
+
+
 async def _empty_postgres() -> None:
     """Every table emptied and its ids restarted, in one transaction. DELETE rather than TRUNCATE: TRUNCATE costs
     tens of milliseconds per table on PostgreSQL, these DELETEs a few milliseconds in all."""
+    global _owner
+    import asyncpg
     from piccolo.table import sort_table_classes
 
-    from tracker.core.db import write_transaction
     from tracker.piccolo_app import TABLES
-    from tracker.territories.tables import Territory
 
-    async with write_transaction():
+    if _owner is None or _owner.is_closed():
+        _owner = await asyncpg.connect(os.environ["SUIVI_TEST_OWNER_URL"])
+    async with _owner.transaction():
         # The history is append-only by a trigger; paused for this transaction only, by the tables' owner.
-        await Territory.raw("ALTER TABLE history_entry DISABLE TRIGGER USER")
+        await _owner.execute("ALTER TABLE history_entry DISABLE TRIGGER USER")
         for table in reversed(sort_table_classes(TABLES)):  # referencing tables first
-            await Territory.raw(f'DELETE FROM "{table._meta.tablename}"')
-        await Territory.raw("ALTER TABLE history_entry ENABLE TRIGGER USER")
-        await Territory.raw("SELECT " + ", ".join(
+            await _owner.execute(f'DELETE FROM "{table._meta.tablename}"')
+        await _owner.execute("ALTER TABLE history_entry ENABLE TRIGGER USER")
+        await _owner.execute("SELECT " + ", ".join(
             f"setval(pg_get_serial_sequence('\"{t._meta.tablename}\"', 'id'), 1, false)" for t in TABLES))
 
 

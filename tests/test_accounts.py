@@ -145,15 +145,34 @@ async def test_too_short_passwords_are_refused(world):
         await create_user(email="court@example.org", full_name="Court", password="trop-court")
 
 
-async def test_repeated_failures_lock_the_address_for_a_while(client, world):
+async def test_repeated_failures_slow_that_address_down_with_growing_waits(client, world):
+    from datetime import datetime, timedelta, timezone
+
+    from tracker.accounts import throttle
+    from tracker.core import clock
+
+    start = datetime(2026, 12, 1, 9, 0, tzinfo=timezone.utc)
     await client.get("/connexion")
-    for _ in range(10):
-        response = await client.post("/connexion", {"email": EMAILS["ga_editor"], "password": "mauvais-mot-de-passe"})
-        assert response.status_code == 401
-    locked = await client.post("/connexion", {"email": EMAILS["ga_editor"], "password": PASSWORD})
-    assert locked.status_code == 429
-    assert "Trop de tentatives" in locked.text
+    wrong = {"email": EMAILS["ga_editor"], "password": "mauvais-mot-de-passe"}
+    right = {"email": EMAILS["ga_editor"], "password": PASSWORD}
+    with clock.fixed_at(start):
+        for _ in range(throttle.FREE_TRIES):
+            assert (await client.post("/connexion", wrong)).status_code == 401
+        slowed = await client.post("/connexion", right)
+        assert slowed.status_code == 429 and slowed.headers["retry-after"] == "1"
+        assert "Trop de tentatives" in slowed.text and "1 seconde" in slowed.text.replace("\u00a0", " ")
     assert await UserSession.count() == 0
+    # Each new failure after the wait doubles the next one: 2 s, 4 s, 8 s…
+    at, waits = start, []
+    for wait in (1, 2, 4):
+        at += timedelta(seconds=wait)
+        with clock.fixed_at(at):
+            assert (await client.post("/connexion", wrong)).status_code == 401
+            waits.append(int((await client.post("/connexion", right)).headers["retry-after"]))
+    assert waits == [2, 4, 8]
+    # Once the wait is over, the right password works.
+    with clock.fixed_at(at + timedelta(seconds=8)):
+        assert (await client.post("/connexion", right)).status_code == 303
 
 
 async def test_after_sign_in_the_user_goes_back_to_the_page_asked_for_but_never_off_site(client, world):
@@ -212,7 +231,7 @@ async def test_with_redis_the_sign_in_lock_is_shared_by_every_app_process(client
     await first.delete_all()
     throttle._store = first
     await client.get("/connexion")
-    for _ in range(throttle.MAX_FAILURES):
+    for _ in range(throttle.FREE_TRIES):
         await client.post("/connexion", {"email": EMAILS["ga_editor"], "password": "mauvais-mot-de-passe"})
     throttle._store = RedisStore.with_client(url=url, namespace=namespace)  # "another process"
     locked = await client.post("/connexion", {"email": EMAILS["ga_editor"], "password": PASSWORD})

@@ -20,6 +20,7 @@ from tracker.core import clock
 from tracker.history.tables import HistoryEntry
 from tracker.deadlines.lifecycle import REMINDER, system_change
 from tracker.lifecycle import SYSTEM
+from tracker.partners.attachments import ATTACHMENT
 from tracker.roadmaps.lifecycle import ACTION
 
 pytestmark = pytest.mark.anyio
@@ -121,6 +122,18 @@ async def test_the_obligation_machine_allows_its_table_and_nothing_else(client, 
     assert all(source == target or target == "inconnu" for source, target in refused)
 
 
+async def test_the_attachment_request_machine_allows_its_table_and_nothing_else(client, world):
+    from tracker.partners.attachments import ATTACHMENT
+    from tracker.partners.tables import PartnerAttachment
+
+    request = PartnerAttachment(partner=world.ga_pilot, territory=world.vr, state="demande", version=1,
+                                created_at=clock.now())
+    await request.save()
+    await client.login(EMAILS["ga_referent"])
+    taken, _ = await _walk(client, ATTACHMENT, request.id, f"/rattachements/{request.id}/etat")
+    assert sorted(taken) == [("demande", "accepte"), ("demande", "refuse")]
+
+
 async def test_a_refused_side_writes_nothing_even_on_an_allowed_pair(client, world):
     """A lecteur posts a transition that the table allows: 403, nothing written."""
     await client.login(EMAILS["ga_reader"])
@@ -171,7 +184,7 @@ async def test_the_daily_run_takes_the_reminder_transitions_given_to_it_and_noth
     assert sorted(taken) == sorted((t.source, t.target) for t in REMINDER.transitions if SYSTEM in t.by)
 
 
-@pytest.mark.parametrize("machine", [ACTION, COMMITMENT, AGREEMENT, OBLIGATION, REMINDER], ids=lambda m: m.subject)
+@pytest.mark.parametrize("machine", [ACTION, COMMITMENT, AGREEMENT, OBLIGATION, REMINDER, ATTACHMENT], ids=lambda m: m.subject)
 def test_every_machine_is_declared_as_data(machine):
     """Each machine's transitions only name its own states, and every required comment has a French message."""
     for transition in machine.transitions:

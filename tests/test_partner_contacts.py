@@ -142,6 +142,9 @@ async def test_erasing_a_contact_keeps_the_history_which_then_reads_contact_supp
         assert (row["full_name"], row["email"], row["function"], row["account"]) == ("", None, "", None)
         assert row["erased_at"] is not None
     assert await HistoryEntry.count() == history_before  # nothing removed from the history
+    # The address each link went to was the person's too (shown beside confirmations): not kept either.
+    assert [link["sent_to"] for link in await CommitmentLink.select(CommitmentLink.sent_to).where(
+        CommitmentLink.contact == pw.sa_volunteer)] == [None]
     page = await editor.get(f"/actions/{world.upcoming}")
     card = page.text.split(f'id="engagement-{pw.ga_commitment}"')[1]
     assert "Via lien envoyé à contact supprimé" in card

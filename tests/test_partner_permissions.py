@@ -90,9 +90,10 @@ POST_REFUSED = {
     "/partenaires/{partner_id:str}/modifier": {"reviewer": 403, "ga_editor": 403, "ga_reader": 403,
                                                "vr_editor": 404, "nobody": 404, "sa_contact": 403,
                                                "sem_contact": 404},
+    # Only référents ask for a partner (403 for everyone else, whatever the id: nothing to enumerate).
     "/partenaires/{partner_id:str}/rattacher": {"reviewer": 403, "ga_editor": 403, "ga_reader": 403,
-                                                "vr_editor": 404, "nobody": 404, "sa_contact": 403,
-                                                "sem_contact": 404, "ga_referent": 422},
+                                                "vr_editor": 403, "nobody": 403, "sa_contact": 403,
+                                                "sem_contact": 403, "ga_referent": 422},
     "/partenaires/{partner_id:str}/contacts/nouveau": {"reviewer": 403, "ga_reader": 403, "vr_editor": 404,
                                                        "nobody": 404, "sa_contact": 403, "sem_contact": 404},
     "/contacts/{contact_id:str}/modifier": {"reviewer": 403, "ga_editor": 403, "ga_reader": 403,

@@ -4,6 +4,8 @@ import html
 
 import pytest
 
+from tests.browser import forms_in
+
 from tests.factories import EMAILS, PARTNER_EMAILS, build_partner_world, commitment, partner
 from tracker.core.identifiers import rna_ok, siren_ok, siret_ok
 from tracker.partners.tables import Partner, PartnerTerritory
@@ -83,7 +85,7 @@ async def test_bad_partner_forms_are_refused_in_french_and_nothing_is_written(cl
     assert await Partner.count() == before
 
 
-async def test_a_duplicate_identifier_is_refused_and_the_existing_partner_can_be_attached_instead(make_client, world):
+async def test_a_duplicate_identifier_is_refused_and_the_existing_partner_can_be_asked_for_instead(make_client, world):
     await Partner.update({Partner.siren: "356000000"}).where(Partner.id == world.vr_pilot)  # SEM Drôme, Valence
     referent = await make_client()
     await referent.login(EMAILS["ga_referent"])
@@ -92,14 +94,27 @@ async def test_a_duplicate_identifier_is_refused_and_the_existing_partner_can_be
     assert response.status_code == 422
     assert "Ce SIREN est déjà celui du partenaire « SEM Drôme »" in plain(response)
     assert await Partner.count() == 2
-    # Rather than a duplicate, the référent attaches the existing partner to their territory.
+    # Rather than a duplicate, the référent asks for the existing partner: a request, not an attachment.
     form = referent.form(f"/partenaires/{world.vr_pilot}/rattacher", response)
-    attach = await referent.post(f"/partenaires/{world.vr_pilot}/rattacher", form.fields)
-    assert attach.status_code == 303
-    assert "SEM Drôme" in (await referent.get("/partenaires")).text
-    # Attaching to a territory one does not keep is refused.
-    other = await referent.post(f"/partenaires/{world.vr_pilot}/rattacher", {"territoire": str(world.vr)})
+    asked = await referent.post(f"/partenaires/{world.vr_pilot}/rattacher", form.fields)
+    assert asked.status_code == 303 and asked.headers["location"] == "/partenaires"
+    assert "SEM Drôme" not in (await referent.get("/partenaires")).text
+    assert (await referent.get(f"/partenaires/{world.vr_pilot}")).status_code == 404
+    assert await PartnerTerritory.count().where(PartnerTerritory.partner == world.vr_pilot) == 1
+    # Asking again, or for a territory one does not keep, is refused.
+    again = await referent.post(f"/partenaires/{world.vr_pilot}/rattacher", form.fields)
+    assert again.status_code == 422 and "attend déjà la réponse" in plain(again)
+    other = await referent.post(f"/partenaires/{world.vr_pilot}/rattacher", {**form.fields, "territoire": str(world.vr)})
     assert other.status_code == 422
+    # Someone who keeps the partner (here an administrator) accepts it from the partner's page.
+    admin = await make_client()
+    await admin.login(EMAILS["admin"])
+    page = await admin.get(f"/partenaires/{world.vr_pilot}")
+    assert "Demandes de rattachement" in page.text and "CA du Grand Angoulême" in page.text
+    accept = [f for f in forms_in(page.text) if f.action.endswith("/etat") and f.fields.get("status") == "accepte"][0]
+    assert (await admin.post(accept.action, accept.fields)).status_code == 303
+    assert "SEM Drôme" in (await referent.get("/partenaires")).text
+    assert (await referent.get(f"/partenaires/{world.vr_pilot}")).status_code == 200
 
 
 async def test_a_close_name_is_flagged_and_created_only_once_confirmed(client, world):

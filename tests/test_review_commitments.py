@@ -54,19 +54,37 @@ async def test_the_sector_chart_counts_commitments_by_partner_sector(client, wor
     assert shown["Public"] == shown["Privé"] == "0"
 
 
-async def test_commitments_unanswered_for_two_weeks_are_listed_with_the_partner_contacts(client, world):
+async def test_commitments_unanswered_for_two_weeks_are_listed_with_whom_to_contact(make_client, world):
+    """The reviewer is sent to the territory's référents and éditeurs, never given the partner's contacts (personal
+    data for those who write to them: issue 9, F7), neither on the page nor in the exports; an administrator is."""
     old = await commitment(world.upcoming, world.ga_pilot, state="propose")
     recent = await commitment(world.overdue, world.ga_pilot, state="propose")
     _ = recent
     await Commitment.update({Commitment.updated_at: arrow.utcnow().shift(days=-20).datetime}).where(
         Commitment.id == old)
     await contact(world.ga_pilot, "Sophie Bernard", "sophie@solidarite.example.org", "Présidente")
+    client = await make_client()
     await client.login(EMAILS["reviewer"])
     page = await client.get("/pilotage/relances")
     section = page.text.split('id="sans-reponse"')[1].split("</section>")[0]
     assert "Guichet unique des associations" in section  # proposed 20 days ago
     assert "Portage de repas" not in section  # proposed today
-    assert "mailto:sophie@solidarite.example.org" in section
+    assert "sophie@solidarite.example.org" not in page.text and "Sophie Bernard" not in page.text
+    assert f"mailto:{EMAILS['ga_editor']}" in section  # whom the reviewer asks instead
+    csv = await client.get("/pilotage/relances/export.csv")
+    xlsx = await client.get("/pilotage/relances/export.xlsx")
+    import io
+
+    import openpyxl
+
+    cells = " ".join(str(c.value) for row in openpyxl.load_workbook(io.BytesIO(xlsx.content)).active.iter_rows()
+                     for c in row)
+    for text in (csv.content.decode("utf-8"), cells):
+        assert "Guichet unique des associations" in text and EMAILS["ga_editor"] in text
+        assert "sophie@solidarite" not in text
+    admin = await make_client()
+    await admin.login(EMAILS["admin"])
+    assert "mailto:sophie@solidarite.example.org" in (await admin.get("/pilotage/relances")).text
 
 
 async def test_the_codir_pack_lists_commitments_confirmed_or_declined_since_the_date(client, world):

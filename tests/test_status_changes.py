@@ -192,9 +192,11 @@ async def test_the_history_cannot_be_edited_or_deleted(world, database):
     await HistoryEntry.insert(HistoryEntry(subject_type="action", subject_id=world.upcoming, territory=world.ga,
                                            from_value="a_venir", to_value="en_cours", comment="",
                                            created_at=__import__("arrow").utcnow().datetime))
-    with pytest.raises(Exception, match="append-only"):
+    # SQLite: the triggers; PostgreSQL: the application's role has no such privilege (and the triggers are there too).
+    refused = "append-only|permission denied for table history_entry"
+    with pytest.raises(Exception, match=refused):
         await HistoryEntry.update({HistoryEntry.comment: "réécrit"}).where(HistoryEntry.subject_id == world.upcoming)
-    with pytest.raises(Exception, match="append-only"):
+    with pytest.raises(Exception, match=refused):
         await HistoryEntry.delete().where(HistoryEntry.subject_id == world.upcoming)
     assert await history_count(world.upcoming) == 1
 

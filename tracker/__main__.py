@@ -1,4 +1,5 @@
-"""Command line: python -m tracker {migrate,load-territories,load-demo,create-user,contrats-echus,quotidien,serve}."""
+"""Command line: python -m tracker {migrate,load-territories,load-demo,create-user,contrats-echus,quotidien,
+sauvegarde,restauration,serve}."""
 from __future__ import annotations
 
 import argparse
@@ -80,6 +81,10 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("contrats-echus", help="déclare échus les contrats en vigueur dont la date de fin est passée")
     daily = commands.add_parser("quotidien", help="chaque jour : contrats échus, puis rappels et points par courriel")
     daily.add_argument("--dry-run", action="store_true", help="affiche ce qui serait fait, sans rien écrire ni envoyer")
+    save = commands.add_parser("sauvegarde", help="sauvegarde la base (SQLite : sauvegarde en ligne ; PostgreSQL : pg_dump)")
+    save.add_argument("fichier", nargs="?", help="fichier de sauvegarde (par défaut var/sauvegardes/suivi-<date>)")
+    restore = commands.add_parser("restauration", help="restaure une sauvegarde et ferme toutes les sessions")
+    restore.add_argument("fichier")
     serve = commands.add_parser("serve", help="sert l'application")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
@@ -98,9 +103,22 @@ def main(argv: list[str] | None = None) -> int:
         asyncio.run(_expire_agreements())
     elif args.command == "quotidien":
         return asyncio.run(_daily(args.dry_run))
+    elif args.command in ("sauvegarde", "restauration"):
+        from tracker import backups
+
+        try:
+            if args.command == "sauvegarde":
+                print(f"Sauvegarde écrite : {backups.backup(args.fichier)}")
+            else:
+                backups.restore(args.fichier)
+                print(f"Sauvegarde {args.fichier} restaurée ; toutes les sessions sont fermées : chacun se reconnecte.")
+        except backups.BackupFailed as error:
+            print(error, file=sys.stderr)
+            return 1
     elif args.command == "serve":
         import uvicorn
 
+        from tracker.core.logs import logging_config
         from tracker.demo import print_sign_in_help
 
         print_sign_in_help(args.host, args.port)
@@ -112,6 +130,7 @@ def main(argv: list[str] | None = None) -> int:
             workers=args.workers,
             proxy_headers=True,
             forwarded_allow_ips="127.0.0.1",
+            log_config=logging_config(),  # tokens masked, control characters escaped, audit log as JSON lines
         )
     return 0
 

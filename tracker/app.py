@@ -5,9 +5,8 @@ import logging
 from urllib.parse import quote
 
 from litestar import Litestar, Request, Response, Router, get
-from litestar.config.csrf import CSRFConfig
-from litestar.datastructures import ResponseHeader
 from litestar.di import Provide
+from litestar.middleware.base import DefineMiddleware
 from litestar.exceptions import (
     HTTPException,
     MethodNotAllowedException,
@@ -15,6 +14,8 @@ from litestar.exceptions import (
     PermissionDeniedException,
     ValidationException,
 )
+from litestar.connection import ASGIConnection
+from litestar.handlers.base import BaseRouteHandler
 from litestar.plugins.htmx import HTMXPlugin
 from litestar.response import Redirect
 from litestar.static_files import create_static_files_router
@@ -26,6 +27,8 @@ from tracker.api.errors import api_error, is_api
 from tracker.api.routes import PUBLIC_ROUTES as API_PUBLIC_ROUTES
 from tracker.api.routes import ROUTES as API_TOKEN_ROUTES
 from tracker.api.v1.wiring import openapi_config
+from tracker.api.limits import rate_limit_store
+from tracker.auth.csrf import SessionBoundCSRF
 from tracker.auth.guards import provide_viewer, signed_in
 from tracker.commitments.routes import PUBLIC_ROUTES as COMMITMENT_PUBLIC_ROUTES
 from tracker.commitments.routes import ROUTES as COMMITMENT_ROUTES
@@ -33,6 +36,7 @@ from tracker.contacts.routes import ROUTES as CONTACT_ROUTES
 from tracker.core.config import ROOT, settings
 from tracker.core.db import close_pool, engine, start_pool
 from tracker.core.errors import DomainError, NotAuthenticated
+from tracker.core.headers import security_headers
 from tracker.core.http import is_htmx, render
 from tracker.deadlines.routes import PUBLIC_ROUTES as DEADLINE_PUBLIC_ROUTES
 from tracker.deadlines.routes import ROUTES as DEADLINE_ROUTES
@@ -51,20 +55,7 @@ from tracker.web.territory_pages import ROUTES as TERRITORY_PAGE_ROUTES
 
 log = logging.getLogger("tracker")
 
-CSRF_COOKIE = "suivi_csrf"
-CSRF_HEADER = "x-csrftoken"
 MAX_BODY_BYTES = 1024 * 1024
-
-SECURITY_HEADERS = [
-    ResponseHeader(
-        name="Content-Security-Policy",
-        value="default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-        "frame-ancestors 'none'; form-action 'self'; base-uri 'none'; object-src 'none'",
-    ),
-    ResponseHeader(name="X-Content-Type-Options", value="nosniff"),
-    ResponseHeader(name="Referrer-Policy", value="same-origin"),
-    ResponseHeader(name="X-Frame-Options", value="DENY"),
-]
 
 STATUS_TEXT = {
     400: ("Requête invalide", "La requête n’a pas pu être comprise : vérifiez l’adresse ou le formulaire."),
@@ -136,8 +127,15 @@ def on_http_exception(request: Request, exc: HTTPException) -> Response:
 
 
 def on_server_error(request: Request, exc: Exception) -> Response:
-    log.exception("erreur non gérée sur %s %s", request.method, request.url.path, exc_info=exc)
+    # The path is the visitor's: escaped and masked by the log formatter (tracker.core.logs), repr'd here as well.
+    log.exception("erreur non gérée sur %s %r", request.method, request.url.path, exc_info=exc)
     return error_page(request, 500)
+
+
+async def plain_static_paths(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+    """A static file's name never holds a control character (F9: a NUL made the file lookup fail with a 500)."""
+    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in connection.scope["path"]):
+        raise NotFoundException()
 
 
 async def on_startup() -> None:
@@ -178,19 +176,16 @@ def create_app() -> Litestar:
             *DEADLINE_PUBLIC_ROUTES,
             # Everything else needs a signed-in person: one guard for all of them, not a check per handler.
             Router(path="/", guards=[signed_in], route_handlers=SIGNED_IN_ROUTES),
-            create_static_files_router(path="/static", directories=[ROOT / "tracker" / "static"], name="static"),
+            create_static_files_router(path="/static", directories=[ROOT / "tracker" / "static"], name="static",
+                                       guards=[plain_static_paths]),
         ],
         dependencies={"viewer": Provide(provide_viewer)},
         plugins=[HTMXPlugin()],
         template_config=template_config(),
-        csrf_config=CSRFConfig(
-            secret=settings.secret_key,
-            cookie_name=CSRF_COOKIE,
-            header_name=CSRF_HEADER,
-            cookie_secure=settings.secure_cookies,
-            cookie_samesite="lax",
-            exclude=["/healthz", "/static", "/api/"],  # the API ignores cookies: bearer tokens only
-        ),
+        # CSRF bound to the session (tracker.auth.csrf); the API ignores cookies: bearer tokens only.
+        middleware=[DefineMiddleware(SessionBoundCSRF, secret=settings.secret_key, secure=settings.secure_cookies,
+                                     exclude=("/healthz", "/static/", "/api/"))],
+        stores={"rate_limit": rate_limit_store()},
         exception_handlers={
             DomainError: on_domain_error,
             NotAuthenticated: on_not_authenticated,
@@ -202,7 +197,7 @@ def create_app() -> Litestar:
         on_startup=[on_startup],
         on_shutdown=[on_shutdown],
         request_max_body_size=MAX_BODY_BYTES,
-        response_headers=SECURITY_HEADERS,
+        before_send=[security_headers(https=settings.secure_cookies)],  # every response, errors and files included
         openapi_config=openapi_config(),  # the JSON API's schema only, at /api/v1/schema/openapi.json
         include_in_schema=False,  # HTML pages stay out of it; the /api/v1 router opts back in
         debug=settings.debug,

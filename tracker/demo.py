@@ -8,7 +8,8 @@ import arrow
 
 from tracker.accounts.passwords import hash_password
 from tracker.core.permissions import Viewer
-from tracker.accounts.service import create_user, grant_membership
+from tracker.accounts.service import create_user
+from tracker.auth.separation import grant_membership
 from tracker.accounts.tables import User
 from tracker.agreements.demo import load_agreements_demo
 from tracker.commitments.demo import CONTACT_ACCOUNT, load_commitments_demo

@@ -16,7 +16,7 @@ from tracker.core.config import ROOT
 from tracker.deadlines.tables import CalendarFeed, Reminder, ReminderItem, ReminderPreference, ReminderSettings
 from tracker.history.tables import HistoryEntry
 from tracker.imports.tables import PendingImport, RoadmapImport
-from tracker.partners.tables import Partner, PartnerContact, PartnerTerritory
+from tracker.partners.tables import Partner, PartnerAttachment, PartnerContact, PartnerTerritory
 from tracker.review.tables import CodirMeeting
 from tracker.roadmaps.tables import Action, ActionNote, Axis, Roadmap, Workshop
 from tracker.territories.tables import Territory
@@ -44,6 +44,7 @@ TABLES = [
     AgreementReview,
     # partenaires et engagements
     PartnerContact,
+    PartnerAttachment,
     Commitment,
     CommitmentLink,
     CommitmentComment,

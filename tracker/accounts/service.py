@@ -10,6 +10,7 @@ import arrow
 
 from tracker.accounts.passwords import hash_password, password_problem, verify_password
 from tracker.accounts.tables import Membership, User, UserSession
+from tracker.core import audit
 from tracker.core.config import settings
 from tracker.core.db import write_transaction
 from tracker.core.errors import InvalidInput
@@ -53,11 +54,20 @@ async def create_user(
         created_at=clock.now(),
     )
     await user.save()
+    audit.record("compte_cree", compte=user.id, administrateur=is_admin, charge_de_mission=is_reviewer)
     return user
 
 
+def plausible_email(email: str) -> bool:
+    """What may be looked up: an address of at most 254 printable characters (a NUL never reaches PostgreSQL)."""
+    return 3 <= len(email) <= 254 and "@" in email and email.isprintable()
+
+
 async def authenticate(email: str, password: str) -> User | None:
-    user = await User.objects().where(User.email == normalise_email(email)).first()
+    """The active user with this address and password, or None. An unknown or malformed address costs the same
+    argon2 verification as a known one, so that the time taken says nothing about which addresses exist."""
+    email = normalise_email(email)
+    user = await User.objects().where(User.email == email).first() if plausible_email(email) else None
     ok = await verify_password(user.password_hash if user else None, password)
     if not ok or user is None or not user.is_active:
         return None
@@ -121,7 +131,9 @@ async def session_user(token: str | None) -> dict | None:
     return row
 
 
-async def grant_membership(user_id: int, territory_id: int, role: str) -> None:
+async def write_membership(user_id: int, territory_id: int, role: str) -> None:
+    """Write a role, unchecked: grant one through `tracker.auth.separation.grant_membership`, which first checks
+    that the person is not a contact of one of the territory's partners."""
     if role not in {"lecteur", "editeur", "referent"}:
         raise InvalidInput("Rôle inconnu.")
     async with write_transaction():

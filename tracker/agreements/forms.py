@@ -196,7 +196,7 @@ def read_party_search(query: Mapping[str, Any]) -> str:
 
 def kept_search(data: Mapping[str, Any]) -> str:
     """The search a refused form came with, to show the same results again (never refused)."""
-    return " ".join(FormReader(data).raw("q").split())[:SEARCH_MAX]
+    return " ".join(FormReader(data).raw("q").replace("\x00", "").split())[:SEARCH_MAX]  # never a NUL to the database
 
 
 def read_deliberation(data: Mapping[str, Any]) -> tuple[DeliberationInput, int | None]:

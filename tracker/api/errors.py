@@ -8,7 +8,7 @@ import logging
 from dataclasses import dataclass, field
 
 from litestar import Request, Response
-from litestar.exceptions import HTTPException, NotFoundException, ValidationException
+from litestar.exceptions import HTTPException, NotFoundException, TooManyRequestsException, ValidationException
 
 from tracker.api.tokens import TokenRefused
 from tracker.core.errors import DomainError
@@ -75,6 +75,12 @@ def on_domain_error(_: Request, exc: DomainError) -> Response:
 def on_http_exception(_: Request, exc: HTTPException) -> Response:
     if isinstance(exc, ValidationException):
         return api_error(400)
+    if isinstance(exc, TooManyRequestsException):
+        headers = dict(exc.headers or {})
+        reset = next((v for k, v in headers.items() if k.lower() == "ratelimit-reset"), "60")
+        headers["Retry-After"] = str(max(1, int(reset)))
+        return api_error(429, "Trop de requêtes pour ce jeton : attendez la fin de la minute en cours (voir "
+                              "l’en-tête Retry-After).", headers=headers)
     return api_error(exc.status_code)
 
 

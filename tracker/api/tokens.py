@@ -5,7 +5,7 @@ database lets no one call the API. A token acts as its owner does now (the same 
 current roles at each request): a role removed or an account disabled applies to the token at once."""
 from __future__ import annotations
 
-from tracker.core import clock
+from tracker.core import audit, clock
 import hashlib
 import secrets
 from datetime import date, datetime, timedelta
@@ -105,6 +105,7 @@ async def create_token(viewer: Viewer, values: TokenInput) -> tuple[str, int]:
             expires_at=_end_of_day(values.expires_on) if values.expires_on else None,
         )
         await row.save()
+    audit.record("jeton_api_cree", utilisateur=viewer.user_id, acces_api=row.id)
     return token, row.id
 
 
@@ -120,6 +121,7 @@ async def revoke_token(viewer: Viewer, token_id: int) -> None:
             raise NotFound(NOT_FOUND)
         if row["revoked_at"] is None:
             await ApiToken.update({ApiToken.revoked_at: clock.now()}).where(ApiToken.id == token_id)
+            audit.record("jeton_api_revoque", utilisateur=viewer.user_id, acces_api=token_id)
 
 
 def bearer_token(authorization: str | None) -> str:

@@ -17,6 +17,7 @@ from typing import Any
 from piccolo.columns import Column
 
 from tracker import lifecycle
+from tracker.commitments import confirmations
 from tracker.commitments.forms import Terms, TermsEdit
 from tracker.commitments.states import ACTIVE, EDITABLE, ROLE_LABELS, STATE_LABELS
 from tracker.commitments.tables import Commitment, CommitmentLink
@@ -124,6 +125,7 @@ def _values(step: Step) -> dict:
             Commitment.confirmed_at: step.at,
             Commitment.confirmed_by: step.actor.user_id,
             Commitment.confirmed_by_contact: step.actor.contact_id,
+            Commitment.confirmed_link: step.via.link_id if isinstance(step.via, LinkUse) else None,
         }
     if isinstance(step.via, Edit):
         return {
@@ -131,6 +133,7 @@ def _values(step: Step) -> dict:
             Commitment.confirmed_at: None,
             Commitment.confirmed_by: None,
             Commitment.confirmed_by_contact: None,
+            Commitment.confirmed_link: None,
         }
     return {}
 
@@ -205,8 +208,13 @@ async def change_commitment_state(
     at: datetime | None = None,
 ) -> Change:
     """Apply a state change or raise NotFound / Forbidden / InvalidInput / Conflict / LinkGone; nothing is written
-    on error. With `link`, the signed link acts (whoever is signed in) and is used up in the same transaction."""
-    return await lifecycle.apply(COMMITMENT, viewer, commitment_id, new_state, comment, version, via=link, at=at)
+    on error. With `link`, the signed link acts (whoever is signed in) and is used up in the same transaction.
+    A confirmation made now (not backdated: `at` is the demo's replay) is sent in copy to the partner's other
+    contacts, once it is written."""
+    change = await lifecycle.apply(COMMITMENT, viewer, commitment_id, new_state, comment, version, via=link, at=at)
+    if change.target == "confirme" and at is None:
+        await confirmations.send_copies(commitment_id)
+    return change
 
 
 # --- what a commitment says -----------------------------------------------------------------------------------

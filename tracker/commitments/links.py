@@ -88,8 +88,8 @@ async def _recipient(commitment: dict, contact_id: int) -> dict:
     )
 
 
-async def _issue(viewer: Viewer, commitment_id: int, contact_id: int, at: datetime) -> tuple[int, str, datetime]:
-    """A new link, written with its hash only: (its id, the token, when it expires)."""
+async def _issue(viewer: Viewer, commitment_id: int, contact: dict, at: datetime) -> tuple[int, str, datetime]:
+    """A new link, written with its hash only and the address it goes to: (its id, the token, when it expires)."""
     token = secrets.token_urlsafe(TOKEN_BYTES)
     expires = arrow.get(at).shift(days=LINK_DAYS).datetime
     async with write_transaction():
@@ -98,7 +98,8 @@ async def _issue(viewer: Viewer, commitment_id: int, contact_id: int, at: dateti
             raise InvalidInput("L’engagement vient de changer d’état : rien n’a été envoyé. Rechargez la page.")
         link = CommitmentLink(
             commitment=commitment_id,
-            contact=contact_id,
+            contact=contact["id"],
+            sent_to=contact["email"],
             token_hash=token_hash(token),
             created_by=viewer.user_id,
             created_at=at,
@@ -145,7 +146,7 @@ async def deliver_link(
     full_name, email): `send_link`, and the daily reminders (sender ANONYMOUS: no user), who check first who may
     send it. The older links are voided once the mail is sent; if it fails, the new link is voided and MailNotSent
     raised. Returns the new link's id."""
-    link_id, token, expires = await _issue(sender, commitment["id"], contact["id"], clock.now())
+    link_id, token, expires = await _issue(sender, commitment["id"], contact, clock.now())
     context = {
         "contact_name": contact["full_name"],
         "partner_name": commitment["partner_name"],
@@ -183,8 +184,8 @@ async def record_sent_link(viewer: Viewer, commitment_id: int, contact_id: int, 
     """A link sent at `at` by other means than this application's mail (the demo, an import): checked and written
     as `send_link` writes it, the older links voided. Returns the token, which is stored nowhere."""
     commitment = await sendable_commitment(viewer, commitment_id)
-    await _recipient(commitment, contact_id)
-    link_id, token, _ = await _issue(viewer, commitment_id, contact_id, at)
+    contact = await _recipient(commitment, contact_id)
+    link_id, token, _ = await _issue(viewer, commitment_id, contact, at)
     await _void_others(commitment_id, link_id, at)
     return token
 

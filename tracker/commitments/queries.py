@@ -10,6 +10,7 @@ from piccolo.query.functions.aggregate import Count
 
 from tracker.core.permissions import Viewer
 from tracker.commitments.states import ACTIVE, CONFIRMED
+from tracker.commitments.confirmations import confirmations
 from tracker.commitments.tables import Commitment, CommitmentComment, CommitmentLink
 from tracker.history.service import contact_label, entries_for_many
 
@@ -130,7 +131,9 @@ async def enrich(rows: list[dict], *, with_links: bool) -> list[dict]:
                     link["status"] = _link_status(link, now)
                     link["contact_label"] = contact_label(link["contact_name"], link["contact_erased_at"])
                     links[link["commitment"]] = link
+    confirmed = await confirmations([row["id"] for row in rows if row.get("confirmed_at")])
     for row in rows:
+        row["confirmation"] = confirmed.get(row["id"])
         row["history"] = history.get(row["id"], [])
         row["comments"] = comments.get(row["id"], [])
         row["last_link"] = links.get(row["id"])

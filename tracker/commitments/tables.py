@@ -25,6 +25,9 @@ class Commitment(Table):
     confirmed_at = Timestamptz(null=True, default=None)
     confirmed_by = ForeignKey(User, on_delete=OnDelete.restrict, null=True, default=None)
     confirmed_by_contact = ForeignKey(PartnerContact, on_delete=OnDelete.restrict, null=True, default=None)
+    # The signed link the confirmation came through (NULL when the contact answered signed in): a commitment_link id.
+    # No foreign key: commitment_link already references commitment (a cycle), and links are never deleted.
+    confirmed_link = Integer(null=True, default=None)
     created_by = ForeignKey(User, on_delete=OnDelete.restrict, null=True, default=None)
     created_at = Timestamptz()
     updated_at = Timestamptz()
@@ -37,6 +40,7 @@ class CommitmentLink(Table):
     commitment = ForeignKey(Commitment, on_delete=OnDelete.restrict, null=False, index=True)
     contact = ForeignKey(PartnerContact, on_delete=OnDelete.restrict, null=False, index=True)
     token_hash = Varchar(length=64, unique=True, index=True)
+    sent_to = Varchar(length=254, null=True, default=None)  # the contact's address when the link was sent
     created_by = ForeignKey(User, on_delete=OnDelete.restrict, null=True, default=None)
     created_at = Timestamptz()
     expires_at = Timestamptz()

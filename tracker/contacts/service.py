@@ -14,9 +14,10 @@ from piccolo.columns import Column
 
 from tracker import lifecycle
 from tracker.accounts.tables import Membership, User, UserSession
+from tracker.auth.separation import check_contact_address
 from tracker.commitments.tables import CommitmentComment, CommitmentLink
 from tracker.contacts.forms import ContactInput
-from tracker.core import clock
+from tracker.core import audit, clock
 from tracker.core.db import write_transaction
 from tracker.core.errors import Forbidden, InvalidInput, NotFound
 from tracker.core.forms import GENERIC
@@ -93,7 +94,9 @@ async def add_contact(viewer: Viewer, partner_id: int, values: ContactInput, *, 
     await _check_address(partner_id, values.email, None)
     now = at or clock.now()
     async with write_transaction():
-        contact = PartnerContact(partner=partner_id, version=1, created_at=now, updated_at=now)
+        await check_contact_address(partner_id, values.email)  # never a member of one of the partner's territories
+        contact = PartnerContact(partner=partner_id, version=1, created_at=now, updated_at=now,
+                                 created_by=viewer.user_id)
         for column, value in _columns(values).items():
             setattr(contact, column._meta.name, value)
         await contact.save()
@@ -106,8 +109,10 @@ async def update_contact(viewer: Viewer, contact_id: int, values: ContactInput, 
     if contact["erased_at"] is not None:
         raise InvalidInput("Ce contact a été effacé : ses données ne se modifient plus.")
     await _check_address(contact["partner"], values.email, contact_id)
-    # An erasure meanwhile changed the version: the edit is refused as a conflict.
-    await lifecycle.save_edit(CONTACT, contact_id, version, _columns(values))
+    async with write_transaction():
+        await check_contact_address(contact["partner"], values.email)
+        # An erasure meanwhile changed the version: the edit is refused as a conflict.
+        await lifecycle.save_edit(CONTACT, contact_id, version, _columns(values))
     return contact
 
 
@@ -131,6 +136,8 @@ async def erase_contact(viewer: Viewer, contact_id: int, version: int | None) ->
             (CommitmentLink.contact == contact_id) & CommitmentLink.used_at.is_null()
             & CommitmentLink.voided_at.is_null()
         )
+        # The address each link went to is the person's too: not kept once erased.
+        await CommitmentLink.update({CommitmentLink.sent_to: None}).where(CommitmentLink.contact == contact_id)
         account = contact["account"]
         if account is not None:
             other_roles = (
@@ -148,6 +155,7 @@ async def erase_contact(viewer: Viewer, contact_id: int, version: int | None) ->
                     User.is_active: False,
                 }).where(User.id == account)
                 await UserSession.delete().where(UserSession.user == account)
+    audit.record("contact_efface", utilisateur=viewer.user_id, contact=contact_id, partenaire=contact["partner"])
     return contact
 
 

@@ -24,6 +24,7 @@ from tracker.imports.lines import ReadLines, plain, read_lines
 from tracker.imports.plan import CONFLICT, CREATE, EXISTING, NEW, NONE, UPDATE, Plan, make_plan
 from tracker.imports.tables import PendingImport, RoadmapImport
 from tracker.commitments.forms import NewCommitment, Terms
+from tracker.partners import attachments
 from tracker.partners import service as partners
 from tracker.partners.forms import PartnerInput
 from tracker.partners.kinds import LEGAL_FORM_LABELS
@@ -170,10 +171,14 @@ async def _partner_ids(acting: Viewer, plan: Plan, chosen: dict[int, PartnerChoi
         choice = chosen[mention.index]
         try:
             if choice.kind == EXISTING:
-                if choice.partner_id not in linked:
-                    await partners.attach_partner(acting, choice.partner_id, territory)
+                # A partner of another territory is attached only if this person keeps it; else its territories
+                # get a request (issue 9) and the line goes without it until they accept.
+                if choice.partner_id in linked or await attachments.attach_matched(acting, choice.partner_id,
+                                                                                   territory):
                     linked.add(choice.partner_id)
-                ids[mention.index] = choice.partner_id
+                    ids[mention.index] = choice.partner_id
+                else:
+                    ids[mention.index] = None
             elif choice.kind == NEW:
                 identifier = {mention.kind: mention.identifier} if mention.kind else {}
                 values = PartnerInput(name=mention.name, legal_form=choice.legal_form or "",

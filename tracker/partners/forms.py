@@ -114,12 +114,21 @@ def read_partner_edit(data: Mapping[str, Any]) -> tuple[PartnerInput, int]:
     return values, version
 
 
-def read_attachment(data: Mapping[str, Any]) -> int:
-    """The territory a partner is attached to (one whose directory this person keeps: checked by the service)."""
+@dataclass(frozen=True)
+class AttachmentInput:
+    """The territory a partner is to work with (one whose directory this person keeps: checked by the service),
+    and the proof that the partner was offered to this person as a duplicate (`preuve`, may be empty)."""
+
+    territory: int
+    proof: str = ""
+
+
+def read_attachment(data: Mapping[str, Any]) -> AttachmentInput:
     form = FormReader(data)
     territory = form.integer("territoire", "Territoire", required=True)
+    proof = form.text("preuve", "Preuve", max_length=64)
     form.raise_if_errors()
-    return territory
+    return AttachmentInput(territory=territory, proof=proof)
 
 
 def read_directory_query(query: Mapping[str, Any]) -> DirectoryQuery:

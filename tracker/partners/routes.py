@@ -9,7 +9,8 @@ from litestar.response import Redirect, Template
 from tracker.core.errors import InvalidInput
 from tracker.core.http import parse_id, redirect, render
 from tracker.core.permissions import Viewer
-from tracker.partners import forms, service
+from tracker.core.forms import read_state_change
+from tracker.partners import attachments, forms, service
 from tracker.partners.kinds import LEGAL_FORMS, SECTOR_LABELS
 from tracker.territories.tables import Territory
 
@@ -34,7 +35,9 @@ async def form_context(viewer: Viewer, partner: dict | None, values: dict | None
         "values": values or {},
         "errors": error.errors if error else {},
         "error": error.message if error else None,
-        "candidates": getattr(error, "candidates", []),
+        # Each offered duplicate carries a proof that it was offered to this person: they may ask to work with it.
+        "candidates": [{**c, "proof": attachments.candidate_proof(viewer, c["id"])}
+                       for c in getattr(error, "candidates", [])],
         "by_name": getattr(error, "by_name", False),
         "territory_choices": await service.territory_choices(viewer, partner),
         "managed": managed_rows,
@@ -69,10 +72,25 @@ async def partner_edit(request: Request, viewer: NamedDependency[Viewer], partne
 
 @post("/partenaires/{partner_id:str}/rattacher", name="partner_attach")
 async def partner_attach(request: Request, viewer: NamedDependency[Viewer], partner_id: FromPath[str]) -> Redirect:
+    """Ask for a territory to work with the partner: attached at once by someone who already keeps the partner,
+    else a request its territories answer. An id one may not ask about is not found, whether it exists or not."""
     ident = parse_id(partner_id)
-    await service.attachable_partner(viewer, ident)  # who may, before what was sent
-    await service.attach_partner(viewer, ident, forms.read_attachment(await request.form()))
-    return redirect(f"/partenaires/{ident}", flash="partenaire_rattache")
+    service.require_partner_creator(viewer)  # who may, before what was sent
+    attachment = forms.read_attachment(await request.form())
+    if await attachments.request_attachment(viewer, ident, attachment.territory, attachment.proof):
+        return redirect(f"/partenaires/{ident}", flash="partenaire_rattache")
+    return redirect("/partenaires", flash="rattachement_demande")
 
 
-ROUTES = [partners, partner_new, partner_create, partner_edit, partner_attach]
+@post("/rattachements/{request_id:str}/etat", name="attachment_answer")
+async def attachment_answer(request: Request, viewer: NamedDependency[Viewer], request_id: FromPath[str]) -> Redirect:
+    """Accept or refuse a request (status, comment, version): the partner's référents and administrators."""
+    ident = parse_id(request_id)
+    row = await attachments.answerable_request(viewer, ident)  # who may, before what was sent
+    change = read_state_change(await request.form())
+    await attachments.answer(viewer, ident, change.status, change.comment, change.version)
+    flash = "rattachement_accepte" if change.status == "accepte" else "rattachement_refuse"
+    return redirect(f"/partenaires/{row['partner']}#rattachements", flash=flash)
+
+
+ROUTES = [partners, partner_new, partner_create, partner_edit, partner_attach, attachment_answer]

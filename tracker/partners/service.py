@@ -9,6 +9,7 @@ from typing import Any
 from piccolo.columns import Column
 
 from tracker import lifecycle
+from tracker.auth.separation import check_attachment
 from tracker.core import clock
 from tracker.core.db import name_contains, write_transaction
 from tracker.core.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -303,6 +304,11 @@ async def update_partner(
     partner = await editable_partner(viewer, partner_id)
     errors: dict[str, str] = {}
     added, removed = await _territories(viewer, values, partner, errors)
+    for territory_id in sorted(added):  # no member of a new territory may be one of the partner's contacts
+        try:
+            await check_attachment(partner_id, territory_id)
+        except InvalidInput as error:
+            errors.setdefault("territoires", error.message)
     if removed and await open_commitments(partner_id, removed):
         errors.setdefault("territoires", "Ce partenaire a des engagements en cours sur des actions d’un "
                           "territoire que vous voulez retirer : clôturez-les d’abord.")
@@ -319,26 +325,3 @@ async def update_partner(
         if _unique_violation(error):
             raise InvalidInput("Un partenaire portant cet identifiant vient d’être enregistré : rechargez la page.")
         raise
-
-
-async def attachable_partner(viewer: Viewer, partner_id: int) -> list[int]:
-    """The territories this person may attach the partner to (those whose directory they keep); NotFound /
-    Forbidden otherwise."""
-    managed = viewer.managed_territories()
-    exists = await Partner.exists().where(Partner.id == partner_id)
-    if not exists:
-        raise NotFound(NOT_FOUND)
-    if not managed:
-        territory_ids = [t["id"] for t in (await territories_of([partner_id]))[partner_id]]
-        if not viewer.can_read_partner(partner_id, territory_ids):
-            raise NotFound(NOT_FOUND)
-        raise Forbidden("Seuls les référents rattachent un partenaire à leur territoire.")
-    return managed
-
-
-async def attach_partner(viewer: Viewer, partner_id: int, territory_id: int) -> None:
-    """Add an existing partner to a territory whose directory this person keeps (instead of a duplicate)."""
-    if territory_id not in await attachable_partner(viewer, partner_id):
-        raise InvalidInput(GENERIC, errors={"territoire": "« Territoire » : valeur inconnue, choisissez dans la liste."})
-    async with write_transaction():
-        await _link_territories(partner_id, {territory_id}, set())

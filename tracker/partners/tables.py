@@ -41,7 +41,24 @@ class PartnerContact(Table):
     function = Varchar(length=120)
     # The contact's own account, if they sign in (then the Viewer gets this partner in partner_ids).
     account = ForeignKey(User, on_delete=OnDelete.restrict, null=True, default=None, index=True)
+    # Who added the contact: shown beside every confirmation, so that a contact made up by a member is seen.
+    created_by = ForeignKey(User, on_delete=OnDelete.restrict, null=True, default=None)
     version = Integer(default=1)
     created_at = Timestamptz()
     updated_at = Timestamptz(null=True, default=None)
     erased_at = Timestamptz(null=True, default=None)
+
+
+class PartnerAttachment(Table):
+    """A territory asking to work with a partner already in the directory: `demande` until one of the partner's
+    current territories (or an administrator) accepts it (a PartnerTerritory row is then written) or refuses it.
+    Until then the asking territory sees nothing of the partner: neither its page nor its contacts.
+    Its life cycle is `tracker.partners.attachments.ATTACHMENT`."""
+
+    partner = ForeignKey(Partner, on_delete=OnDelete.cascade, null=False)
+    territory = ForeignKey(Territory, on_delete=OnDelete.cascade, null=False)
+    state = Varchar(length=10, default="demande")  # demande, accepte, refuse
+    version = Integer(default=1)
+    requested_by = ForeignKey(User, on_delete=OnDelete.restrict, null=True, default=None)
+    created_at = Timestamptz()
+    updated_at = Timestamptz(null=True, default=None)

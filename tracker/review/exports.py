@@ -93,7 +93,8 @@ async def follow_up_rows(request: Request, viewer: Viewer) -> tuple[str, list[Co
     for r in data["idle"]:
         rows.append([f"Sans mise à jour depuis {days} jours", r["name"], "", r["last_update"], people(r["id"])])
     for c in data["unanswered"]:
-        contacts = ", ".join(f"{p['full_name']} <{p['email']}>" for p in data["partner_contacts"].get(c["partner_id"], []))
+        contacts = (", ".join(f"{p['full_name']} <{p['email']}>" for p in data["partner_contacts"].get(c["partner_id"], []))
+                    if data["shows_partner_contacts"] else people(c["territory"]))
         rows.append(["Engagement sans réponse", c["territory_name"], f"{c['partner_name']} – {c['action_title']}",
                      c["updated_at"], contacts])
     for a in data["silent"]:

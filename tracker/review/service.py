@@ -334,17 +334,23 @@ async def follow_ups(viewer: Viewer, idle_days: int = IDLE_DAYS, limit: int | No
         & (Commitment.updated_at < now.shift(days=-UNANSWERED_DAYS).datetime)
         & viewer.actions_scope(Commitment.territory, Commitment.action.confidential)
     ).order_by(Commitment.updated_at)
+    # A partner's contacts are personal data shown only to those who write to them (Viewer.can_see_contacts): an
+    # administrator here, never an ADGCF reviewer (F7), who goes through the territory's référents instead.
     partner_contacts: dict[int, list[dict]] = {}
-    for c in await PartnerContact.select(PartnerContact.partner, PartnerContact.full_name, PartnerContact.email).where(
-        PartnerContact.partner.is_in(list({u["partner_id"] for u in unanswered}) or [0])
-        & PartnerContact.erased_at.is_null()
-        & PartnerContact.email.is_not_null()
-    ).order_by(PartnerContact.full_name):
-        partner_contacts.setdefault(c["partner"], []).append(c)
-    contacts = await contacts_of(list({r["id"] for r in idle} | {a["territory_id"] for a in silent}))
+    if viewer.is_admin:
+        for c in await PartnerContact.select(PartnerContact.partner, PartnerContact.full_name,
+                                             PartnerContact.email).where(
+            PartnerContact.partner.is_in(list({u["partner_id"] for u in unanswered}) or [0])
+            & PartnerContact.erased_at.is_null()
+            & PartnerContact.email.is_not_null()
+        ).order_by(PartnerContact.full_name):
+            partner_contacts.setdefault(c["partner"], []).append(c)
+    contacts = await contacts_of(list({r["id"] for r in idle} | {a["territory_id"] for a in silent}
+                                      | {u["territory"] for u in unanswered}))
     return {"idle": idle, "idle_days": idle_days, "silent": silent, "contacts": contacts,
             "silent_total": silent_total,
             "unanswered": unanswered, "unanswered_days": UNANSWERED_DAYS, "partner_contacts": partner_contacts,
+            "shows_partner_contacts": viewer.is_admin,
             "kinds": {**{k: KIND_LABELS[k] for k in EPCI_KINDS}, **{k: KIND_LABELS[k] for k in OTHER_KINDS}}}
 
 

@@ -1,7 +1,7 @@
 """Territories visible to a viewer, and the other bodies an administrator adds."""
 from __future__ import annotations
 
-from tracker.core import clock
+from tracker.core import audit, clock
 from tracker.core.db import write_transaction
 from tracker.core.errors import Forbidden, InvalidInput, NotFound
 from tracker.core.forms import GENERIC
@@ -43,4 +43,5 @@ async def create_other_body(viewer: Viewer, values: OtherBodyInput) -> str:
                 created_at=clock.now(),
             )
         )
+    audit.record("territoire_ajoute", utilisateur=viewer.user_id, siren=values.siren)
     return values.siren

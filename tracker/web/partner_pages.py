@@ -11,7 +11,7 @@ from tracker.commitments.service import has_open_commitments, partner_commitment
 from tracker.core.errors import Conflict, InvalidInput
 from tracker.core.http import parse_id, redirect, render
 from tracker.core.permissions import Viewer
-from tracker.partners import service
+from tracker.partners import attachments, service
 from tracker.partners.forms import read_partner_edit
 from tracker.partners.routes import form_context
 
@@ -27,11 +27,13 @@ async def partner_page(request: Request, viewer: NamedDependency[Viewer], partne
         if emails:
             with_account = {u["email"] for u in await User.select(User.email).where(
                 User.email.is_in(emails) & User.is_active.eq(True))}
+    can_manage = viewer.can_manage_partner(partner["territory_ids"])
     return render(request, "partners/detail.html", {
         "partner": partner,
+        "attachment_requests": await attachments.pending_for(partner["id"]) if can_manage else [],
         "contacts": shown_contacts,
         "with_account": with_account,
-        "can_manage": viewer.can_manage_partner(partner["territory_ids"]),
+        "can_manage": can_manage,
         "can_add_contacts": viewer.can_add_contacts(partner["territory_ids"]),
         "commitments": await partner_commitments(viewer, partner["id"]),
     })

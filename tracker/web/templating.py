@@ -6,6 +6,7 @@ from litestar.template.config import TemplateConfig
 
 from tracker.core.permissions import ANONYMOUS, ROLE_LABELS
 from tracker.agreements.states import AGREEMENT_STATE_LABELS
+from tracker.commitments.confirmations import describe as describe_confirmation
 from tracker.commitments.states import BADGE_CLASS, ROLE_LABELS as COMMITMENT_ROLE_LABELS
 from tracker.commitments.states import STATE_LABELS as COMMITMENT_STATE_LABELS
 from tracker.core.config import ROOT
@@ -49,6 +50,7 @@ def _configure(engine: JinjaTemplateEngine) -> None:
         COMMITMENT_STATE_LABELS=COMMITMENT_STATE_LABELS,
         COMMITMENT_ROLE_LABELS=COMMITMENT_ROLE_LABELS,
         COMMITMENT_BADGE_CLASS=BADGE_CLASS,
+        CONFIRMATION_TEXT=describe_confirmation,
         SECTOR_LABELS=SECTOR_LABELS,
         LEGAL_FORMS=LEGAL_FORMS,
         LEGAL_FORM_LABELS=LEGAL_FORM_LABELS,

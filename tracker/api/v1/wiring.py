@@ -10,6 +10,7 @@ from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme, Tag
 
 from tracker.api.errors import EXCEPTION_HANDLERS
+from tracker.api.limits import RATE_LIMIT
 from tracker.api.tokens import bearer_token, viewer_for_api_token
 from tracker.api.v1 import agreements, commitments, roadmaps, territories
 from tracker.core.permissions import Viewer
@@ -30,6 +31,7 @@ router = Router(
     dependencies={"viewer": Provide(provide_api_viewer)},
     exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
     include_in_schema=True,
+    middleware=[RATE_LIMIT.middleware],
     response_headers=[ResponseHeader(name="Cache-Control", value="no-store")],
     security=[{SECURITY_NAME: []}],
 )
