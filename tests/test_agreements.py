@@ -69,20 +69,24 @@ async def test_an_editor_creates_an_agreement_and_their_territory_is_its_first_p
     response = await client.submit("/contrats/nouveau", "/contrats/nouveau", {
         "title": "Contrat Grand Angoulême – Charente Limousine",
         "purpose": "Santé et circuits courts.",
-        "theme_sante": "1", "theme_alimentation": "1",
-        "autres_themes": "jeunesse ; Sport,  santé ;;",
-        "in_force_on": "2027-01-01", "ends_on": "2029-12-31",
+        # each theme in its own field, commas kept, quotation marks dropped, the suggestion's spelling kept
+        "theme_1_nom": "« Mobilités, habitat et services »", "theme_1_description": "Se déplacer, se loger",
+        "theme_2_nom": "santé",
+        "theme_3_nom": "jeunesse, sport et culture",
+        "in_force_on": "2027-01-01", "ends_on": "2029-12-31", "protocol_on": "2026-06-15",
     })
     assert response.status_code == 303
     created = await Agreement.objects().where(Agreement.title.like("Contrat Grand%")).first()
     assert response.headers["location"] == f"/contrats/{created.id}/parties"
-    assert (created.state, created.territory, created.in_force_on, created.ends_on) == (
-        "brouillon", world.ga, date(2027, 1, 1), date(2029, 12, 31))
+    assert (created.state, created.territory, created.in_force_on, created.ends_on, created.protocol_on) == (
+        "brouillon", world.ga, date(2027, 1, 1), date(2029, 12, 31), date(2026, 6, 15))
     parties = await AgreementParty.select(AgreementParty.territory).where(AgreementParty.agreement == created.id)
     assert parties == [{"territory": world.ga}]
-    themes = {r["theme"] for r in await AgreementTheme.select(AgreementTheme.theme)}
-    # suggestions keep their spelling, free themes get a capital, duplicates (« santé ») are dropped
-    assert themes == {"Santé", "Alimentation et circuits courts", "Jeunesse", "Sport"}
+    themes = await AgreementTheme.select(AgreementTheme.theme, AgreementTheme.description).order_by(
+        AgreementTheme.position)
+    assert [(t["theme"], t["description"]) for t in themes] == [
+        ("Mobilités, habitat et services", "Se déplacer, se loger"), ("Santé", ""),
+        ("Jeunesse, sport et culture", "")]
     assert [(h["from_value"], h["to_value"]) for h in await history_of("agreement", created.id)] == [("", "brouillon")]
     page = await client.get(response.headers["location"])
     assert "Le contrat a été créé. Ajoutez maintenant les autres parties." in plain(page)
@@ -453,8 +457,10 @@ async def test_the_demo_agreements_come_through_the_life_cycle_with_their_histor
     ).where(AgreementParty.agreement == urban_rural["id"])
     assert {r["siren"]: r["signed_at"] is not None for r in signatures} == {"200071827": True, "200072049": False}
     assert all(r["deliberation_on"] for r in signatures)  # Charente Limousine's référent can sign right away
-    assert [h["to_value"] for h in await history_of("agreement", in_force["id"])] == [
+    entries = [h["to_value"] for h in await history_of("agreement", in_force["id"])]
+    assert [e for e in entries if e not in ("partie_ajoutee", "revue_ajoutee", "deliberation")] == [
         "brouillon", "en_negociation", "a_signer", "signature", "signature", "en_vigueur"]
+    assert entries.count("deliberation") == 2 and entries.count("partie_ajoutee") == 1
     statuses = {r["status"] for r in await Obligation.select(Obligation.status).where(
         Obligation.agreement == in_force["id"])}
     assert statuses == {"a_venir", "en_cours", "en_pause", "bloquee", "realisee"}

@@ -105,10 +105,12 @@ async def test_the_agreement_machine_allows_its_table_and_nothing_else(client, w
             AgreementParty.agreement == deal.agreement)
 
     await client.login(EMAILS["ga_editor"])
-    taken, _ = await _walk(client, AGREEMENT, deal.agreement, f"/contrats/{deal.agreement}/etat", prepare,
-                           allowed_for_this_actor=lambda t: "editor" in t.by)
-    expected = sorted((t.source, t.target) for t in AGREEMENT.transitions)
+    taken, refused = await _walk(client, AGREEMENT, deal.agreement, f"/contrats/{deal.agreement}/etat", prepare,
+                                 allowed_for_this_actor=lambda t: "editor" in t.by)
+    expected = sorted((t.source, t.target) for t in AGREEMENT.transitions if "editor" in t.by)
     assert sorted(taken) == expected and len(expected) == 13
+    # Recording after the fact (brouillon → en vigueur) is never offered to the state form, nor accepted from it.
+    assert ("brouillon", "en_vigueur") in refused and AGREEMENT.transition("brouillon", "en_vigueur").internal
 
 
 async def test_the_obligation_machine_allows_its_table_and_nothing_else(client, world):

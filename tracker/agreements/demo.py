@@ -77,11 +77,15 @@ class _Agreement:
             self.party_versions[party] = change.version
 
     async def obligations(self, viewer: Viewer, specs: list, partners: dict[str, int]) -> dict[str, int]:
-        """specs: (title, owner territory id, partner name or None, deadline offset days, days ago created)."""
+        """specs: (title, theme name, owner territory id, partner name or None, deadline offset days, days ago
+        created)."""
+        agreement = await reading.agreement_for(viewer, self.id)
+        themes = {t["theme"]: t["id"] for t in agreement["theme_rows"]}
         ids = {}
-        for title, owner_territory, partner, deadline, created in specs:
+        for title, theme, owner_territory, partner, deadline, created in specs:
             values = ObligationInput(title=title, owner=await self.party_of(viewer, owner_territory),
-                                     partner=partners[partner] if partner else None, deadline=_day(deadline))
+                                     partner=partners[partner] if partner else None, deadline=_day(deadline),
+                                     theme=themes[theme])
             ids[title] = await obligations.create_obligation(viewer, self.id, values, at=_at(-created))
         return ids
 
@@ -116,14 +120,15 @@ async def load_agreements_demo(users: dict[str, int], partners: dict[str, int], 
     ), at=_at(-120)))
     await parties.add_party(ga_editor, first.id, cl, at=_at(-119))
     await first.obligations(ga_editor, [
-        ("Ouvrir les téléconsultations du centre de santé aux habitants de Charente Limousine", ga, None, 365, 118),
-        ("Prolonger le transport à la demande jusqu’à Confolens deux jours par semaine", ga,
+        ("Ouvrir les téléconsultations du centre de santé aux habitants de Charente Limousine", themes["sante"], ga,
+         None, 365, 118),
+        ("Prolonger le transport à la demande jusqu’à Confolens deux jours par semaine", themes["mobilites"], ga,
          "Transports de l’agglomération (délégataire)", 540, 118),
     ], partners)
     await first.obligations(cl_referent, [
-        ("Approvisionner la restauration collective de l’agglomération en produits locaux", cl,
-         "Épicerie solidaire de Confolens", 450, 110),
-        ("Accueillir des classes de l’agglomération en séjours nature", cl, None, 300, 110),
+        ("Approvisionner la restauration collective de l’agglomération en produits locaux", themes["alimentation"],
+         cl, "Épicerie solidaire de Confolens", 450, 110),
+        ("Accueillir des classes de l’agglomération en séjours nature", themes["sante"], cl, None, 300, 110),
     ], partners)
     await first.move(ga_editor, "en_negociation", -100)
     await reviews.add_review(ga_editor, first.id, ReviewInput(review_on=_day(540), title="Revue à mi-parcours"),
@@ -147,17 +152,19 @@ async def load_agreements_demo(users: dict[str, int], partners: dict[str, int], 
     ), at=_at(-400)))
     await parties.add_party(vr_editor, second.id, rv, at=_at(-399))
     vr_ids = await second.obligations(vr_editor, [
-        ("Tarif agglomération sur les bus Citéa pour les habitants du Royans", vr, "SEMOP Mobilités Valentinoises",
-         -60, 390),
-        ("Accompagner le plan climat du Royans-Vercors", vr, "SEM Énergies Drôme-Ardèche", 200, 390),
-        ("Ouvrir la cuisine centrale aux produits du Royans", vr, None, 120, 385),
+        ("Tarif agglomération sur les bus Citéa pour les habitants du Royans", themes["mobilites"], vr,
+         "SEMOP Mobilités Valentinoises", -60, 390),
+        ("Accompagner le plan climat du Royans-Vercors", themes["energie"], vr, "SEM Énergies Drôme-Ardèche", 200, 390),
+        ("Ouvrir la cuisine centrale aux produits du Royans", themes["alimentation"], vr, None, 120, 385),
     ], partners)
     await second.move(vr_editor, "en_negociation", -380)
     rv_ids = await second.obligations(rv_referent, [
-        ("Approvisionner la restauration scolaire en noix et bleu du Vercors", rv, None, 300, 380),
-        ("Accueillir les centres de loisirs de l’agglomération en séjours nature", rv, None, -30, 380),
-        ("Fournir du bois-énergie aux chaufferies de l’agglomération", rv, None, 400, 375),
-        ("Baliser les itinéraires cyclables de liaison vers Romans", rv, None, -15, 375),
+        ("Approvisionner la restauration scolaire en noix et bleu du Vercors", themes["alimentation"], rv, None, 300,
+         380),
+        ("Accueillir les centres de loisirs de l’agglomération en séjours nature", themes["tourisme"], rv, None, -30,
+         380),
+        ("Fournir du bois-énergie aux chaufferies de l’agglomération", themes["energie"], rv, None, 400, 375),
+        ("Baliser les itinéraires cyclables de liaison vers Romans", themes["mobilites"], rv, None, -15, 375),
     ], partners)
     await reviews.add_review(vr_editor, second.id, ReviewInput(review_on=_day(120), title="Revue annuelle"),
                              at=_at(-370))
