@@ -66,6 +66,9 @@ async def agreement_for(viewer: Viewer, agreement_id: int) -> dict:
     agreement["signatories"] = everyone
     agreement["party_territories"] = [p["territory"] for p in agreement["parties"]]
     agreement["member_territories"] = [p["territory"] for p in everyone]
+    signatures = [p["signed_on"] for p in agreement["parties"]]
+    # The day the last party signed, once all have: the date the agreement was signed.
+    agreement["signed_on"] = max(signatures) if signatures and all(signatures) else None
     agreement["theme_rows"] = await theme_rows(agreement_id)
     agreement["themes"] = [t["theme"] for t in agreement["theme_rows"]]
     today = clock.today()
