@@ -39,19 +39,22 @@ UPDATE agreement_theme SET position = (
 """
 
 
-def _unquote(trim: str) -> str:
+def _unquote(function: str) -> str:
+    quotes = QUOTES.replace("'", "''")
+    mine, other = f"{function}(agreement_theme.theme, '{quotes}')", f"{function}(other.theme, '{quotes}')"
+    # Left alone when another theme of the agreement is, or would become, the same: the names stay unique.
     return f"""
-UPDATE agreement_theme SET theme = {trim}
-WHERE {trim} <> theme AND {trim} <> ''
+UPDATE agreement_theme SET theme = {mine}
+WHERE {mine} <> agreement_theme.theme AND {mine} <> ''
   AND NOT EXISTS (
     SELECT 1 FROM agreement_theme AS other
-    WHERE other.agreement = agreement_theme.agreement AND other.id <> agreement_theme.id AND other.theme = {trim}
+    WHERE other.agreement = agreement_theme.agreement AND other.id <> agreement_theme.id AND {other} = {mine}
   )
 """
 
 
-SQLITE_UNQUOTE = _unquote(f"trim(theme, '{QUOTES.replace(chr(39), chr(39) * 2)}')")
-POSTGRES_UNQUOTE = _unquote(f"btrim(theme, '{QUOTES.replace(chr(39), chr(39) * 2)}')")
+SQLITE_UNQUOTE = _unquote("trim")
+POSTGRES_UNQUOTE = _unquote("btrim")
 
 
 async def forwards():

@@ -10,9 +10,11 @@ import pytest
 from tests.factories import (
     EMAILS,
     PARTNER_EMAILS,
+    amendment,
     build_agreement_world,
     build_partner_world,
 )
+from tracker.agreements.amendments import AMENDMENT
 from tracker.agreements.lifecycle import AGREEMENT, OBLIGATION
 from tracker.agreements.tables import Agreement, AgreementParty
 from tracker.commitments.lifecycle import COMMITMENT
@@ -131,7 +133,19 @@ async def test_a_refused_side_writes_nothing_even_on_an_allowed_pair(client, wor
     assert await _state(ACTION, world.upcoming) == before
 
 
-@pytest.mark.parametrize("machine", [ACTION, COMMITMENT, AGREEMENT, OBLIGATION], ids=lambda m: m.subject)
+async def test_the_amendment_machine_allows_its_table_and_nothing_else(client, world):
+    """By the state form, editors submit, reopen and abandon; « en vigueur » comes only from the last signature."""
+    deal = await build_agreement_world(world, state="en_vigueur")
+    amendment_id, _ = await amendment(deal.agreement, new_ends_on=deal.ends_on + timedelta(days=100))
+    await client.login(EMAILS["ga_editor"])
+    taken, refused = await _walk(client, AMENDMENT, amendment_id, f"/contrats/{deal.agreement}/avenants/1/etat",
+                                 allowed_for_this_actor=lambda t: "editor" in t.by)
+    assert sorted(taken) == [("a_signer", "abandonne"), ("a_signer", "brouillon"), ("brouillon", "a_signer"),
+                             ("brouillon", "abandonne")]
+    assert ("a_signer", "en_vigueur") in refused
+
+
+@pytest.mark.parametrize("machine", [ACTION, COMMITMENT, AGREEMENT, OBLIGATION, AMENDMENT], ids=lambda m: m.subject)
 def test_every_machine_is_declared_as_data(machine):
     """Each machine's transitions only name its own states, and every required comment has a French message."""
     for transition in machine.transitions:

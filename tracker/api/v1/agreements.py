@@ -67,9 +67,9 @@ async def contrats(
     themes: dict[int, list[str]] = {i: [] for i in chosen}
     for row in await AgreementTheme.select(AgreementTheme.agreement, AgreementTheme.theme).where(
         AgreementTheme.agreement.is_in(chosen)
-    ):
+    ).order_by(AgreementTheme.position).order_by(AgreementTheme.id):  # the agreement's order
         themes[row["agreement"]].append(row["theme"])
-    donnees = [convert.contrat(row, parties[row["id"]], sorted(themes[row["id"]])) for row in rows]
+    donnees = [convert.contrat(row, parties[row["id"]], themes[row["id"]]) for row in rows]
     return PageContrats(**convert.page_fields(donnees, paging, total=len(readable)))
 
 
