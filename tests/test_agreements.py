@@ -458,9 +458,23 @@ async def test_the_demo_agreements_come_through_the_life_cycle_with_their_histor
     assert {r["siren"]: r["signed_at"] is not None for r in signatures} == {"200071827": True, "200072049": False}
     assert all(r["deliberation_on"] for r in signatures)  # Charente Limousine's référent can sign right away
     entries = [h["to_value"] for h in await history_of("agreement", in_force["id"])]
-    assert [e for e in entries if e not in ("partie_ajoutee", "revue_ajoutee", "deliberation")] == [
+    assert [e for e in entries if e not in ("partie_ajoutee", "revue_ajoutee", "deliberation", "modification")] == [
         "brouillon", "en_negociation", "a_signer", "signature", "signature", "en_vigueur"]
     assert entries.count("deliberation") == 2 and entries.count("partie_ajoutee") == 1
+    assert entries.count("modification") == 1  # the end date moved by the amendment signed by both
+    from tracker.agreements.tables import AgreementAmendment
+
+    [amended] = await AgreementAmendment.select(AgreementAmendment.state).where(
+        AgreementAmendment.agreement == in_force["id"])
+    assert amended["state"] == "en_vigueur"
+    recorded = rows["Premier contrat de réciprocité Charente Limousine – Grand Angoulême (2017-2020)"]
+    assert recorded["state"] == "echu"
+    dated = await HistoryEntry.select(HistoryEntry.to_value, HistoryEntry.created_at).where(
+        (HistoryEntry.subject_type == "agreement") & (HistoryEntry.subject_id == recorded["id"])
+        & HistoryEntry.recorded_at.is_not_null()).order_by(HistoryEntry.created_at)
+    assert [(h["to_value"], h["created_at"].year) for h in dated] == [
+        ("protocole", 2016), ("deliberation", 2017), ("deliberation", 2017), ("signature", 2017),
+        ("signature", 2017), ("en_vigueur", 2017), ("echu", 2021)]
     statuses = {r["status"] for r in await Obligation.select(Obligation.status).where(
         Obligation.agreement == in_force["id"])}
     assert statuses == {"a_venir", "en_cours", "en_pause", "bloquee", "realisee"}
