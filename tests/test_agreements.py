@@ -542,3 +542,49 @@ async def test_twenty_people_changing_the_same_obligation_one_wins_the_others_ar
     assert sorted(codes) == [200] + [409] * 19
     assert len(await history_of("obligation", deal.ga_brings)) == 1
     assert (await Obligation.select(Obligation.version).where(Obligation.id == deal.ga_brings).first())["version"] == 2
+
+
+# --- witnesses: the État or the Région signing « en présence de » (issue 13) ----------------------------------
+
+
+async def test_the_region_signs_as_a_witness_and_its_signature_is_not_needed(make_client, world):
+    deal = await build_agreement_world(world, state="en_negociation")
+    region = await territory("200053759", "Région Nouvelle-Aquitaine", kind="REG")
+    await user("president@region.example.org", "Paule Région", roles={region: "referent"})
+    editor = await make_client()
+    await editor.login(EMAILS["ga_editor"])
+    found = await editor.get(f"/contrats/{deal.agreement}/parties?q=Nouvelle")
+    assert 'name="role" value="temoin"' in found.text
+    added = await editor.post(f"/contrats/{deal.agreement}/parties", {"territory": str(region), "role": "temoin"})
+    assert added.status_code == 303
+    witness = await AgreementParty.select(AgreementParty.id, AgreementParty.role).where(
+        AgreementParty.territory == region).first()
+    assert witness["role"] == "temoin"
+    # A community of communes is a party, never a witness.
+    refused = await editor.post(f"/contrats/{deal.agreement}/parties", {"territory": str(world.vr), "role": "temoin"})
+    assert refused.status_code == 422 and "Seuls l’État et les régions signent" in plain(refused)
+    # A witness neither brings nor receives.
+    form = await editor.get(f"/contrats/{deal.agreement}/obligations/nouvelle")
+    assert "Région Nouvelle-Aquitaine" not in form.text.split('id="owner"')[1].split("</select>")[0]
+    brings = await editor.post(f"/contrats/{deal.agreement}/obligations/nouvelle",
+                               {"title": "Subventionner", "owner": str(witness["id"])})
+    assert brings.status_code == 422 and "« Partie qui apporte » : valeur inconnue" in plain(brings)
+    page = plain(await editor.get(f"/contrats/{deal.agreement}"))
+    assert "en présence de Région Nouvelle-Aquitaine" in page
+    # Submitted, signed by both parties but not the witness: in force.
+    assert (await move(editor, deal.agreement, "a_signer")).status_code == 303
+    ga, cl = await make_client(), await make_client()
+    await ga.login(EMAILS["ga_referent"])
+    await cl.login(AGREEMENT_EMAILS["cl_referent"])
+    assert (await sign(ga, deal.agreement, deal.ga_party)).status_code == 303
+    assert (await sign(cl, deal.agreement, deal.cl_party)).status_code == 303
+    # The witness signs without a deliberation (a Région's deliberation is not what authorises a witness).
+    region_client = await make_client()
+    await region_client.login("president@region.example.org")
+    assert (await sign(region_client, deal.agreement, witness["id"])).status_code == 303
+    history = await history_of("agreement", deal.agreement)
+    assert "Signature de Région Nouvelle-Aquitaine en qualité de témoin" in history[-1]["comment"]
+    await AgreementParty.update({AgreementParty.signed_at: None, AgreementParty.signed_on: None}).where(
+        AgreementParty.id == witness["id"])
+    assert (await move(cl, deal.agreement, "en_vigueur")).status_code == 303
+    assert (await state_of(deal.agreement))[0] == "en_vigueur"

@@ -10,7 +10,7 @@ import pytest
 
 from tests.browser import forms_in
 from tests.factories import AGREEMENT_EMAILS, EMAILS, amendment, build_agreement_world, history_of
-from tracker.agreements.tables import Agreement, AgreementAmendment, AmendmentParty, Obligation
+from tracker.agreements.tables import Agreement, AgreementAmendment, AmendmentChange, AmendmentParty, Obligation
 from tracker.core import clock
 from tracker.core.french import date_fr
 from tracker.history.tables import HistoryEntry
@@ -217,9 +217,13 @@ async def test_an_amendment_that_changes_nothing_or_leaves_a_deadline_after_the_
     path = f"/contrats/{deal.agreement}/avenants/1"
     empty = await client.submit(path, f"{path}/etat", {"status": "a_signer"})
     assert empty.status_code == 422 and "il ne change rien" in plain(empty)
-    # shortening the contract below an obligation's deadline
+    # shortening the contract below an obligation's deadline: an edit, one entry before → after
     short = deal.ends_on - timedelta(days=2000)
     assert (await client.submit(path, f"{path}/modifier", {"new_ends_on": short.isoformat()})).status_code == 303
+    amendment_id = (await amendment_row(deal.agreement))["id"]
+    edited = (await history_of("amendment", amendment_id))[-1]
+    assert (edited["to_value"], edited["comment"]) == (
+        "modification", f"Nouvelle date de fin : non renseigné → {date_fr(short)}")
     late = await client.submit(path, f"{path}/etat", {"status": "a_signer"})
     assert late.status_code == 422 and "a une échéance après le" in plain(late)
     assert (await amendment_row(deal.agreement))["state"] == "brouillon"
@@ -247,3 +251,42 @@ async def test_the_contrats_echus_command_reads_the_end_date_an_amendment_set(wo
     assert f"(n° {deal.agreement})" in result.stdout
     assert (await Agreement.select(Agreement.state).where(Agreement.id == deal.agreement).first())["state"] == "echu"
     assert await expire_ended_agreements() == []
+
+
+@pytest.mark.parametrize("changes,message", [
+    ({"kind": "fin", "obligation": "999999", "reason": "x"}, "« Obligation » : valeur inconnue"),
+    ({"kind": "fin", "obligation": "OBLIGATION", "reason": ""}, "« Motif » est obligatoire"),
+    ({"kind": "retrait", "obligation": "OBLIGATION"}, "« Nature du changement » : valeur inconnue"),
+    ({"kind": "ajout", "owner": "OWNER", "title": ""}, "« Ce qui est apporté » est obligatoire"),
+    ({"kind": "ajout", "owner": "OWNER", "title": "Trop tard", "deadline": "2099-01-01"},
+     "L’échéance ne peut dépasser la date de fin du contrat"),
+    ({"kind": "modification", "obligation": "OBLIGATION", "title": "x", "deadline": "demain"},
+     "n’est pas une date valide"),
+])
+async def test_a_bad_change_is_refused_with_a_french_message_and_writes_nothing(client, world, deal, changes, message):
+    await amendment(deal.agreement)
+    await client.login(EMAILS["ga_editor"])
+    values = {"OBLIGATION": str(deal.ga_brings), "OWNER": str(deal.ga_party)}
+    data = {k: values.get(v, v) for k, v in changes.items()}
+    path = f"/contrats/{deal.agreement}/avenants/1"
+    before = (await AmendmentChange.count(), await HistoryEntry.count())
+    await client.get(path)
+    response = await client.post(f"{path}/changements", data)
+    assert response.status_code == 422
+    assert message in plain(response)
+    assert (await AmendmentChange.count(), await HistoryEntry.count()) == before
+
+
+async def test_an_amendments_end_date_and_date_must_follow_the_agreements_start(client, world, deal):
+    await Agreement.update({Agreement.in_force_on: clock.today() - timedelta(days=100)}).where(
+        Agreement.id == deal.agreement)
+    await client.login(EMAILS["ga_editor"])
+    path = f"/contrats/{deal.agreement}/avenants/nouveau"
+    early = (clock.today() - timedelta(days=200)).isoformat()
+    for field, message in (("new_ends_on", "La nouvelle date de fin doit suivre l’entrée en vigueur du contrat"),
+                           ("in_force_on", "Un avenant ne prend pas effet avant le contrat")):
+        response = await client.post(path, {"title": "Avenant", field: early})
+        assert response.status_code == 422 and message in plain(response)
+    assert await AgreementAmendment.count() == 0
+    bad = await client.get(f"/contrats/{deal.agreement}/avenants/1?modifier=abc")
+    assert bad.status_code in (400, 404)

@@ -226,3 +226,14 @@ async def test_a_post_without_csrf_token_changes_nothing(client, deal):
     assert response.status_code == 403
     assert "Formulaire expiré" in response.text
     assert await counts() == before
+
+
+@pytest.mark.parametrize("url", ["javascript:alert(1)", "ftp://exemple.org/contrat.pdf", "https://exemple org/x"])
+async def test_the_link_to_the_signed_document_must_be_a_web_address(client, deal, url):
+    await client.login(EMAILS["ga_editor"])
+    before = await counts()
+    path = f"/contrats/{deal.agreement}"
+    response = await client.submit(path, f"{path}/document", {"document_url": url, "signing_place": "Confolens"})
+    assert response.status_code == 422
+    assert "« Lien vers le document » doit être une adresse web" in plain(response)
+    assert await counts() == before

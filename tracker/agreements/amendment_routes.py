@@ -62,17 +62,12 @@ async def _context(viewer: Viewer, agreement_id: int, number: int, editing: int 
     }
 
 
-async def _page(request: Request, viewer: Viewer, agreement_id: int, number: int, **extra) -> Template:
-    context = await _context(viewer, agreement_id, number)
+async def _page(request: Request, viewer: Viewer, agreement_id: int, number: int, editing: int | None = None,
+                **extra) -> Template:
+    context = await _context(viewer, agreement_id, number, editing)
     context.update(extra)
     status = extra["error"].status_code if extra.get("error") else 200
     return render(request, AMENDMENT_TEMPLATE, context, status_code=status)
-
-
-def _editing(request: Request) -> int | None:
-    """`modifier`: the obligation whose new text the page offers to write (a choice in a list, never refused)."""
-    raw = request.query_params.get("modifier", "")
-    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 10 else None
 
 
 # --- creating ------------------------------------------------------------------------------------------------
@@ -106,7 +101,9 @@ async def amendment_create(request: Request, viewer: NamedDependency[Viewer],
 async def amendment_page(request: Request, viewer: NamedDependency[Viewer], agreement_id: FromPath[str],
                          number: FromPath[str]) -> Template:
     """`modifier=<obligation>` opens the form that writes an obligation's new text."""
-    context = await _context(viewer, parse_id(agreement_id), parse_id(number), _editing(request))
+    ident, n = parse_id(agreement_id), parse_id(number)
+    await amendments.amendment_for(viewer, ident, n)  # who may read, before what was asked
+    context = await _context(viewer, ident, n, forms.read_amendment_query(request.query_params))
     return render(request, AMENDMENT_TEMPLATE, context)
 
 
@@ -135,8 +132,12 @@ async def amendment_change_add(request: Request, viewer: NamedDependency[Viewer]
     try:
         await amendments.add_change(viewer, ident, n, forms.read_amendment_change(data))
     except SHOWN_IN_PAGE as error:
-        target = "changement-" + str(data.get("kind", ""))[:12]
-        return await _page(request, viewer, ident, n, error=error, error_target=target, submitted=dict(data))
+        kind = str(data.get("kind", ""))
+        target = "changement-" + (kind if kind in CHANGE_KINDS else "ajout")  # shown next to a form of the page
+        sent = str(data.get("obligation", ""))
+        editing = int(sent) if kind == "modification" and sent.isdigit() and len(sent) <= 10 else None
+        return await _page(request, viewer, ident, n, editing, error=error, error_target=target,
+                           submitted=dict(data))
     return redirect(_path(ident, n) + "#changements", flash="avenant_changement")
 
 

@@ -495,3 +495,11 @@ def read_amendment_change(data: Mapping[str, Any]) -> AmendmentChangeInput:
     form.raise_if_errors()
     return AmendmentChangeInput(kind=kind or "", obligation=obligation, title=title, description=description,
                                 deadline=deadline)
+
+
+def read_amendment_query(query: Mapping[str, Any]) -> int | None:
+    """`modifier` on an amendment's page: the obligation whose new text to write. Not a number → BadQuery (400)."""
+    form = FormReader(query)
+    obligation = form.integer("modifier", "Obligation à modifier", minimum=1, maximum=MAX_INT)
+    form.raise_if_bad_query()
+    return obligation

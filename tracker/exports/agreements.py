@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from tracker.agreements.reading import agreement_for, balance_of
 from tracker.core import clock
+from tracker.core.french import date_fr
 from tracker.core.permissions import Viewer
 from tracker.exports.writer import Column
 from tracker.roadmaps.statuses import STATUS_LABELS
@@ -31,7 +32,7 @@ def _amendment(row: dict) -> str:
     if row["added_by_number"]:
         notes.append(f"ajoutée par l’avenant n° {row['added_by_number']}")
     if row["ended"]:
-        notes.append(f"fin le {row['ended_on'].strftime('%d/%m/%Y')} (avenant n° {row['ended_by_number']})")
+        notes.append(f"fin le {date_fr(row['ended_on'])} (avenant n° {row['ended_by_number']})")
     return " ; ".join(notes)
 
 
