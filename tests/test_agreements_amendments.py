@@ -288,5 +288,6 @@ async def test_an_amendments_end_date_and_date_must_follow_the_agreements_start(
         response = await client.post(path, {"title": "Avenant", field: early})
         assert response.status_code == 422 and message in plain(response)
     assert await AgreementAmendment.count() == 0
+    await amendment(deal.agreement)
     bad = await client.get(f"/contrats/{deal.agreement}/avenants/1?modifier=abc")
-    assert bad.status_code in (400, 404)
+    assert bad.status_code == 400 and "« Obligation à modifier » doit être un nombre entier" in plain(bad)
