@@ -36,5 +36,6 @@ test: install
 		echo "*** PostgreSQL injoignable ($${TEST_DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/test}) : la suite n'a tourné que sur SQLite. ***"; \
 	fi
 
-bench: migrate
-	$(BIN)/python -m tracker.bench
+# Network-scale benchmark (issue 15): needs wrk (apt-get install -y wrk). Options: make bench ARGS="--help".
+bench: install
+	$(BIN)/python -m tracker.bench $(ARGS)

@@ -291,3 +291,15 @@ async def test_an_amendments_end_date_and_date_must_follow_the_agreements_start(
     await amendment(deal.agreement)
     bad = await client.get(f"/contrats/{deal.agreement}/avenants/1?modifier=abc")
     assert bad.status_code == 400 and "« Obligation à modifier » doit être un nombre entier" in plain(bad)
+
+
+async def test_an_obligation_ended_by_an_amendment_leaves_the_deadlines(client, world, deal):
+    """« Mes échéances » (issue 11) no longer lists what an amendment ended."""
+    await client.login(EMAILS["ga_editor"])
+    before = await client.get("/echeances?type=obligation")
+    assert f"obligation-{deal.ga_brings}" in before.text
+    amendment_id, _ = await amendment(deal.agreement, state="en_vigueur")
+    await Obligation.update({Obligation.ended_by: amendment_id, Obligation.ended_on: clock.today()}).where(
+        Obligation.id == deal.ga_brings)
+    after = await client.get("/echeances?type=obligation")
+    assert after.status_code == 200 and f"obligation-{deal.ga_brings}" not in after.text

@@ -20,7 +20,7 @@ pytestmark = pytest.mark.anyio
 
 HEADERS = [
     "Axe", "Action", "Action parente", "Module", "Pilote", "Statut", "En retard", "Début", "Échéance", "Priorité",
-    "Confidentielle", "Dernière mise à jour",
+    "Confidentielle", "Dernière mise à jour", "N°", "Version", "Commentaire",
 ]
 # Titles a spreadsheet could take for formulas (OWASP CSV injection), as an import or an old tool may have stored them.
 DANGEROUS = ["=HYPERLINK(\"http://x\",\"y\")", "+33 6 12 34 56 78", "-2+3", "@SUM(A1:A2)", "\t=1+1", "  =1+1", "\r=1+1"]
@@ -64,7 +64,7 @@ async def test_an_editor_downloads_the_roadmap_as_a_real_spreadsheet(make_client
     assert rows[0] == HEADERS
     assert all(cell.font.bold for cell in sheet[1]), "en-têtes en gras"
     assert sheet.freeze_panes == "A2", "la ligne d’en-tête reste visible"
-    assert sheet.auto_filter.ref == f"A1:L{len(rows)}", "filtre automatique sur toutes les données"
+    assert sheet.auto_filter.ref == f"A1:O{len(rows)}", "filtre automatique sur toutes les données"
     assert sheet.column_dimensions["B"].width >= 30
     by_title = {row[1]: row for row in rows[1:]}
     assert set(by_title) == {"Guichet unique des associations", "Portage de repas", "Carte des initiatives",
@@ -74,6 +74,8 @@ async def test_an_editor_downloads_the_roadmap_as_a_real_spreadsheet(make_client
     assert guichet[3].startswith("1 – Initiatives citoyennes")
     assert guichet[4] == "Solidarité Angoumois"
     assert guichet[5] == "À venir"
+    # Number and version, so that an edited copy can be taken back (tracker.imports); an empty comment column.
+    assert guichet[12:15] == [world.upcoming, 1, None]
     assert by_title["Portage de repas"][5:7] == ["En cours", "Oui"]
     assert by_title["Carte des initiatives"][5:7] == ["Réalisée", "Non"]
     assert by_title["Audit confidentiel de la DSP"][10] == "Oui"
@@ -274,7 +276,7 @@ async def test_an_empty_list_still_gives_a_file_with_its_headers(make_client, wo
     rows = csv_rows(await editor.get(f"/feuilles-de-route/{world.ga_roadmap}/export.csv?statut=bloquee"))
     assert rows == [HEADERS]
     sheet = workbook(await editor.get(f"/feuilles-de-route/{world.ga_roadmap}/export.xlsx?statut=bloquee")).active
-    assert sheet.max_row == 1 and sheet.auto_filter.ref == "A1:L1"
+    assert sheet.max_row == 1 and sheet.auto_filter.ref == "A1:O1"
 
 
 # --- the building block the other lists use -----------------------------------------------------------------

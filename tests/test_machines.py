@@ -20,6 +20,8 @@ from tracker.agreements.tables import Agreement, AgreementParty
 from tracker.commitments.lifecycle import COMMITMENT
 from tracker.core import clock
 from tracker.history.tables import HistoryEntry
+from tracker.deadlines.lifecycle import REMINDER, system_change
+from tracker.lifecycle import SYSTEM
 from tracker.roadmaps.lifecycle import ACTION
 
 pytestmark = pytest.mark.anyio
@@ -145,7 +147,48 @@ async def test_the_amendment_machine_allows_its_table_and_nothing_else(client, w
     assert ("a_signer", "en_vigueur") in refused
 
 
-@pytest.mark.parametrize("machine", [ACTION, COMMITMENT, AGREEMENT, OBLIGATION, AMENDMENT], ids=lambda m: m.subject)
+async def _reminder() -> int:
+    from tracker.accounts.tables import User
+    from tracker.deadlines.tables import Reminder
+
+    admin = await User.select(User.id).where(User.email == EMAILS["admin"]).first()
+    row = Reminder(key="echeances:test", kind="echeances", user=admin["id"], period="2026-11-02",
+                   state=REMINDER.initial, attempts=0, last_error="", version=1, created_at=clock.now(),
+                   updated_at=clock.now())
+    await row.save()
+    return row.id
+
+
+async def test_an_administrator_takes_only_the_reminder_transitions_given_to_them(client, world):
+    ident = await _reminder()
+    await client.login(EMAILS["admin"])
+    taken, _ = await _walk(client, REMINDER, ident, f"/rappels/{ident}/etat",
+                           allowed_for_this_actor=lambda t: "admin" in t.by)
+    assert sorted(taken) == [("a_envoyer", "annule"), ("echec", "annule"), ("interrompu", "a_envoyer"),
+                             ("interrompu", "annule")]
+
+
+async def test_the_daily_run_takes_the_reminder_transitions_given_to_it_and_nothing_else(world):
+    from tracker.core.errors import DomainError
+
+    ident = await _reminder()
+    taken = []
+    for source in REMINDER.labels:
+        for target in REMINDER.labels:
+            await REMINDER.table.update({REMINDER.state: source}).where(REMINDER.table.id == ident)
+            before = await _state(REMINDER, ident)
+            try:
+                await system_change(ident, target, before[1], "Parce qu’il le fallait.")
+            except DomainError:
+                assert await _state(REMINDER, ident) == before
+                continue
+            assert await _state(REMINDER, ident) == (target, before[1] + 1, before[2] + 1)
+            taken.append((source, target))
+    assert sorted(taken) == sorted((t.source, t.target) for t in REMINDER.transitions if SYSTEM in t.by)
+
+
+@pytest.mark.parametrize("machine", [ACTION, COMMITMENT, AGREEMENT, OBLIGATION, AMENDMENT, REMINDER],
+                         ids=lambda m: m.subject)
 def test_every_machine_is_declared_as_data(machine):
     """Each machine's transitions only name its own states, and every required comment has a French message."""
     for transition in machine.transitions:

@@ -15,6 +15,7 @@ from tracker.api.v1.queries import (
 )
 from tracker.core import clock
 from tracker.core.errors import BadQuery, InvalidInput
+from tracker.deadlines.queries import read_filters as read_deadline_filters
 from tracker.review.forms import read_meeting
 from tracker.review.queries import (
     read_action_search,
@@ -41,6 +42,7 @@ ROUTES_COVERED: set = set()  # functions only: the routes' 400s are tested with 
         (read_follow_up_query, {"jours": "abc"}, {"jours"}),
         (read_pack_query, {"depuis": "hier"}, {"depuis"}),
         (read_territory_search, {"page": "-1", "q": "x" * 101}, {"page", "q"}),
+        (read_deadline_filters, {"type": "inconnu", "territoire": "12"}, {"type", "territoire"}),
     ],
 )
 def test_a_bad_query_string_names_every_bad_parameter_in_a_400(reader, query, fields):

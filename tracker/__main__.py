@@ -1,4 +1,4 @@
-"""Command line: python -m tracker {migrate,load-territories,load-demo,create-user,contrats-echus,serve}."""
+"""Command line: python -m tracker {migrate,load-territories,load-demo,create-user,contrats-echus,quotidien,serve}."""
 from __future__ import annotations
 
 import argparse
@@ -52,6 +52,20 @@ async def _expire_agreements() -> None:
         print("Contrats échus : aucun contrat en vigueur n'a dépassé sa date de fin.")
 
 
+async def _daily(dry_run: bool) -> int:
+    """Agreements past their end, then the reminders; 1 when a mail could not be sent (cron and systemd say so)."""
+    from tracker.core.db import close_pool, start_pool
+    from tracker.deadlines.daily import run_daily
+
+    await start_pool()
+    try:
+        report = await run_daily(dry_run=dry_run)
+    finally:
+        await close_pool()
+    print("\n".join(report.lines(dry_run)))
+    return 1 if report.failed else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tracker")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -64,6 +78,8 @@ def main(argv: list[str] | None = None) -> int:
     create.add_argument("--admin", action="store_true")
     create.add_argument("--reviewer", action="store_true")
     commands.add_parser("contrats-echus", help="déclare échus les contrats en vigueur dont la date de fin est passée")
+    daily = commands.add_parser("quotidien", help="chaque jour : contrats échus, puis rappels et points par courriel")
+    daily.add_argument("--dry-run", action="store_true", help="affiche ce qui serait fait, sans rien écrire ni envoyer")
     serve = commands.add_parser("serve", help="sert l'application")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
@@ -80,6 +96,8 @@ def main(argv: list[str] | None = None) -> int:
         asyncio.run(_create_user(args))
     elif args.command == "contrats-echus":
         asyncio.run(_expire_agreements())
+    elif args.command == "quotidien":
+        return asyncio.run(_daily(args.dry_run))
     elif args.command == "serve":
         import uvicorn
 

@@ -34,7 +34,10 @@ from tracker.core.config import ROOT, settings
 from tracker.core.db import close_pool, engine, start_pool
 from tracker.core.errors import DomainError, NotAuthenticated
 from tracker.core.http import is_htmx, render
+from tracker.deadlines.routes import PUBLIC_ROUTES as DEADLINE_PUBLIC_ROUTES
+from tracker.deadlines.routes import ROUTES as DEADLINE_ROUTES
 from tracker.exports.routes import ROUTES as EXPORT_ROUTES
+from tracker.imports.routes import ROUTES as IMPORT_ROUTES
 from tracker.partners.routes import ROUTES as PARTNER_ROUTES
 from tracker.review.exports import ROUTES as REVIEW_EXPORT_ROUTES
 from tracker.review.routes import ROUTES as REVIEW_ROUTES
@@ -127,6 +130,8 @@ def on_http_exception(request: Request, exc: HTTPException) -> Response:
         return error_page(request, 403, CSRF_MESSAGE, "Formulaire expiré")
     if isinstance(exc, ValidationException):
         return error_page(request, 400)
+    if exc.status_code == 413:  # a route that takes larger bodies (the import) says its own limit
+        return error_page(request, 413, request.route_handler.opt.get("too_large"))
     return error_page(request, exc.status_code)
 
 
@@ -152,11 +157,13 @@ SIGNED_IN_ROUTES = [
     *REVIEW_EXPORT_ROUTES,
     *AGREEMENT_ROUTES,
     *EXPORT_ROUTES,
+    *IMPORT_ROUTES,
     *API_TOKEN_ROUTES,
     *PARTNER_PAGE_ROUTES,
     *PARTNER_ROUTES,
     *CONTACT_ROUTES,
     *COMMITMENT_ROUTES,
+    *DEADLINE_ROUTES,
 ]
 
 
@@ -168,6 +175,7 @@ def create_app() -> Litestar:
             *ACCOUNT_PUBLIC_ROUTES,
             *COMMITMENT_PUBLIC_ROUTES,
             *API_PUBLIC_ROUTES,
+            *DEADLINE_PUBLIC_ROUTES,
             # Everything else needs a signed-in person: one guard for all of them, not a check per handler.
             Router(path="/", guards=[signed_in], route_handlers=SIGNED_IN_ROUTES),
             create_static_files_router(path="/static", directories=[ROOT / "tracker" / "static"], name="static"),

@@ -16,7 +16,9 @@ from tracker.agreements.tables import (
 from tracker.api.tables import ApiToken
 from tracker.commitments.tables import Commitment, CommitmentComment, CommitmentLink
 from tracker.core.config import ROOT
+from tracker.deadlines.tables import CalendarFeed, Reminder, ReminderItem, ReminderPreference, ReminderSettings
 from tracker.history.tables import HistoryEntry
+from tracker.imports.tables import PendingImport, RoadmapImport
 from tracker.partners.tables import Partner, PartnerContact, PartnerTerritory
 from tracker.review.tables import CodirMeeting
 from tracker.roadmaps.tables import Action, ActionNote, Axis, Roadmap, Workshop
@@ -53,6 +55,15 @@ TABLES = [
     CommitmentComment,
     # jetons d’accès à l’API
     ApiToken,
+    # imports de tableurs
+    PendingImport,
+    RoadmapImport,
+    # échéances: calendriers et rappels
+    CalendarFeed,
+    ReminderSettings,
+    ReminderPreference,
+    Reminder,
+    ReminderItem,
 ]
 
 APP_CONFIG = AppConfig(

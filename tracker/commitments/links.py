@@ -9,7 +9,9 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 
 import arrow
 
@@ -122,7 +124,28 @@ async def send_link(viewer: Viewer, commitment_id: int, contact_id: int) -> str:
     The older links of this commitment are voided once the new one is sent. Returns the contact's name."""
     commitment = await sendable_commitment(viewer, commitment_id)
     contact = await _recipient(commitment, contact_id)
-    link_id, token, expires = await _issue(viewer, commitment_id, contact_id, clock.now())
+    await deliver_link(viewer, commitment, contact, sender_name=viewer.full_name or viewer.email,
+                       reply_to=viewer.email or None)
+    return contact["full_name"]
+
+
+async def deliver_link(
+    sender: Viewer,
+    commitment: dict,
+    contact: dict,
+    *,
+    sender_name: str,
+    reply_to: str | None,
+    template: str = "lien_engagement",
+    subject: str = "Engagement à confirmer : {title}",
+    extra: Mapping[str, Any] | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> int:
+    """Write a new link for a proposed commitment (`service.load_commitment`'s row) and mail it to `contact` (id,
+    full_name, email): `send_link`, and the daily reminders (sender ANONYMOUS: no user), who check first who may
+    send it. The older links are voided once the mail is sent; if it fails, the new link is voided and MailNotSent
+    raised. Returns the new link's id."""
+    link_id, token, expires = await _issue(sender, commitment["id"], contact["id"], clock.now())
     context = {
         "contact_name": contact["full_name"],
         "partner_name": commitment["partner_name"],
@@ -132,26 +155,28 @@ async def send_link(viewer: Viewer, commitment_id: int, contact_id: int) -> str:
         "description": commitment["description"],
         "amount": amount_text(commitment["amount"], commitment["amount_unit"]),
         "due": date_fr(commitment["due_on"] or commitment["action_deadline"]),
-        "sender_name": viewer.full_name or viewer.email,
+        "sender_name": sender_name,
         "url": link_url(token),
         "expires": date_fr(expires),
         "days": LINK_DAYS,
+        **(extra or {}),
     }
     try:
         await send_mail(
             to=contact["email"],
-            subject=typo(f"Engagement à confirmer : {commitment['action_title']}"),
-            template="lien_engagement",
+            subject=typo(subject.format(title=commitment["action_title"])),
+            template=template,
             context=context,
-            reply_to=viewer.email or None,
+            reply_to=reply_to,
+            headers=headers,
         )
     except MailNotSent:
         async with write_transaction():
             await CommitmentLink.update({CommitmentLink.voided_at: clock.now()}).where(CommitmentLink.id == link_id)
         raise
     # Only now, so that a failed send leaves the old link usable.
-    await _void_others(commitment_id, link_id, clock.now())
-    return contact["full_name"]
+    await _void_others(commitment["id"], link_id, clock.now())
+    return link_id
 
 
 async def record_sent_link(viewer: Viewer, commitment_id: int, contact_id: int, *, at: datetime) -> str:

@@ -65,8 +65,15 @@ FLASH_MESSAGES = {
     "engagement_decline": "Votre réponse est enregistrée : l’engagement est décliné.",
     "engagement_commentaire": "Le commentaire a été ajouté.",
     "lien_envoye": "Le lien a été envoyé au contact choisi. Il est valable 14 jours et ne sert qu’une fois ; tout lien envoyé avant pour cet engagement est annulé.",
+    # imports de tableurs
+    "import_fait": "L’import est enregistré : son bilan figure en bas de la page, dans « Imports ».",
     # jetons d’accès à l’API
     "jeton_revoque": "Le jeton a été révoqué : il ne donne plus accès à l’API.",
+    # échéances, rappels et calendriers
+    "rappels_preferences": "Vos choix de courriels ont été enregistrés.",
+    "calendrier_revoque": "L’adresse du calendrier a été révoquée : les agendas abonnés ne la liront plus.",
+    "rappels_territoire": "Les rappels du territoire ont été enregistrés.",
+    "rappel_etat": "La décision sur le rappel a été enregistrée.",
 }
 MAX_ID = 2_147_483_647
 

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 ROLE_LABELS = {"lecteur": "Lecteur", "editeur": "Éditeur", "referent": "Référent du territoire"}
@@ -36,6 +36,18 @@ class Viewer:
     def can_edit_territory(self, territory_id: int) -> bool:
         """Create and edit actions, change statuses: the territory's éditeurs and référents only."""
         return self.roles.get(territory_id) in EDITING_ROLES
+
+    def can_import_roadmap(self, territory_id: int) -> bool:
+        """Import a spreadsheet into a roadmap: the territory's éditeurs and référents, and administrators, who may
+        import for any territory (help desk, DESIGN.md §2)."""
+        return self.is_admin or self.can_edit_territory(territory_id)
+
+    def as_help_desk(self, territory_id: int) -> Viewer:
+        """An administrator acting on a territory with its référent's rights (the history names the administrator);
+        anyone else unchanged. Used where an administrator may act for a territory (the import)."""
+        if not self.is_admin or self.roles.get(territory_id) == "referent":
+            return self
+        return replace(self, roles={**self.roles, territory_id: "referent"})
 
     def can_manage_territory(self, territory_id: int) -> bool:
         """Users, partner directory, CODIR meeting date: référents (and administrators)."""

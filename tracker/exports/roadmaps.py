@@ -26,6 +26,11 @@ ROADMAP_COLUMNS = [
     Column("Priorité", width=11),
     Column("Confidentielle", width=15),
     Column("Dernière mise à jour", "datetime", width=20),
+    # For the round trip (tracker.imports): which action a line is, the version it was exported at, and a column
+    # where the CODIR writes why a status changed.
+    Column("N°", "integer", width=8),
+    Column("Version", "integer", width=9),
+    Column("Commentaire", width=40),
 ]
 
 HISTORY_COLUMNS = [
@@ -55,6 +60,9 @@ def roadmap_row(action: dict) -> list:
         PRIORITY_LABELS.get(action["priority"], action["priority"]),
         "Oui" if action["confidential"] else "Non",
         action["updated_at"],
+        action["id"],
+        action["version"],
+        "",
     ]
 
 

@@ -1,6 +1,7 @@
 """The life-cycle kernel: every object that has a state declares its machine once, as data (`Machine`,
 `Transition`), and every change of state goes through `apply`, which checks and writes the change and its history
-entry in one transaction. The history is written only here (`record`, `record_created`)."""
+entry in one transaction. The history is written only here (`record`, `record_created`,
+`record_created_many`)."""
 from tracker.lifecycle.kernel import (
     COMMENT_MAX,
     SYSTEM,
@@ -16,6 +17,7 @@ from tracker.lifecycle.kernel import (
     conflict_message,
     record,
     record_created,
+    record_created_many,
     save_edit,
 )
 
@@ -34,5 +36,6 @@ __all__ = [
     "conflict_message",
     "record",
     "record_created",
+    "record_created_many",
     "save_edit",
 ]

@@ -11,7 +11,7 @@ NotFound/Forbidden). `apply` then does, in one write transaction:
          → one history entry.
 
 Nothing is written when anything refuses. The history is append-only (database triggers) and written only by this
-module: `apply`, `record_created` and `record` (events that are not a change of state: a signature, a
+module: `apply`, `record_created` (`record_created_many`) and `record` (events that are not a change of state: a signature, a
 deliberation…).
 
 Recording afterwards: an event that happened before it was typed in (an agreement signed in 2017, recorded today)
@@ -19,7 +19,7 @@ is written with `at=` its real date and `recorded_at=` the time of writing (usua
 both, and the row's `updated_at` is the time of writing. Without `recorded_at`, `at` only backdates (demo, import)."""
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -355,3 +355,27 @@ async def record_created(
     await record(subject=machine.subject, subject_id=subject_id, territory_id=territory_id, source="",
                  target=state or machine.initial,
                  actor=actor, comment=comment, at=at, recorded_at=recorded_at)
+
+
+async def record_created_many(
+    machine: Machine,
+    created: Sequence[tuple[int, str]],
+    territory_id: int | None,
+    actor: Actor | Viewer | None,
+    *,
+    comment: str = "",
+    at: datetime | None = None,
+) -> None:
+    """The creation entries ('' → each one's first state) of objects inserted together (an import), in a few
+    statements, inside the transaction that inserts them."""
+    if isinstance(actor, Viewer):
+        actor = Actor("user", actor.user_id)
+    when = at or clock.now()
+    entries = [
+        HistoryEntry(subject_type=machine.subject, subject_id=subject_id, territory=territory_id, from_value="",
+                     to_value=state, actor=actor.user_id if actor else None,
+                     actor_contact=actor.contact_id if actor else None, comment=comment, created_at=when)
+        for subject_id, state in created
+    ]
+    for start in range(0, len(entries), 500):
+        await HistoryEntry.insert(*entries[start:start + 500])

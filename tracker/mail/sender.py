@@ -8,6 +8,7 @@ import secrets
 import smtplib
 import ssl
 import sys
+from collections.abc import Mapping
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid, parseaddr
 
@@ -49,7 +50,7 @@ def _header(value: str) -> str:
 
 
 def compose(settings: MailSettings, *, to: str, subject: str, template: str, context: dict,
-            reply_to: str | None = None) -> EmailMessage:
+            reply_to: str | None = None, headers: Mapping[str, str] | None = None) -> EmailMessage:
     message = EmailMessage()
     message["From"] = settings.sender
     message["To"] = _header(to)
@@ -60,6 +61,8 @@ def compose(settings: MailSettings, *, to: str, subject: str, template: str, con
     message["Content-Language"] = "fr"
     if reply_to:
         message["Reply-To"] = _header(reply_to)
+    for name, value in (headers or {}).items():  # e.g. List-Unsubscribe (RFC 2369, RFC 8058)
+        message[name] = _header(value)
     message.set_content(_templates.get_template(f"{template}.txt").render(context), charset="utf-8")
     message.add_alternative(_templates.get_template(f"{template}.html").render(context), subtype="html",
                             charset="utf-8")
@@ -85,15 +88,18 @@ def _write_file(settings: MailSettings, message: EmailMessage) -> None:
     path.chmod(0o600)  # the message holds a signed link and personal data
 
 
-async def send_mail(*, to: str, subject: str, template: str, context: dict, reply_to: str | None = None) -> None:
-    """Send one message; raise MailNotSent (a French 503 page) if the backend refuses or is unreachable."""
+async def send_mail(*, to: str, subject: str, template: str, context: dict, reply_to: str | None = None,
+                    headers: Mapping[str, str] | None = None) -> None:
+    """Send one message; raise MailNotSent (a French 503 page) if the backend refuses or is unreachable.
+    `headers`: more headers (List-Unsubscribe…), their line breaks removed."""
     settings = mail_settings()
     if settings.backend not in BACKENDS or (settings.backend == "smtp" and settings.smtp_port is None):
         log.error("messagerie mal configurée : MAIL_BACKEND=%r (attendu : %s), SMTP_PORT invalide ?",
                   settings.backend, ", ".join(BACKENDS))
         raise MailNotSent("La messagerie de l’application est mal configurée : le message n’a pas été envoyé. "
                           "Prévenez l’administrateur.")
-    message = compose(settings, to=to, subject=subject, template=template, context=context, reply_to=reply_to)
+    message = compose(settings, to=to, subject=subject, template=template, context=context, reply_to=reply_to,
+                      headers=headers)
     try:
         if settings.backend == "console":
             sys.stdout.write(message.as_string() + "\n")

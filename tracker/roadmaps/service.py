@@ -5,9 +5,9 @@ from tracker.core import clock
 from dataclasses import asdict
 from datetime import datetime
 from datetime import date
-from typing import Iterable
+from typing import Iterable, Sequence
 
-from piccolo.query.functions.aggregate import Count
+from piccolo.query.functions.aggregate import Count, Max
 
 from tracker.core.permissions import Viewer
 from tracker.core.db import write_transaction
@@ -23,7 +23,8 @@ from tracker.roadmaps.statuses import (
 from tracker.roadmaps.tables import Action, ActionNote, Axis, Roadmap, Workshop
 from tracker.territories.tables import Territory
 from tracker.core.forms import GENERIC
-from tracker.roadmaps.forms import ActionInput, WorkshopInput
+from tracker.core.french import date_fr
+from tracker.roadmaps.forms import TITLE_MAX, ActionInput, WorkshopInput
 from tracker.roadmaps.queries import ActionFilters
 from tracker.roadmaps.lifecycle import ACTION
 
@@ -264,25 +265,89 @@ async def editable_action(viewer: Viewer, action_id: int) -> dict:
     return action
 
 
-async def create_action(viewer: Viewer, roadmap_id: int, values: ActionInput, *, at: datetime | None = None) -> int:
-    """A new action « À venir », with its history entry; `at` backdates it (demo, import)."""
+INSERT_BATCH = 500  # rows per INSERT: well under SQLite's limit on bound values
+
+
+async def create_actions(
+    viewer: Viewer,
+    roadmap_id: int,
+    actions: Sequence[tuple[ActionInput, str]],
+    *,
+    at: datetime | None = None,
+    comment: str = "Action créée",
+) -> list[int]:
+    """New actions in one roadmap, each in its status (« À venir », or the status an import records) with its one
+    history entry ('' → status, `comment`), all or none: the form creates one, an import hundreds. Every action is
+    checked as the form's is, then all are written together. `at` backdates them (demo, import)."""
     roadmap = await editable_roadmap(viewer, roadmap_id)
-    columns = await _check_action(values, roadmap, await action_form_choices(roadmap))
+    choices = await action_form_choices(roadmap)
     now = at or clock.now()
-    async with write_transaction():
-        action = Action(
-            roadmap=roadmap["id"],
-            territory=roadmap["territory"],
-            status=ACTION.initial,
-            version=1,
-            created_at=now,
-            updated_at=now,
-        )
+    rows = []
+    for values, status in actions:
+        try:
+            columns = await _check_action(values, roadmap, choices)
+        except InvalidInput as error:
+            if len(actions) > 1:  # name the action among many
+                error.message = f"« {values.title} » : " + " ".join(error.errors.values())
+            raise
+        if status not in STATUS_LABELS:
+            raise InvalidInput("Statut inconnu : choisissez dans la liste.", errors={"status": "Statut inconnu."})
+        action = Action(roadmap=roadmap["id"], territory=roadmap["territory"], status=status, version=1,
+                        created_at=now, updated_at=now)
         for column, value in columns.items():
             setattr(action, column._meta.name, value)
-        await action.save()
-        await lifecycle.record_created(ACTION, action.id, roadmap["territory"], viewer, comment="Action créée", at=now)
-    return action.id
+        rows.append(action)
+    ids: list[int] = []
+    async with write_transaction():
+        for start in range(0, len(rows), INSERT_BATCH):
+            inserted = await Action.insert(*rows[start:start + INSERT_BATCH]).returning(Action.id)
+            # Ids are given in the order of the VALUES; RETURNING's own order is not guaranteed on SQLite.
+            ids += sorted(row["id"] for row in inserted)
+        await lifecycle.record_created_many(
+            ACTION, [(ident, status) for ident, (_, status) in zip(ids, actions)], roadmap["territory"], viewer,
+            comment=comment, at=now,
+        )
+    return ids
+
+
+async def create_action(viewer: Viewer, roadmap_id: int, values: ActionInput, *, at: datetime | None = None) -> int:
+    """A new action « À venir », with its history entry; `at` backdates it (demo)."""
+    return (await create_actions(viewer, roadmap_id, [(values, ACTION.initial)], at=at))[0]
+
+
+async def create_axis(viewer: Viewer, roadmap_id: int, title: str) -> int:
+    """A new axis at the end of the roadmap's axes (the import creates those its file names)."""
+    roadmap = await editable_roadmap(viewer, roadmap_id)
+    title = " ".join(title.split())
+    if not title or len(title) > TITLE_MAX:
+        raise InvalidInput(f"Le titre d’un axe compte de 1 à {TITLE_MAX} caractères.", errors={"axis": "Titre."})
+    async with write_transaction():
+        last = await Axis.select(Max(Axis.position).as_alias("last")).where(Axis.roadmap == roadmap["id"]).first()
+        axis = Axis(roadmap=roadmap["id"], position=((last or {}).get("last") or 0) + 1, title=title)
+        await axis.save()
+    return axis.id
+
+
+async def change_deadline(
+    viewer: Viewer, action_id: int, deadline: date | None, version: int | None, *, comment: str = "",
+    at: datetime | None = None,
+) -> int:
+    """Move an action's deadline if nobody changed the action since `version`, with a history entry (the status
+    stays, the comment says from → to); returns the new version. The import's round trip uses it."""
+    action = await editable_action(viewer, action_id)
+    if action["start_on"] and deadline and deadline < action["start_on"]:
+        message = "L’échéance ne peut précéder la date de début."
+        raise InvalidInput(message, errors={"deadline": message})
+    now = at or clock.now()
+    async with write_transaction():
+        new_version = await lifecycle.save_edit(ACTION, action_id, version, {Action.deadline: deadline}, at=now)
+        status = (await Action.select(Action.status).where(Action.id == action_id).first())["status"]
+        before = date_fr(action["deadline"]) or "aucune"
+        after = date_fr(deadline) or "aucune"
+        text = f"Échéance : {before} → {after}" + (f" ({comment})" if comment else "")
+        await lifecycle.record(subject=ACTION.subject, subject_id=action_id, territory_id=action["territory"],
+                               source=status, target=status, actor=viewer, comment=text, at=now)
+    return new_version
 
 
 async def update_action(viewer: Viewer, action_id: int, values: ActionInput, version: int | None) -> None:

@@ -20,6 +20,7 @@ from tracker.core.forms import FormReader, StateChangeInput, read_state_change
 from tracker.core.http import is_htmx, local_path, parse_id, redirect, render
 from tracker.core.permissions import Viewer
 from tracker.history.service import entries_for
+from tracker.imports.service import imports_of
 from tracker.roadmaps import service
 from tracker.roadmaps.forms import read_note
 from tracker.roadmaps.lifecycle import change_action_status
@@ -49,6 +50,8 @@ async def _roadmap_context(request: Request, viewer: NamedDependency[Viewer], ro
         "axes": await service.axes_of(roadmap_id),
         "pilots": await service.partners_of(roadmap["territory"]),
         "can_edit": viewer.can_edit_territory(roadmap["territory"]),
+        "can_import": viewer.can_import_roadmap(roadmap["territory"]),
+        "imports": await imports_of(roadmap_id),
         "here": request.url.path + (f"?{request.url.query}" if request.url.query else ""),
     }
 

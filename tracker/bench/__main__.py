@@ -1,0 +1,5 @@
+import sys
+
+from tracker.bench.run import main
+
+sys.exit(main())

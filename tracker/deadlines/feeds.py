@@ -1,0 +1,181 @@
+"""Calendar feeds (RFC 5545, built by the `icalendar` library) at /calendrier/{token}.ics: a person's deadlines,
+a territory's, a partner's.
+
+The token is 32 bytes from `secrets` (256 bits), shown once to its owner; only its SHA-256 is stored. A feed reads
+with its owner's rights of today (a role lost, an account deactivated: the feed follows, or answers 404), and
+renewing it revokes the previous address. Each deadline is an all-day event on its date, with a UID stable per
+object (calendars update the event instead of adding one), its status in the summary, a link back to its page;
+what is no longer due (done, abandoned, declined…) is kept as a cancelled event so that calendars strike it out.
+A fixed number of queries per feed, whatever its size."""
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from datetime import timedelta
+from urllib.parse import urlsplit
+
+from icalendar import Calendar, Event, vDuration
+
+from tracker.auth.viewer import viewer_for_user
+from tracker.core import clock
+from tracker.core.config import settings
+from tracker.core.db import write_transaction
+from tracker.core.errors import NotFound
+from tracker.core.permissions import Viewer
+from tracker.deadlines import service
+from tracker.deadlines.forms import FeedRequest
+from tracker.deadlines.items import KIND_LABELS, KIND_SINGULAR, Deadline, Scope, load
+from tracker.deadlines.tables import CalendarFeed
+from tracker.territories.service import territory_for
+
+TOKEN_BYTES = 32
+_TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{43}")  # token_urlsafe(32)
+NOT_FOUND = "Ce calendrier n’existe pas ou a été révoqué."
+MINE = "Ce calendrier n’existe pas ou ne vous appartient pas."
+REFRESH = timedelta(hours=3)
+PRODID = "-//ADGCF//Suivi des feuilles de route//FR"
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def feed_url(token: str) -> str:
+    return f"{settings.base_url}/calendrier/{token}.ics"
+
+
+def subscribe_url(token: str) -> str:
+    """webcal:// opens the calendar program's « subscribe » dialog (Thunderbird, Outlook, Apple Calendar)."""
+    return "webcal://" + feed_url(token).split("://", 1)[1]
+
+
+# --- the owner's side: create, renew, revoke ---------------------------------------------------------------------
+
+
+async def _target(viewer: Viewer, request: FeedRequest) -> tuple[int | None, int | None]:
+    """(territory id, partner id) of the feed asked for, if this person may have it; NotFound otherwise."""
+    if request.scope == "territoire":
+        territory = await territory_for(viewer, request.siren or "")
+        return territory["id"], None
+    if request.scope == "partenaire":
+        if not viewer.acts_for_partner(request.partner or 0):
+            raise NotFound("Vous n’êtes contact d’aucun partenaire de ce numéro.")
+        return None, request.partner
+    return None, None
+
+
+async def create_feed(viewer: Viewer, request: FeedRequest) -> tuple[str, int]:
+    """A new address for this calendar; the one it had before, if any, is revoked (renewal). Returns the token
+    (shown once, never stored) and the feed's id."""
+    territory_id, partner_id = await _target(viewer, request)
+    token = secrets.token_urlsafe(TOKEN_BYTES)
+    now = clock.now()
+    same = (CalendarFeed.user == viewer.user_id) & (CalendarFeed.scope == request.scope) & CalendarFeed.revoked_at.is_null()
+    same &= CalendarFeed.territory.is_null() if territory_id is None else CalendarFeed.territory == territory_id
+    same &= CalendarFeed.partner.is_null() if partner_id is None else CalendarFeed.partner == partner_id
+    async with write_transaction():
+        await CalendarFeed.update({CalendarFeed.revoked_at: now}).where(same)
+        row = CalendarFeed(user=viewer.user_id, scope=request.scope, territory=territory_id, partner=partner_id,
+                           token_hash=token_hash(token), created_at=now)
+        await row.save()
+    return token, row.id
+
+
+async def revoke_feed(viewer: Viewer, feed_id: int) -> None:
+    """The owner revokes one of their addresses: it answers 404 from now on."""
+    async with write_transaction():
+        revoked = await CalendarFeed.update({CalendarFeed.revoked_at: clock.now()}).where(
+            (CalendarFeed.id == feed_id) & (CalendarFeed.user == viewer.user_id) & CalendarFeed.revoked_at.is_null()
+        ).returning(CalendarFeed.id)
+    if not revoked:
+        raise NotFound(MINE)
+
+
+async def feeds_of(viewer: Viewer) -> list[dict]:
+    """This person's active calendars, each with what it shows (`label`)."""
+    rows = await CalendarFeed.select(
+        CalendarFeed.id, CalendarFeed.scope, CalendarFeed.territory, CalendarFeed.partner, CalendarFeed.created_at,
+        CalendarFeed.territory.name.as_alias("territory_name"), CalendarFeed.territory.siren.as_alias("siren"),
+        CalendarFeed.partner.name.as_alias("partner_name"),
+    ).where((CalendarFeed.user == viewer.user_id) & CalendarFeed.revoked_at.is_null()).order_by(CalendarFeed.id)
+    for row in rows:
+        row["label"] = _label(row["scope"], row["territory_name"], row["partner_name"])
+    return rows
+
+
+def _label(scope: str, territory_name: str | None, partner_name: str | None) -> str:
+    if scope == "territoire":
+        return f"Échéances de {territory_name}"
+    if scope == "partenaire":
+        return f"Engagements de {partner_name}"
+    return "Mes échéances"
+
+
+# --- the feed itself ---------------------------------------------------------------------------------------------
+
+
+async def _feed_deadlines(feed: dict, viewer: Viewer) -> list[Deadline]:
+    if feed["scope"] == "territoire":
+        if not viewer.can_read_territory(feed["territory"]):
+            raise NotFound(NOT_FOUND)
+        return await service.territory_deadlines(viewer, feed["territory"], include_closed=True)
+    if feed["scope"] == "partenaire":
+        if not viewer.acts_for_partner(feed["partner"]):
+            raise NotFound(NOT_FOUND)
+        scope = Scope(partners=frozenset({feed["partner"]}), include_closed=True)
+        return [d for d in await load(scope) if feed["partner"] in d.partners and d.readable_by(viewer)]
+    return await service.person_deadlines(viewer, include_closed=True)
+
+
+async def calendar(token: str) -> bytes:
+    """The .ics of a feed token; NotFound for an unknown or revoked one, or an owner no longer active."""
+    if not _TOKEN_SHAPE.fullmatch(token or ""):
+        raise NotFound(NOT_FOUND)
+    feed = await CalendarFeed.select(
+        CalendarFeed.id, CalendarFeed.scope, CalendarFeed.territory, CalendarFeed.partner, CalendarFeed.revoked_at,
+        CalendarFeed.user.id.as_alias("user_id"), CalendarFeed.user.email.as_alias("email"),
+        CalendarFeed.user.full_name.as_alias("full_name"), CalendarFeed.user.is_admin.as_alias("is_admin"),
+        CalendarFeed.user.is_reviewer.as_alias("is_reviewer"), CalendarFeed.user.is_active.as_alias("is_active"),
+        CalendarFeed.territory.name.as_alias("territory_name"), CalendarFeed.partner.name.as_alias("partner_name"),
+    ).where(CalendarFeed.token_hash == token_hash(token)).first()
+    if feed is None or feed["revoked_at"] is not None or not feed["is_active"]:
+        raise NotFound(NOT_FOUND)
+    viewer = await viewer_for_user(feed)
+    deadlines = await _feed_deadlines(feed, viewer)
+    name = _label(feed["scope"], feed["territory_name"], feed["partner_name"])
+    if feed["scope"] == "personne":
+        name += f" ({feed['full_name'] or feed['email']})"
+    return build_calendar(f"calendrier-{feed['id']}", name, deadlines)
+
+
+def build_calendar(uid: str, name: str, deadlines: list[Deadline]) -> bytes:
+    """The .ics of these deadlines; `uid` names the calendar itself, stable from one reading to the next."""
+    today = clock.today()
+    stamp = clock.now()
+    host = urlsplit(settings.base_url).hostname or "suivi"
+    cal = Calendar.new(
+        prodid=PRODID, name=f"{name} — Suivi des feuilles de route", method="PUBLISH", refresh_interval=REFRESH,
+        description="Échéances suivies dans l’outil de suivi des feuilles de route des ateliers de l’ADGCF.",
+        uid=f"{uid}@{host}",
+    )
+    cal.add("X-WR-TIMEZONE", "Europe/Paris")
+    cal.add("X-PUBLISHED-TTL", vDuration(REFRESH))  # Outlook's older name for REFRESH-INTERVAL
+    for deadline in deadlines:
+        url = settings.base_url + deadline.path
+        status = deadline.status_text(today)
+        cal.add_component(Event.new(
+            uid=f"{deadline.uid_part}@{host}",
+            summary=f"{deadline.title} — {status}",
+            description=f"{KIND_SINGULAR[deadline.kind]} · {deadline.context}\nStatut : {status}\n{url}",
+            start=deadline.due,
+            end=deadline.due + timedelta(days=1),
+            stamp=stamp,
+            last_modified=deadline.updated_at,
+            sequence=deadline.version,
+            url=url,
+            categories=[KIND_LABELS[deadline.kind]],
+            status="CANCELLED" if deadline.cancelled else "CONFIRMED",
+            transparency="TRANSPARENT",  # a deadline does not make anyone busy
+        ))
+    return cal.to_ical()
