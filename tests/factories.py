@@ -312,3 +312,33 @@ async def api_token(email: str, *, name: str = "Script de test", expires_at=None
     await ApiToken(user=owner["id"], name=name, token_hash=token_hash(token), hint=token[:8], created_at=now,
                    expires_at=expires_at, revoked_at=now if revoked else None).save()
     return token
+
+
+# --- avenants, thèmes (issue 13) --------------------------------------------------------------------------------
+
+
+async def theme(agreement_id: int, name: str, position: int, description: str = "") -> int:
+    from tracker.agreements.tables import AgreementTheme
+
+    row = AgreementTheme(agreement=agreement_id, theme=name, position=position, description=description)
+    await row.save()
+    return row.id
+
+
+async def amendment(agreement_id: int, number: int = 1, *, state: str = "brouillon", title: str = "Avenant",
+                    new_ends_on: date | None = None) -> tuple[int, dict[int, int]]:
+    """An amendment written directly (no history entry), with a deliberation-and-signature row for each party
+    of the agreement; returns its id and {agreement party id: amendment party id}."""
+    from tracker.agreements.tables import AgreementAmendment, AmendmentParty
+
+    now = arrow.utcnow().datetime
+    row = AgreementAmendment(agreement=agreement_id, number=number, title=title, purpose="", state=state,
+                             new_ends_on=new_ends_on, version=1, created_at=now, updated_at=now)
+    await row.save()
+    rows = {}
+    for found in await AgreementParty.select(AgreementParty.id).where(
+            (AgreementParty.agreement == agreement_id) & (AgreementParty.role == "partie")):
+        signing = AmendmentParty(amendment=row.id, party=found["id"], deliberation_ref="", version=1)
+        await signing.save()
+        rows[found["id"]] = signing.id
+    return row.id, rows

@@ -69,20 +69,24 @@ async def test_an_editor_creates_an_agreement_and_their_territory_is_its_first_p
     response = await client.submit("/contrats/nouveau", "/contrats/nouveau", {
         "title": "Contrat Grand Angoulême – Charente Limousine",
         "purpose": "Santé et circuits courts.",
-        "theme_sante": "1", "theme_alimentation": "1",
-        "autres_themes": "jeunesse ; Sport,  santé ;;",
-        "in_force_on": "2027-01-01", "ends_on": "2029-12-31",
+        # each theme in its own field, commas kept, quotation marks dropped, the suggestion's spelling kept
+        "theme_1_nom": "« Mobilités, habitat et services »", "theme_1_description": "Se déplacer, se loger",
+        "theme_2_nom": "santé",
+        "theme_3_nom": "jeunesse, sport et culture",
+        "in_force_on": "2027-01-01", "ends_on": "2029-12-31", "protocol_on": "2026-06-15",
     })
     assert response.status_code == 303
     created = await Agreement.objects().where(Agreement.title.like("Contrat Grand%")).first()
     assert response.headers["location"] == f"/contrats/{created.id}/parties"
-    assert (created.state, created.territory, created.in_force_on, created.ends_on) == (
-        "brouillon", world.ga, date(2027, 1, 1), date(2029, 12, 31))
+    assert (created.state, created.territory, created.in_force_on, created.ends_on, created.protocol_on) == (
+        "brouillon", world.ga, date(2027, 1, 1), date(2029, 12, 31), date(2026, 6, 15))
     parties = await AgreementParty.select(AgreementParty.territory).where(AgreementParty.agreement == created.id)
     assert parties == [{"territory": world.ga}]
-    themes = {r["theme"] for r in await AgreementTheme.select(AgreementTheme.theme)}
-    # suggestions keep their spelling, free themes get a capital, duplicates (« santé ») are dropped
-    assert themes == {"Santé", "Alimentation et circuits courts", "Jeunesse", "Sport"}
+    themes = await AgreementTheme.select(AgreementTheme.theme, AgreementTheme.description).order_by(
+        AgreementTheme.position)
+    assert [(t["theme"], t["description"]) for t in themes] == [
+        ("Mobilités, habitat et services", "Se déplacer, se loger"), ("Santé", ""),
+        ("Jeunesse, sport et culture", "")]
     assert [(h["from_value"], h["to_value"]) for h in await history_of("agreement", created.id)] == [("", "brouillon")]
     page = await client.get(response.headers["location"])
     assert "Le contrat a été créé. Ajoutez maintenant les autres parties." in plain(page)
@@ -453,8 +457,24 @@ async def test_the_demo_agreements_come_through_the_life_cycle_with_their_histor
     ).where(AgreementParty.agreement == urban_rural["id"])
     assert {r["siren"]: r["signed_at"] is not None for r in signatures} == {"200071827": True, "200072049": False}
     assert all(r["deliberation_on"] for r in signatures)  # Charente Limousine's référent can sign right away
-    assert [h["to_value"] for h in await history_of("agreement", in_force["id"])] == [
+    entries = [h["to_value"] for h in await history_of("agreement", in_force["id"])]
+    assert [e for e in entries if e not in ("partie_ajoutee", "revue_ajoutee", "deliberation", "modification")] == [
         "brouillon", "en_negociation", "a_signer", "signature", "signature", "en_vigueur"]
+    assert entries.count("deliberation") == 2 and entries.count("partie_ajoutee") == 1
+    assert entries.count("modification") == 1  # the end date moved by the amendment signed by both
+    from tracker.agreements.tables import AgreementAmendment
+
+    [amended] = await AgreementAmendment.select(AgreementAmendment.state).where(
+        AgreementAmendment.agreement == in_force["id"])
+    assert amended["state"] == "en_vigueur"
+    recorded = rows["Premier contrat de réciprocité Charente Limousine – Grand Angoulême (2017-2020)"]
+    assert recorded["state"] == "echu"
+    dated = await HistoryEntry.select(HistoryEntry.to_value, HistoryEntry.created_at).where(
+        (HistoryEntry.subject_type == "agreement") & (HistoryEntry.subject_id == recorded["id"])
+        & HistoryEntry.recorded_at.is_not_null()).order_by(HistoryEntry.created_at)
+    assert [(h["to_value"], h["created_at"].year) for h in dated] == [
+        ("protocole", 2016), ("deliberation", 2017), ("deliberation", 2017), ("signature", 2017),
+        ("signature", 2017), ("en_vigueur", 2017), ("echu", 2021)]
     statuses = {r["status"] for r in await Obligation.select(Obligation.status).where(
         Obligation.agreement == in_force["id"])}
     assert statuses == {"a_venir", "en_cours", "en_pause", "bloquee", "realisee"}
@@ -522,3 +542,49 @@ async def test_twenty_people_changing_the_same_obligation_one_wins_the_others_ar
     assert sorted(codes) == [200] + [409] * 19
     assert len(await history_of("obligation", deal.ga_brings)) == 1
     assert (await Obligation.select(Obligation.version).where(Obligation.id == deal.ga_brings).first())["version"] == 2
+
+
+# --- witnesses: the État or the Région signing « en présence de » (issue 13) ----------------------------------
+
+
+async def test_the_region_signs_as_a_witness_and_its_signature_is_not_needed(make_client, world):
+    deal = await build_agreement_world(world, state="en_negociation")
+    region = await territory("200053759", "Région Nouvelle-Aquitaine", kind="REG")
+    await user("president@region.example.org", "Paule Région", roles={region: "referent"})
+    editor = await make_client()
+    await editor.login(EMAILS["ga_editor"])
+    found = await editor.get(f"/contrats/{deal.agreement}/parties?q=Nouvelle")
+    assert 'name="role" value="temoin"' in found.text
+    added = await editor.post(f"/contrats/{deal.agreement}/parties", {"territory": str(region), "role": "temoin"})
+    assert added.status_code == 303
+    witness = await AgreementParty.select(AgreementParty.id, AgreementParty.role).where(
+        AgreementParty.territory == region).first()
+    assert witness["role"] == "temoin"
+    # A community of communes is a party, never a witness.
+    refused = await editor.post(f"/contrats/{deal.agreement}/parties", {"territory": str(world.vr), "role": "temoin"})
+    assert refused.status_code == 422 and "Seuls l’État et les régions signent" in plain(refused)
+    # A witness neither brings nor receives.
+    form = await editor.get(f"/contrats/{deal.agreement}/obligations/nouvelle")
+    assert "Région Nouvelle-Aquitaine" not in form.text.split('id="owner"')[1].split("</select>")[0]
+    brings = await editor.post(f"/contrats/{deal.agreement}/obligations/nouvelle",
+                               {"title": "Subventionner", "owner": str(witness["id"])})
+    assert brings.status_code == 422 and "« Partie qui apporte » : valeur inconnue" in plain(brings)
+    page = plain(await editor.get(f"/contrats/{deal.agreement}"))
+    assert "en présence de Région Nouvelle-Aquitaine" in page
+    # Submitted, signed by both parties but not the witness: in force.
+    assert (await move(editor, deal.agreement, "a_signer")).status_code == 303
+    ga, cl = await make_client(), await make_client()
+    await ga.login(EMAILS["ga_referent"])
+    await cl.login(AGREEMENT_EMAILS["cl_referent"])
+    assert (await sign(ga, deal.agreement, deal.ga_party)).status_code == 303
+    assert (await sign(cl, deal.agreement, deal.cl_party)).status_code == 303
+    # The witness signs without a deliberation (a Région's deliberation is not what authorises a witness).
+    region_client = await make_client()
+    await region_client.login("president@region.example.org")
+    assert (await sign(region_client, deal.agreement, witness["id"])).status_code == 303
+    history = await history_of("agreement", deal.agreement)
+    assert "Signature de Région Nouvelle-Aquitaine en qualité de témoin" in history[-1]["comment"]
+    await AgreementParty.update({AgreementParty.signed_at: None, AgreementParty.signed_on: None}).where(
+        AgreementParty.id == witness["id"])
+    assert (await move(cl, deal.agreement, "en_vigueur")).status_code == 303
+    assert (await state_of(deal.agreement))[0] == "en_vigueur"

@@ -111,8 +111,12 @@ async def test_adding_a_party_that_is_not_a_territory_is_refused(client, deal, t
     ({"ends_on": "31/12/2028"}, "n’est pas une date valide"),
     ({"ends_on": "0001-01-01"}, "doit se situer entre 1990 et 2100"),
     ({"in_force_on": "2028-02-30"}, "n’est pas une date valide"),
-    ({"autres_themes": "x" * 81}, "Un thème tient en 80 caractères au plus"),
-    ({"autres_themes": ";".join(f"Thème {i}" for i in range(13))}, "12 thèmes au plus"),
+    ({"theme_1_nom": "x" * 81}, "Un thème tient en 80 caractères au plus"),
+    ({f"theme_{i}_nom": f"Thème {i}" for i in range(1, 14)}, "12 thèmes au plus"),
+    ({"theme_1_nom": "Santé", "theme_2_nom": "santé"}, "Le thème « Santé » figure deux fois"),
+    ({"theme_1_description": "Sans intitulé"}, "Le thème 1 a une description mais pas d’intitulé"),
+    ({"theme_1_nom": "Santé", "theme_1_rang": "zéro"}, "« Rang du thème 1 » doit être un nombre entier"),
+    ({"protocol_on": "2029-01-01", "in_force_on": "2028-01-01"}, "Le protocole précède l’entrée en vigueur"),
     ({"title": "Nul\x00"}, "contient un caractère interdit"),
 ])
 async def test_a_bad_agreement_form_is_refused_and_what_was_typed_is_kept(client, deal, changes, message):
@@ -221,4 +225,15 @@ async def test_a_post_without_csrf_token_changes_nothing(client, deal):
     response = await client.post(f"/contrats/{deal.agreement}/etat", {"status": "a_signer", "version": "1"}, csrf=False)
     assert response.status_code == 403
     assert "Formulaire expiré" in response.text
+    assert await counts() == before
+
+
+@pytest.mark.parametrize("url", ["javascript:alert(1)", "ftp://exemple.org/contrat.pdf", "https://exemple org/x"])
+async def test_the_link_to_the_signed_document_must_be_a_web_address(client, deal, url):
+    await client.login(EMAILS["ga_editor"])
+    before = await counts()
+    path = f"/contrats/{deal.agreement}"
+    response = await client.submit(path, f"{path}/document", {"document_url": url, "signing_place": "Confolens"})
+    assert response.status_code == 422
+    assert "« Lien vers le document » doit être une adresse web" in plain(response)
     assert await counts() == before

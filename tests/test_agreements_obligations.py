@@ -37,9 +37,9 @@ async def status_of(obligation_id: int) -> tuple[str, int]:
     return row["status"], row["version"]
 
 
-def side(html: str, party_id: int) -> str:
-    """The column of the balance under « Ce qu’apporte <party> »."""
-    return html.split(f'aria-labelledby="apport-{party_id}"')[1].split("</section>")[0]
+def side(html: str, party_id: int, theme: int = 0) -> str:
+    """The column of the balance under « Ce qu’apporte <party> » for a theme (0: « Sans thème »)."""
+    return html.split(f'aria-labelledby="apport-{theme}-{party_id}"')[1].split("</section>")[0]
 
 
 # --- the balance view -----------------------------------------------------------------------------------------
@@ -62,8 +62,8 @@ async def test_the_balance_lists_each_partys_obligations_under_that_party(client
     assert "Au bénéfice de CC de Charente Limousine" in ga_side and "porté par Solidarité Angoumois" in ga_side
     assert "Au bénéfice de CA du Grand Angoulême" in cl_side
     # progress of each side
-    assert "1 sur 2 réalisée (50" in plain(page).split(f'id="progression-{deal.ga_party}"')[1]
-    assert "0 sur 2 réalisée (0" in plain(page).split(f'id="progression-{deal.cl_party}"')[1]
+    assert "1 sur 2 réalisée (50" in plain(page).split(f'id="progression-0-{deal.ga_party}"')[1]
+    assert "0 sur 2 réalisée (0" in plain(page).split(f'id="progression-0-{deal.cl_party}"')[1]
     assert "1 en retard" in cl_side
     # the same figures in a table (the accessible equivalent, printed with the page)
     table = page.text.split('id="bilan-synthese"')[1].split("</table>")[0]
@@ -114,7 +114,7 @@ async def test_an_obligation_changes_in_place_with_htmx_and_the_balance_follows(
     assert response.status_code == 200
     assert "<html" not in response.text
     assert f'<li id="obligation-{deal.ga_brings}"' in response.text and "Statut enregistré." in response.text
-    assert 'id="bilan-synthese"' in response.text and f'id="progression-{deal.ga_party}"' in response.text
+    assert 'id="bilan-synthese"' in response.text and f'id="progression-0-{deal.ga_party}"' in response.text
     assert response.text.count('hx-swap-oob="true"') == 2
     assert "1 sur 1 réalisée (100" in plain(response)
     assert await status_of(deal.ga_brings) == ("realisee", 2)
@@ -260,7 +260,10 @@ async def test_an_obligation_is_edited_with_its_version_and_withdrawn_from_a_dra
     withdrawn = await first.submit(path, f"/obligations/{deal.ga_brings}/supprimer")
     assert withdrawn.status_code == 303
     assert not await Obligation.exists().where(Obligation.id == deal.ga_brings)
-    [entry] = await history_of("obligation", deal.ga_brings)
+    edited, entry = await history_of("obligation", deal.ga_brings)
+    assert edited["to_value"] == "modification"  # the accepted edit, before → after; the refused one left none
+    assert edited["comment"] == ("Ce qui est apporté : « Ouvrir le centre de santé aux habitants » → "
+                                 "« Ouvrir le centre de santé le samedi »")
     assert entry["to_value"] == "supprimee" and "Ouvrir le centre de santé le samedi" in entry["comment"]
 
 

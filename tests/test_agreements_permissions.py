@@ -7,6 +7,7 @@ from tests.factories import (
     AGREEMENT_EMAILS,
     EMAILS,
     agreement,
+    amendment,
     build_agreement_world,
     obligation,
     party,
@@ -15,9 +16,12 @@ from tests.factories import (
 from tracker.agreements.tables import (
     Agreement,
     AgreementAction,
+    AgreementAmendment,
     AgreementParty,
     AgreementReview,
     AgreementTheme,
+    AmendmentChange,
+    AmendmentParty,
     Obligation,
 )
 from tracker.history.tables import HistoryEntry
@@ -39,6 +43,13 @@ GET_MATRIX = {
     "/contrats/{agreement_id:str}/obligations/nouvelle":      (403, 403, 200, 403, 404, 404),
     "/obligations/{obligation_id:str}":                       (200, 200, 200, 200, 404, 404),
     "/obligations/{obligation_id:str}/modifier":              (403, 403, 200, 403, 404, 404),
+    # recording after the fact: référents of a party and administrators (in negotiation: no longer a draft)
+    "/contrats/{agreement_id:str}/enregistrer":               (409, 403, 403, 403, 404, 404),
+    "/contrats/{agreement_id:str}/export.xlsx":               (200, 200, 200, 200, 404, 404),
+    "/contrats/{agreement_id:str}/export.csv":                (200, 200, 200, 200, 404, 404),
+    # amendments, of a second agreement (in force)
+    "/contrats/{agreement_id:str}/avenants/nouveau":          (403, 403, 200, 403, 404, 404),
+    "/contrats/{agreement_id:str}/avenants/{number:str}":     (200, 200, 200, 200, 404, 404),
 }
 
 
@@ -53,12 +64,18 @@ def pages(d) -> dict[str, str]:
         "/contrats/{agreement_id:str}/obligations/nouvelle": f"/contrats/{a}/obligations/nouvelle",
         "/obligations/{obligation_id:str}": f"/obligations/{o}",
         "/obligations/{obligation_id:str}/modifier": f"/obligations/{o}/modifier",
+        "/contrats/{agreement_id:str}/enregistrer": f"/contrats/{a}/enregistrer",
+        "/contrats/{agreement_id:str}/export.xlsx": f"/contrats/{a}/export.xlsx",
+        "/contrats/{agreement_id:str}/export.csv": f"/contrats/{a}/export.csv",
+        "/contrats/{agreement_id:str}/avenants/nouveau": f"/contrats/{d['amended']}/avenants/nouveau",
+        "/contrats/{agreement_id:str}/avenants/{number:str}": f"/contrats/{d['amended']}/avenants/1",
     }
 
 
 def posts(d) -> dict[str, tuple[str, dict]]:
     """Each POST route with data that its rightful user could send (and that would change something)."""
     a, o, today = d["agreement"], d["obligation"], clock.today().isoformat()
+    m = f"/contrats/{d['amended']}/avenants"
     return {
         "/contrats/nouveau": ("/contrats/nouveau", {"title": "Intrus", "territory": str(d["ga"])}),
         "/contrats/{agreement_id:str}/modifier": (f"/contrats/{a}/modifier", {"title": "Intrus", "version": "1"}),
@@ -85,6 +102,24 @@ def posts(d) -> dict[str, tuple[str, dict]]:
         "/obligations/{obligation_id:str}/modifier": (f"/obligations/{o}/modifier",
                                                       {"title": "Intrus", "owner": str(d["ga_party"]), "version": "1"}),
         "/obligations/{obligation_id:str}/supprimer": (f"/obligations/{o}/supprimer", {"version": "1"}),
+        "/contrats/{agreement_id:str}/enregistrer": (f"/contrats/{a}/enregistrer",
+                                                     {"state": "en_vigueur", "in_force_on": today, "version": "1"}),
+        "/contrats/{agreement_id:str}/document": (f"/contrats/{a}/document",
+                                                  {"signing_place": "Intrus", "version": "1"}),
+        "/contrats/{agreement_id:str}/avenants/nouveau": (f"{m}/nouveau", {"title": "Intrus"}),
+        "/contrats/{agreement_id:str}/avenants/{number:str}/modifier": (f"{m}/1/modifier",
+                                                                        {"title": "Intrus", "version": "1"}),
+        "/contrats/{agreement_id:str}/avenants/{number:str}/changements":
+            (f"{m}/1/changements", {"kind": "fin", "obligation": str(d["amended_obligation"]), "reason": "Intrus"}),
+        "/contrats/{agreement_id:str}/avenants/{number:str}/changements/{change_id:str}/retirer":
+            (f"{m}/1/changements/{d['change']}/retirer", {}),
+        "/contrats/{agreement_id:str}/avenants/{number:str}/etat":
+            (f"{m}/1/etat", {"status": "abandonne", "comment": "Intrus", "version": "1"}),
+        "/contrats/{agreement_id:str}/avenants/{number:str}/parties/{party_id:str}/deliberation":
+            (f"{m}/1/parties/{d['amendment_party']}/deliberation",
+             {"deliberation_on": today, "deliberation_ref": "Intrus", "version": "1"}),
+        "/contrats/{agreement_id:str}/avenants/{number:str}/parties/{party_id:str}/signature":
+            (f"{m}/1/parties/{d['amendment_party']}/signature", {"signed_on": today, "version": "1"}),
     }
 
 
@@ -94,6 +129,7 @@ class _Stub(dict):
 
 
 ROUTES_COVERED = {("GET", p) for p in GET_MATRIX} | {("POST", p) for p in posts(_Stub())}
+RECORD = "/contrats/{agreement_id:str}/enregistrer"
 
 
 @pytest.fixture
@@ -105,9 +141,19 @@ async def d(world):
     review = AgreementReview(agreement=deal.agreement, review_on=clock.today(), title="Revue à mi-parcours")
     await review.save()
     await AgreementTheme.insert(AgreementTheme(agreement=deal.agreement, theme="Santé"))
+    # A second agreement between the same parties, in force, with amendment n° 1 being prepared (one change).
+    amended = await agreement(world.ga, "Contrat amendé", state="en_vigueur", ends_on=deal.ends_on)
+    ga_party = await party(amended, world.ga, 1)
+    await party(amended, deal.cl, 2)
+    amended_obligation = await obligation(amended, ga_party, "Prêter la salle")
+    amendment_id, signing = await amendment(amended)
+    change = AmendmentChange(amendment=amendment_id, kind="modification", obligation=amended_obligation,
+                             title="Prêter la salle le dimanche", created_at=arrow.utcnow().datetime)
+    await change.save()
     return {"agreement": deal.agreement, "obligation": deal.ga_brings, "ga": world.ga, "vr": world.vr,
             "ga_party": deal.ga_party, "cl_party": deal.cl_party, "action": world.upcoming,
-            "linked_action": world.overdue, "review": review.id}
+            "linked_action": world.overdue, "review": review.id, "amended": amended,
+            "amended_obligation": amended_obligation, "change": change.id, "amendment_party": signing[ga_party]}
 
 
 async def snapshot() -> tuple:
@@ -122,6 +168,12 @@ async def snapshot() -> tuple:
         await AgreementReview.select(AgreementReview.id).order_by(AgreementReview.id),
         await AgreementTheme.count(),
         await HistoryEntry.count(),
+        await Agreement.select(Agreement.signing_place, Agreement.recorded_at).order_by(Agreement.id),
+        await AgreementAmendment.select(AgreementAmendment.id, AgreementAmendment.title, AgreementAmendment.state,
+                                        AgreementAmendment.version).order_by(AgreementAmendment.id),
+        await AmendmentParty.select(AmendmentParty.id, AmendmentParty.deliberation_ref, AmendmentParty.signed_at,
+                                    AmendmentParty.version).order_by(AmendmentParty.id),
+        await AmendmentChange.select(AmendmentChange.id).order_by(AmendmentChange.id),
     )
 
 
@@ -178,6 +230,8 @@ async def test_outsiders_readers_and_the_adgcf_change_nothing(make_client, d, pe
     for template, (path, data) in posts(d).items():
         if template == "/contrats/nouveau":
             continue  # creating one's own agreement is not changing this one: tested below
+        if template == RECORD and person == "admin":
+            continue  # administrators record agreements (help desk): tests/test_agreements_recorded.py
         for htmx in (False, True):
             response = await client.post(path, data, htmx=htmx)
             assert response.status_code == expected, (person, path, htmx, response.status_code)
@@ -187,7 +241,9 @@ async def test_outsiders_readers_and_the_adgcf_change_nothing(make_client, d, pe
 # Every field of every agreement form, each one malformed.
 GARBAGE = {"version": "x", "status": "", "comment": "x" * 2001, "title": "", "territory": "abc", "owner": "",
            "beneficiary": "?", "partner": "-", "deadline": "demain", "signed_on": "31/12", "deliberation_on": "hier",
-           "deliberation_ref": "", "review_on": "", "action": "abc", "autres_themes": "x" * 81}
+           "deliberation_ref": "", "review_on": "", "action": "abc", "theme_1_nom": "x" * 81, "state": "?",
+           "kind": "?", "new_ends_on": "demain", "in_force_on": "hier", "document_url": "javascript:alert(1)",
+           "obligation": "x", "role": "roi"}
 
 
 @pytest.mark.parametrize("person,expected", [("vr_editor", 404), ("ga_reader", 403), ("admin", 403)])
@@ -199,6 +255,8 @@ async def test_a_refused_person_is_refused_whatever_they_post(make_client, d, pe
     for template, (path, _) in posts(d).items():
         if template == "/contrats/nouveau" and person == "vr_editor":
             continue  # an editor may create agreements: their malformed form is a 422 (test_agreements_bad_input)
+        if template == RECORD and person == "admin":
+            continue  # administrators record agreements: past the permission, this one is no draft (409)
         response = await client.post(path, GARBAGE)
         assert response.status_code == (403 if template == "/contrats/nouveau" else expected), (person, path)
     assert await snapshot() == before

@@ -10,9 +10,11 @@ import pytest
 from tests.factories import (
     EMAILS,
     PARTNER_EMAILS,
+    amendment,
     build_agreement_world,
     build_partner_world,
 )
+from tracker.agreements.amendments import AMENDMENT
 from tracker.agreements.lifecycle import AGREEMENT, OBLIGATION
 from tracker.agreements.tables import Agreement, AgreementParty
 from tracker.commitments.lifecycle import COMMITMENT
@@ -108,10 +110,12 @@ async def test_the_agreement_machine_allows_its_table_and_nothing_else(client, w
             AgreementParty.agreement == deal.agreement)
 
     await client.login(EMAILS["ga_editor"])
-    taken, _ = await _walk(client, AGREEMENT, deal.agreement, f"/contrats/{deal.agreement}/etat", prepare,
-                           allowed_for_this_actor=lambda t: "editor" in t.by)
-    expected = sorted((t.source, t.target) for t in AGREEMENT.transitions)
+    taken, refused = await _walk(client, AGREEMENT, deal.agreement, f"/contrats/{deal.agreement}/etat", prepare,
+                                 allowed_for_this_actor=lambda t: "editor" in t.by)
+    expected = sorted((t.source, t.target) for t in AGREEMENT.transitions if "editor" in t.by)
     assert sorted(taken) == expected and len(expected) == 13
+    # Recording after the fact (brouillon → en vigueur) is never offered to the state form, nor accepted from it.
+    assert ("brouillon", "en_vigueur") in refused and AGREEMENT.transition("brouillon", "en_vigueur").internal
 
 
 async def test_the_obligation_machine_allows_its_table_and_nothing_else(client, world):
@@ -142,6 +146,18 @@ async def test_a_refused_side_writes_nothing_even_on_an_allowed_pair(client, wor
                                  {"status": "en_cours", "comment": "", "version": str(before[1])})
     assert response.status_code == 403
     assert await _state(ACTION, world.upcoming) == before
+
+
+async def test_the_amendment_machine_allows_its_table_and_nothing_else(client, world):
+    """By the state form, editors submit, reopen and abandon; « en vigueur » comes only from the last signature."""
+    deal = await build_agreement_world(world, state="en_vigueur")
+    amendment_id, _ = await amendment(deal.agreement, new_ends_on=deal.ends_on + timedelta(days=100))
+    await client.login(EMAILS["ga_editor"])
+    taken, refused = await _walk(client, AMENDMENT, amendment_id, f"/contrats/{deal.agreement}/avenants/1/etat",
+                                 allowed_for_this_actor=lambda t: "editor" in t.by)
+    assert sorted(taken) == [("a_signer", "abandonne"), ("a_signer", "brouillon"), ("brouillon", "a_signer"),
+                             ("brouillon", "abandonne")]
+    assert ("a_signer", "en_vigueur") in refused
 
 
 async def _reminder() -> int:
@@ -184,7 +200,8 @@ async def test_the_daily_run_takes_the_reminder_transitions_given_to_it_and_noth
     assert sorted(taken) == sorted((t.source, t.target) for t in REMINDER.transitions if SYSTEM in t.by)
 
 
-@pytest.mark.parametrize("machine", [ACTION, COMMITMENT, AGREEMENT, OBLIGATION, REMINDER, ATTACHMENT], ids=lambda m: m.subject)
+@pytest.mark.parametrize("machine", [ACTION, COMMITMENT, AGREEMENT, OBLIGATION, AMENDMENT, REMINDER, ATTACHMENT],
+                         ids=lambda m: m.subject)
 def test_every_machine_is_declared_as_data(machine):
     """Each machine's transitions only name its own states, and every required comment has a French message."""
     for transition in machine.transitions:

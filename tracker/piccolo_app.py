@@ -5,9 +5,12 @@ from tracker.accounts.tables import Membership, User, UserSession
 from tracker.agreements.tables import (
     Agreement,
     AgreementAction,
+    AgreementAmendment,
     AgreementParty,
     AgreementReview,
     AgreementTheme,
+    AmendmentChange,
+    AmendmentParty,
     Obligation,
 )
 from tracker.api.tables import ApiToken
@@ -42,6 +45,9 @@ TABLES = [
     Obligation,
     AgreementAction,
     AgreementReview,
+    AgreementAmendment,
+    AmendmentParty,
+    AmendmentChange,
     # partenaires et engagements
     PartnerContact,
     PartnerAttachment,

@@ -2,7 +2,10 @@
 the pages, so that every state, signature and status has its history:
 - Grand Angoulême (urban) ↔ Charente Limousine (rural), « À signer »: Grand Angoulême has signed, Charente Limousine
   has deliberated and its référent (codir@charentelimousine.example.org) may sign;
-- Valence Romans Agglo ↔ CC du Royans-Vercors, in force for eight months, obligations in several statuses."""
+- Valence Romans Agglo ↔ CC du Royans-Vercors, in force for eight months, obligations in several statuses, and an
+  amendment signed by both (end date moved by a year, one obligation added);
+- Charente Limousine ↔ Grand Angoulême, a first agreement signed in 2017 and expired in 2020, recorded after the
+  fact with its real dates."""
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -10,8 +13,18 @@ from datetime import date, datetime
 import arrow
 
 from tracker.accounts.tables import Membership, User
-from tracker.agreements import linked_actions, obligations, parties, reading, reviews, text
-from tracker.agreements.forms import AgreementInput, DeliberationInput, ObligationInput, ReviewInput
+from tracker.agreements import amendments, linked_actions, obligations, parties, reading, recording, reviews, text
+from tracker.agreements.forms import (
+    AgreementInput,
+    AmendmentChangeInput,
+    AmendmentInput,
+    DeliberationInput,
+    DocumentInput,
+    ObligationInput,
+    RecordedParty,
+    RecordingInput,
+    ReviewInput,
+)
 from tracker.agreements.lifecycle import change_agreement_state, change_obligation_status, sign_for_party
 from tracker.agreements.states import THEME_SUGGESTIONS
 from tracker.core import clock
@@ -77,11 +90,15 @@ class _Agreement:
             self.party_versions[party] = change.version
 
     async def obligations(self, viewer: Viewer, specs: list, partners: dict[str, int]) -> dict[str, int]:
-        """specs: (title, owner territory id, partner name or None, deadline offset days, days ago created)."""
+        """specs: (title, theme name, owner territory id, partner name or None, deadline offset days, days ago
+        created)."""
+        agreement = await reading.agreement_for(viewer, self.id)
+        themes = {t["theme"]: t["id"] for t in agreement["theme_rows"]}
         ids = {}
-        for title, owner_territory, partner, deadline, created in specs:
+        for title, theme, owner_territory, partner, deadline, created in specs:
             values = ObligationInput(title=title, owner=await self.party_of(viewer, owner_territory),
-                                     partner=partners[partner] if partner else None, deadline=_day(deadline))
+                                     partner=partners[partner] if partner else None, deadline=_day(deadline),
+                                     theme=themes[theme])
             ids[title] = await obligations.create_obligation(viewer, self.id, values, at=_at(-created))
         return ids
 
@@ -116,14 +133,15 @@ async def load_agreements_demo(users: dict[str, int], partners: dict[str, int], 
     ), at=_at(-120)))
     await parties.add_party(ga_editor, first.id, cl, at=_at(-119))
     await first.obligations(ga_editor, [
-        ("Ouvrir les téléconsultations du centre de santé aux habitants de Charente Limousine", ga, None, 365, 118),
-        ("Prolonger le transport à la demande jusqu’à Confolens deux jours par semaine", ga,
+        ("Ouvrir les téléconsultations du centre de santé aux habitants de Charente Limousine", themes["sante"], ga,
+         None, 365, 118),
+        ("Prolonger le transport à la demande jusqu’à Confolens deux jours par semaine", themes["mobilites"], ga,
          "Transports de l’agglomération (délégataire)", 540, 118),
     ], partners)
     await first.obligations(cl_referent, [
-        ("Approvisionner la restauration collective de l’agglomération en produits locaux", cl,
-         "Épicerie solidaire de Confolens", 450, 110),
-        ("Accueillir des classes de l’agglomération en séjours nature", cl, None, 300, 110),
+        ("Approvisionner la restauration collective de l’agglomération en produits locaux", themes["alimentation"],
+         cl, "Épicerie solidaire de Confolens", 450, 110),
+        ("Accueillir des classes de l’agglomération en séjours nature", themes["sante"], cl, None, 300, 110),
     ], partners)
     await first.move(ga_editor, "en_negociation", -100)
     await reviews.add_review(ga_editor, first.id, ReviewInput(review_on=_day(540), title="Revue à mi-parcours"),
@@ -147,17 +165,19 @@ async def load_agreements_demo(users: dict[str, int], partners: dict[str, int], 
     ), at=_at(-400)))
     await parties.add_party(vr_editor, second.id, rv, at=_at(-399))
     vr_ids = await second.obligations(vr_editor, [
-        ("Tarif agglomération sur les bus Citéa pour les habitants du Royans", vr, "SEMOP Mobilités Valentinoises",
-         -60, 390),
-        ("Accompagner le plan climat du Royans-Vercors", vr, "SEM Énergies Drôme-Ardèche", 200, 390),
-        ("Ouvrir la cuisine centrale aux produits du Royans", vr, None, 120, 385),
+        ("Tarif agglomération sur les bus Citéa pour les habitants du Royans", themes["mobilites"], vr,
+         "SEMOP Mobilités Valentinoises", -60, 390),
+        ("Accompagner le plan climat du Royans-Vercors", themes["energie"], vr, "SEM Énergies Drôme-Ardèche", 200, 390),
+        ("Ouvrir la cuisine centrale aux produits du Royans", themes["alimentation"], vr, None, 120, 385),
     ], partners)
     await second.move(vr_editor, "en_negociation", -380)
     rv_ids = await second.obligations(rv_referent, [
-        ("Approvisionner la restauration scolaire en noix et bleu du Vercors", rv, None, 300, 380),
-        ("Accueillir les centres de loisirs de l’agglomération en séjours nature", rv, None, -30, 380),
-        ("Fournir du bois-énergie aux chaufferies de l’agglomération", rv, None, 400, 375),
-        ("Baliser les itinéraires cyclables de liaison vers Romans", rv, None, -15, 375),
+        ("Approvisionner la restauration scolaire en noix et bleu du Vercors", themes["alimentation"], rv, None, 300,
+         380),
+        ("Accueillir les centres de loisirs de l’agglomération en séjours nature", themes["tourisme"], rv, None, -30,
+         380),
+        ("Fournir du bois-énergie aux chaufferies de l’agglomération", themes["energie"], rv, None, 400, 375),
+        ("Baliser les itinéraires cyclables de liaison vers Romans", themes["mobilites"], rv, None, -15, 375),
     ], partners)
     await reviews.add_review(vr_editor, second.id, ReviewInput(review_on=_day(120), title="Revue annuelle"),
                              at=_at(-370))
@@ -183,4 +203,59 @@ async def load_agreements_demo(users: dict[str, int], partners: dict[str, int], 
                   [("en_cours", 200, ""), ("realisee", 60, "Trois séjours d’été accueillis.")])
     await _follow(rv_referent, rv_ids["Fournir du bois-énergie aux chaufferies de l’agglomération"],
                   [("en_cours", 160, ""), ("en_pause", 30, "Étude d’approvisionnement relancée après la tempête.")])
-    print("Contrats de réciprocité de démonstration : 2 contrats (l’un à signer, l’autre en vigueur).")
+    await _amend(second, vr_editor, vr_referent, rv_referent, vr, rv, end)
+    await _recorded(cl_referent, cl, ga)
+    print("Contrats de réciprocité de démonstration : 3 contrats (à signer ; en vigueur, avec un avenant ; "
+          "échu, enregistré a posteriori).")
+
+
+async def _amend(agreement: _Agreement, editor: Viewer, vr_referent: Viewer, rv_referent: Viewer, vr: int, rv: int,
+                 end: date) -> None:
+    """Amendment n° 1 of the agreement in force: one more year, and wood chips bought from the Royans."""
+    number = await amendments.create_amendment(editor, agreement.id, AmendmentInput(
+        title="Prolongation d’un an et achat de plaquette forestière",
+        purpose="Prolonger le contrat d’un an et y ajouter l’achat de plaquette forestière par l’agglomération.",
+        new_ends_on=end.replace(year=end.year + 1)), at=_at(-60))
+    found = await reading.agreement_for(editor, agreement.id)
+    energy = next(t["id"] for t in found["theme_rows"] if t["theme"] == THEME_SUGGESTIONS["energie"])
+    owner = next(p["id"] for p in found["parties"] if p["territory"] == vr)
+    await amendments.add_change(editor, agreement.id, number, AmendmentChangeInput(kind="ajout", new=ObligationInput(
+        title="Acheter la plaquette forestière du Royans pour les chaufferies", owner=owner, theme=energy,
+        deadline=_day(500))), at=_at(-59))
+    row = await amendments.amendment_for(editor, agreement.id, number)
+    await amendments.change_amendment_state(editor, agreement.id, number, "a_signer", "", row["version"], at=_at(-50))
+    for referent, territory, days in ((vr_referent, vr, 40), (rv_referent, rv, 35)):
+        row = await amendments.amendment_for(referent, agreement.id, number)
+        signing = next(p for p in row["parties"] if p["territory"] == territory)
+        version = await amendments.record_deliberation(
+            referent, agreement.id, number, signing["id"],
+            DeliberationInput(deliberation_on=_day(-days), reference=f"Délibération n° {_day(-days).year}-A{days}"),
+            signing["version"], at=_at(-days))
+        await amendments.sign_amendment(referent, agreement.id, number, signing["id"], _day(-days + 20), version,
+                                        at=_at(-days + 20))
+
+
+async def _recorded(referent: Viewer, cl: int, ga: int) -> None:
+    """The first agreement between Charente Limousine and Grand Angoulême, signed in 2017 and expired since,
+    typed in as a draft and recorded as it was."""
+    themes = ("Santé, soins de proximité et autonomie", "Mobilités, habitat et services")
+    first = await text.create_agreement(referent, cl, AgreementInput(
+        title="Premier contrat de réciprocité Charente Limousine – Grand Angoulême (2017-2020)",
+        purpose="Le premier contrat entre les deux territoires, signé à Confolens en 2017.",
+        themes=themes, protocol_on=date(2016, 11, 18)), at=_at(-5))
+    await parties.add_party(referent, first, ga, at=_at(-5))
+    found = await reading.agreement_for(referent, first)
+    theme_ids = [t["id"] for t in found["theme_rows"]]
+    party_ids = {p["territory"]: p["id"] for p in found["parties"]}
+    for title, owner, theme in (("Permanences de médecins de l’agglomération à Confolens", ga, theme_ids[0]),
+                                ("Navette hebdomadaire vers Angoulême", cl, theme_ids[1])):
+        await obligations.create_obligation(referent, first, ObligationInput(
+            title=title, owner=party_ids[owner], theme=theme, deadline=date(2019, 6, 30)), at=_at(-5))
+    found = await reading.agreement_for(referent, first)
+    await recording.record_signed_agreement(referent, first, RecordingInput(
+        state="echu", in_force_on=date(2017, 7, 1), ends_on=date(2020, 12, 31),
+        parties=(RecordedParty(party=party_ids[cl], deliberation_on=date(2017, 5, 22),
+                               deliberation_ref="Délibération n° 2017-061", signed_on=date(2017, 6, 23)),
+                 RecordedParty(party=party_ids[ga], deliberation_on=date(2017, 6, 1),
+                               deliberation_ref="Délibération n° 2017-148", signed_on=date(2017, 6, 23))),
+        document=DocumentInput(signing_place="Confolens", document_ref="CR-2017-01")), found["version"])

@@ -3,7 +3,6 @@ only). What needs the database — a party of this agreement, a partner of that 
 contract's dates, how many parties or reviews it has — is checked by the services."""
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -11,17 +10,26 @@ from typing import Any
 
 from tracker.agreements.states import (
     AGREEMENT_STATE_LABELS,
+    CHANGE_KINDS,
+    PARTY_ROLE_LABELS,
+    RECORDABLE,
+    THEME_DESCRIPTION_MAX,
     THEME_MAX_LENGTH,
-    THEME_SUGGESTIONS,
     THEMES_MAX,
     normalise_theme,
 )
 from tracker.core.errors import BadQuery, InvalidInput
 from tracker.core.forms import MAX_INT, FormReader
+from tracker.territories.reference import KIND_LABELS, regions
 
 TITLE_MAX = 200
 TEXT_MAX = 10_000
 REFERENCE_MAX = 120
+PLACE_MAX = 200
+URL_MAX = 500
+# The themes' rows of the form: the agreement's themes and a few empty ones (more: save, and come back).
+THEME_ROWS = THEMES_MAX + 3
+EMPTY_THEME_ROWS = 3
 REVIEW_TITLE_MAX = 120
 SEARCH_MAX = 100
 MIN_YEAR, MAX_YEAR = 1990, 2100
@@ -39,6 +47,16 @@ LINK_REFUSED = (
 
 
 @dataclass(frozen=True)
+class ThemeInput:
+    """One theme, in the agreement's order: its name (never split), a short description, and which of the
+    agreement's themes it is (None: a new one)."""
+
+    name: str
+    description: str = ""
+    id: int | None = None
+
+
+@dataclass(frozen=True)
 class AgreementInput:
     """What the contract says while it is drafted (not its state, parties or obligations)."""
 
@@ -46,7 +64,51 @@ class AgreementInput:
     purpose: str = ""
     in_force_on: date | None = None
     ends_on: date | None = None
-    themes: tuple[str, ...] = ()  # normalised spelling (states.normalise_theme), no duplicates
+    # In the agreement's order; a plain name is a new theme. Names normalised (states.normalise_theme), no duplicates.
+    themes: tuple[ThemeInput | str, ...] = ()
+    protocol_on: date | None = None  # protocole ou accord préalable
+
+
+@dataclass(frozen=True)
+class DocumentInput:
+    """What the signed document says about itself: where it was signed, its reference, a link to it."""
+
+    signing_place: str = ""
+    document_ref: str = ""
+    document_url: str = ""
+
+
+@dataclass(frozen=True)
+class RecordedParty:
+    """One party's deliberation and signature, as they happened (recording after the fact)."""
+
+    party: int  # an AgreementParty id
+    deliberation_on: date | None = None
+    deliberation_ref: str = ""
+    signed_on: date | None = None
+
+
+@dataclass(frozen=True)
+class RecordingInput:
+    """An agreement already signed, recorded as it was: the state it is in and the real dates."""
+
+    state: str  # one of states.RECORDABLE
+    in_force_on: date
+    parties: tuple[RecordedParty, ...]
+    ends_on: date | None = None
+    terminated_on: date | None = None
+    reason: str = ""  # why it was terminated
+    document: DocumentInput = DocumentInput()
+
+
+@dataclass(frozen=True)
+class AmendmentInput:
+    """What an amendment says: its title and purpose, the end date it sets (None: unchanged), its date."""
+
+    title: str
+    purpose: str = ""
+    new_ends_on: date | None = None
+    in_force_on: date | None = None  # None: the day every party has signed
 
 
 @dataclass(frozen=True)
@@ -59,6 +121,21 @@ class ObligationInput:
     beneficiary: int | None = None  # an AgreementParty id; None: the other party (or all the others)
     partner: int | None = None
     deadline: date | None = None
+    theme: int | None = None  # an AgreementTheme id; required when the agreement has themes
+
+
+@dataclass(frozen=True)
+class AmendmentChangeInput:
+    """One change of an amendment: « ajout » (`obligation_input`), « modification » (`obligation` and its new
+    title, description, deadline) or « fin » (`obligation`, `reason`)."""
+
+    kind: str
+    obligation: int | None = None
+    new: ObligationInput | None = None
+    title: str = ""
+    description: str = ""
+    deadline: date | None = None
+    reason: str = ""
 
 
 @dataclass(frozen=True)
@@ -89,13 +166,16 @@ class AgreementFilters:
     theme: str = ""
     action: int | None = None
     page: int = 1
+    region: str | None = None  # a party's région (code)
+    kind: str | None = None  # a party's kind (CC, METRO, PETR…)
 
     @property
     def active(self) -> bool:
-        return bool(self.state or self.theme or self.action)
+        return bool(self.state or self.theme or self.action or self.region or self.kind)
 
     def query(self, **changes: Any) -> dict[str, str]:
-        params = {"etat": self.state, "theme": self.theme, "action": self.action, "page": self.page, **changes}
+        params = {"etat": self.state, "theme": self.theme, "region": self.region, "nature": self.kind,
+                  "action": self.action, "page": self.page, **changes}
         return {k: str(v) for k, v in params.items() if v and not (k == "page" and v == 1)}
 
 
@@ -122,17 +202,34 @@ def themes_problem(themes: Iterable[str]) -> str | None:
     return None
 
 
-def _themes(form: FormReader) -> tuple[str, ...]:
-    """Checked suggestions (theme_<code>) and free themes separated by ; or , (autres_themes)."""
-    themes = [label for code, label in THEME_SUGGESTIONS.items() if form.boolean(f"theme_{code}")]
-    other = form.text("autres_themes", "Autres thèmes", max_length=1000)
-    for part in re.split(r"[;,]", other):
-        theme = normalise_theme(part)
-        if theme and theme.casefold() not in {t.casefold() for t in themes}:
-            themes.append(theme)
-    problem = themes_problem(themes)
-    form.check(problem is None, "autres_themes", problem or "")
-    return tuple(themes)
+def _themes(form: FormReader) -> tuple[ThemeInput, ...]:
+    """The themes' rows (theme_<n>_nom, _description, _rang, _id), each theme in its own field, never split. In the
+    order of their rank (« Rang »), then of the rows; a row left empty is no theme (an existing one is removed)."""
+    rows: list[tuple[int, int, ThemeInput]] = []
+    seen: dict[str, int] = {}
+    for row in range(1, THEME_ROWS + 1):
+        prefix = f"theme_{row}_"
+        name = normalise_theme(form.text(prefix + "nom", f"Thème {row}", max_length=1000))
+        description = form.text(prefix + "description", f"Description du thème {row}",
+                                max_length=THEME_DESCRIPTION_MAX)
+        rank = form.integer(prefix + "rang", f"Rang du thème {row}", minimum=1, maximum=99)
+        ident = form.integer(prefix + "id", f"Thème {row}", minimum=1, maximum=MAX_INT)
+        if not name:
+            form.check(not description, prefix + "nom", f"Le thème {row} a une description mais pas d’intitulé.")
+            continue
+        if len(name) > THEME_MAX_LENGTH:
+            form.check(False, prefix + "nom", f"Un thème tient en {THEME_MAX_LENGTH} caractères au plus.")
+            continue
+        key = name.casefold()
+        if key in seen:
+            form.check(False, prefix + "nom", f"Le thème « {name} » figure deux fois.")
+            continue
+        seen[key] = row
+        rows.append((rank if rank is not None else 100, row, ThemeInput(name=name, description=description, id=ident)))
+    themes = tuple(theme for _, _, theme in sorted(rows, key=lambda r: (r[0], r[1])))
+    problem = themes_problem(t.name for t in themes)
+    form.check(problem is None, "themes", problem or "")
+    return themes
 
 
 def _version(form: FormReader, data: Mapping[str, Any]) -> int | None:
@@ -149,10 +246,13 @@ def _agreement(form: FormReader) -> AgreementInput:
         in_force_on=read_date(form, "in_force_on", "Date d’entrée en vigueur"),
         ends_on=read_date(form, "ends_on", "Date de fin"),
         themes=_themes(form),
+        protocol_on=read_date(form, "protocol_on", "Date du protocole ou de l’accord préalable"),
     )
-    start, end = values.in_force_on, values.ends_on
+    start, end, protocol = values.in_force_on, values.ends_on, values.protocol_on
     form.check(not (start and end and end <= start), "ends_on",
                "La date de fin doit être postérieure à la date d’entrée en vigueur.")
+    form.check(not (protocol and start and protocol > start), "protocol_on",
+               "Le protocole précède l’entrée en vigueur du contrat.")
     return values
 
 
@@ -177,12 +277,26 @@ def read_agreement(data: Mapping[str, Any]) -> tuple[AgreementInput, int | None]
 # --- parties, deliberations, signatures ------------------------------------------------------------------------
 
 
-def read_party(data: Mapping[str, Any]) -> int:
-    """The territory to add as a party (an id from the search results)."""
+def read_party(data: Mapping[str, Any]) -> tuple[int, str]:
+    """The territory to add (an id from the search results) and its role: « partie » (default) or « temoin »."""
     form = FormReader(data)
     territory = form.integer("territory", "Territoire", required=True, minimum=1, maximum=MAX_INT)
+    role = form.choice("role", "Qualité", PARTY_ROLE_LABELS) or "partie"
     form.raise_if_errors(PICK_A_TERRITORY)
-    return territory
+    return territory, role
+
+
+def read_obligation_preset(query: Mapping[str, Any]) -> dict[str, str]:
+    """The query string of the obligation forms: `partie` (or `owner`, sent by htmx when the party changes), the
+    party that brings, preselected so that « Au bénéfice de » offers only the others; `theme`, the theme
+    preselected. Returned as the form's values; not a number → BadQuery (400)."""
+    form = FormReader(query)
+    owner = form.integer("partie", "Partie", minimum=1, maximum=MAX_INT)
+    if owner is None:
+        owner = form.integer("owner", "Partie", minimum=1, maximum=MAX_INT)
+    theme = form.integer("theme", "Thème", minimum=1, maximum=MAX_INT)
+    form.raise_if_bad_query()
+    return {key: str(value) for key, value in (("owner", owner), ("theme", theme)) if value}
 
 
 def read_party_search(query: Mapping[str, Any]) -> str:
@@ -225,6 +339,12 @@ def read_obligation(data: Mapping[str, Any]) -> tuple[ObligationInput, int | Non
     """An obligation form, and the version it was read at (None when creating)."""
     form = FormReader(data)
     version = _version(form, data)
+    values = _obligation(form)
+    form.raise_if_errors()
+    return values, version
+
+
+def _obligation(form: FormReader) -> ObligationInput:
     title = form.text("title", "Ce qui est apporté", max_length=TITLE_MAX, required=True)
     description = form.text("description", "Précisions", max_length=TEXT_MAX, multiline=True)
     # Any integer: one that is not a party of this agreement (or a partner of that party) is the service's
@@ -233,12 +353,11 @@ def read_obligation(data: Mapping[str, Any]) -> tuple[ObligationInput, int | Non
     beneficiary = form.integer("beneficiary", "Au bénéfice de")
     partner = form.integer("partner", "Porté par le partenaire")
     deadline = read_date(form, "deadline", "Échéance")
+    theme = form.integer("theme", "Thème")
     form.check(not (owner and beneficiary and owner == beneficiary), "beneficiary",
                "Une partie ne s’apporte pas quelque chose à elle-même : choisissez une autre partie.")
-    form.raise_if_errors()
-    values = ObligationInput(title=title, owner=owner, description=description, beneficiary=beneficiary,
-                             partner=partner, deadline=deadline)
-    return values, version
+    return ObligationInput(title=title, owner=owner or 0, description=description, beneficiary=beneficiary,
+                           partner=partner, deadline=deadline, theme=theme)
 
 
 def read_version(data: Mapping[str, Any]) -> int | None:
@@ -271,14 +390,116 @@ def read_review(data: Mapping[str, Any]) -> ReviewInput:
 
 
 def read_agreement_filters(query: Mapping[str, Any]) -> AgreementFilters:
-    """Query string of /contrats: etat, theme, action, page. Bad values → BadQuery (400) with a French message."""
+    """Query string of /contrats: etat, theme, region, nature (a party's kind), action, page. Bad values →
+    BadQuery (400) with a French message."""
     form = FormReader(query)
     filters = AgreementFilters(
         state=form.choice("etat", "État", AGREEMENT_STATE_LABELS),
         theme=normalise_theme(form.text("theme", "Thème", max_length=THEME_MAX_LENGTH)),
         action=form.integer("action", "Action", minimum=1, maximum=MAX_INT),
         page=form.integer("page", "Page", minimum=1, maximum=PAGES_MAX) or 1,
+        region=form.choice("region", "Région", regions()),
+        kind=form.choice("nature", "Nature d’une partie", KIND_LABELS),
     )
     if form.errors:
         raise BadQuery("Filtre invalide : " + " ".join(form.errors.values()), errors=form.errors)
     return filters
+
+
+# --- the signed document, recording after the fact, amendments (issue 13) --------------------------------------
+
+
+def _document(form: FormReader) -> DocumentInput:
+    url = form.text("document_url", "Lien vers le document", max_length=URL_MAX)
+    form.check(not url or url.startswith(("https://", "http://")) and " " not in url and "." in url,
+               "document_url", "« Lien vers le document » doit être une adresse web (https://…).")
+    return DocumentInput(
+        signing_place=form.text("signing_place", "Lieu de signature", max_length=PLACE_MAX),
+        document_ref=form.text("document_ref", "Référence du document", max_length=REFERENCE_MAX),
+        document_url=url,
+    )
+
+
+def read_document(data: Mapping[str, Any]) -> tuple[DocumentInput, int | None]:
+    """The signed document's place, reference and link, and the agreement's version the form was read at."""
+    form = FormReader(data)
+    version = form.integer("version", "Version", required=True, minimum=0)
+    values = _document(form)
+    form.raise_if_errors()
+    return values, version
+
+
+def read_recording(data: Mapping[str, Any], party_ids: Iterable[int]) -> tuple[RecordingInput, int | None]:
+    """The form recording an agreement already signed: its state, real dates, each party's deliberation and
+    signature (fields partie_<id>_deliberation_on, _deliberation_ref, _signed_on), and the document."""
+    form = FormReader(data)
+    version = form.integer("version", "Version", required=True, minimum=0)
+    state = form.choice("state", "État du contrat", RECORDABLE, required=True)
+    in_force_on = read_date(form, "in_force_on", "Date d’entrée en vigueur", required=True)
+    ends_on = read_date(form, "ends_on", "Date de fin", required=state == "echu")
+    terminated_on = read_date(form, "terminated_on", "Date de résiliation", required=state == "resilie")
+    reason = form.text("reason", "Motif de la résiliation", max_length=2000, multiline=True,
+                       required=state == "resilie")
+    parties = []
+    for party in party_ids:
+        prefix = f"partie_{party}_"
+        parties.append(RecordedParty(
+            party=party,
+            deliberation_on=read_date(form, prefix + "deliberation_on", "Date de la délibération"),
+            deliberation_ref=form.text(prefix + "deliberation_ref", "Référence de la délibération",
+                                       max_length=REFERENCE_MAX),
+            signed_on=read_date(form, prefix + "signed_on", "Date de signature"),
+        ))
+    form.check(not (in_force_on and ends_on and ends_on <= in_force_on), "ends_on",
+               "La date de fin doit être postérieure à la date d’entrée en vigueur.")
+    form.check(not (in_force_on and terminated_on and terminated_on < in_force_on), "terminated_on",
+               "La résiliation ne peut précéder l’entrée en vigueur.")
+    document = _document(form)
+    form.raise_if_errors()
+    values = RecordingInput(state=state, in_force_on=in_force_on, parties=tuple(parties), ends_on=ends_on,
+                            terminated_on=terminated_on if state == "resilie" else None,
+                            reason=reason if state == "resilie" else "", document=document)
+    return values, version
+
+
+def read_amendment(data: Mapping[str, Any]) -> tuple[AmendmentInput, int | None]:
+    """An amendment's text, and the version it was read at (None when creating)."""
+    form = FormReader(data)
+    version = _version(form, data)
+    values = AmendmentInput(
+        title=form.text("title", "Intitulé de l’avenant", max_length=TITLE_MAX, required=True),
+        purpose=form.text("purpose", "Objet de l’avenant", max_length=TEXT_MAX, multiline=True),
+        new_ends_on=read_date(form, "new_ends_on", "Nouvelle date de fin"),
+        in_force_on=read_date(form, "in_force_on", "Date d’effet"),
+    )
+    form.raise_if_errors()
+    return values, version
+
+
+def read_amendment_change(data: Mapping[str, Any]) -> AmendmentChangeInput:
+    """One change of an amendment; `kind` says which fields count."""
+    form = FormReader(data)
+    kind = form.choice("kind", "Nature du changement", CHANGE_KINDS, required=True)
+    if kind == "ajout":
+        new = _obligation(form)
+        form.raise_if_errors()
+        return AmendmentChangeInput(kind=kind, new=new)
+    obligation = form.integer("obligation", "Obligation", required=True, minimum=1, maximum=MAX_INT)
+    if kind == "fin":
+        reason = form.text("reason", "Motif", max_length=2000, multiline=True, required=True)
+        form.raise_if_errors()
+        return AmendmentChangeInput(kind=kind, obligation=obligation, reason=reason)
+    title = form.text("title", "Ce qui est apporté", max_length=TITLE_MAX, required=kind == "modification")
+    description = form.text("description", "Précisions", max_length=TEXT_MAX, multiline=True)
+    deadline = read_date(form, "deadline", "Échéance")
+    form.raise_if_errors()
+    return AmendmentChangeInput(kind=kind or "", obligation=obligation, title=title, description=description,
+                                deadline=deadline)
+
+
+def read_amendment_query(query: Mapping[str, Any]) -> int | None:
+    """`modifier` on an amendment's page: the obligation whose new text to write. Not a number → BadQuery (400)."""
+    form = FormReader(query)
+    obligation = form.integer("modifier", "Obligation à modifier", minimum=1, maximum=MAX_INT)
+    form.raise_if_bad_query()
+    return obligation

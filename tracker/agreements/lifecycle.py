@@ -22,10 +22,17 @@ Agreement states and transitions (DESIGN.md §4; labels in states.py):
 - en_vigueur → suspendu: comment required. suspendu → en_vigueur: the end date is not past.
 - en_vigueur | suspendu → echu: only once the end date is past.
 - any state but echu/resilie → resilie: comment required (terminating a contract, or abandoning a draft).
-Who: éditeurs and référents of any party territory. Reviewers and administrators without a role change nothing.
+Who: éditeurs and référents of any party territory (not of a witness). Reviewers and administrators without a
+role change nothing.
+
+Recorded after the fact (recording.py): a draft whose agreement was signed long ago goes straight to the state it
+is in — brouillon → en_vigueur, then → echu or → resilie — each entry at its real date and marked as recorded
+afterwards (the kernel's `recorded_at`). Only that service takes brouillon → en_vigueur (side « recorder »: a
+référent of a party, or an administrator), never the state form.
 
 Signatures: only a référent of a party's territory signs for that party, while the agreement is « À signer »,
-once that party's deliberation is recorded (except the État, which does not deliberate). Who and when are kept on
+once that party's deliberation is recorded (except the État, which does not deliberate, and witnesses). A witness
+may sign; its signature is not needed for the agreement to take effect. Who and when are kept on
 the party, and the signature is one history entry of the agreement (to_value "signature").
 
 Obligations: the actions' statuses and rules (tracker.roadmaps.statuses: comment to block, pause, abandon or
@@ -59,6 +66,12 @@ NOT_FOUND_AGREEMENT = "Ce contrat n’existe pas ou ne vous est pas accessible."
 NOT_FOUND_OBLIGATION = "Cette obligation n’existe pas ou ne vous est pas accessible."
 NOT_FOUND_PARTY = "Cette partie n’existe pas ou ne vous est pas accessible."
 STATE_KIND = "ETAT"  # the État signs without a deliberation
+RECORDING = "recording"  # `via` of the changes recording.py writes: the side « recorder »
+
+
+MAY_NOT_RECORD = (
+    "Seuls les référents d’un territoire partie, ou un administrateur, enregistrent un contrat déjà signé."
+)
 
 
 class NotNow(DomainError):
@@ -73,7 +86,7 @@ PARTY = lifecycle.Versioned(subject="party", table=AgreementParty, this="Cette p
 
 
 async def party_rows(agreement_id: int) -> list[dict]:
-    """The parties in their order, with the territory's name and kind."""
+    """The parties and witnesses (`role`) in their order, with the territory's name and kind."""
     return (
         await AgreementParty.select(
             AgreementParty.id,
@@ -85,6 +98,7 @@ async def party_rows(agreement_id: int) -> list[dict]:
             AgreementParty.signed_at,
             AgreementParty.signed_by,
             AgreementParty.version,
+            AgreementParty.role,
             AgreementParty.territory.name.as_alias("name"),
             AgreementParty.territory.siren.as_alias("siren"),
             AgreementParty.territory.kind.as_alias("kind"),
@@ -129,13 +143,17 @@ def _comment_rule(source: str, target: str) -> str | None:
 
 
 def _agreement_transitions() -> tuple[Transition, ...]:
-    editors, automatic = frozenset({"editor"}), frozenset({"editor", SYSTEM})
-    return tuple(
-        Transition(source, target, by=automatic if target == "echu" else editors,
+    editors = frozenset({"editor"})
+    # What recording after the fact also takes (the end of a contract in force), besides the editors' own uses.
+    recorded = {("en_vigueur", "echu"): {SYSTEM, "recorder"}, ("suspendu", "echu"): {SYSTEM},
+                ("en_vigueur", "resilie"): {"recorder"}}
+    by_hand = tuple(
+        Transition(source, target, by=editors | recorded.get((source, target), set()),
                    comment=_comment_rule(source, target))
         for source, targets in TRANSITIONS.items()
         for target in targets
     )
+    return by_hand + (Transition("brouillon", "en_vigueur", by=frozenset({"recorder"}), internal=True),)
 
 
 async def _load_agreement(agreement_id: int) -> dict | None:
@@ -148,14 +166,20 @@ async def _load_agreement(agreement_id: int) -> dict | None:
         .first()
     )
     if row is not None:
-        row["parties"] = [p["territory"] for p in await AgreementParty.select(AgreementParty.territory).where(
-            AgreementParty.agreement == agreement_id)]
+        everyone = await AgreementParty.select(AgreementParty.territory, AgreementParty.role).where(
+            AgreementParty.agreement == agreement_id)
+        row["members"] = [p["territory"] for p in everyone]
+        row["parties"] = [p["territory"] for p in everyone if p["role"] == "partie"]
     return row
 
 
-async def _agreement_side(viewer: Viewer, row: dict, _: Any) -> Actor:
-    if not viewer.can_read_agreement(row["parties"]):
+async def _agreement_side(viewer: Viewer, row: dict, via: Any) -> Actor:
+    if not viewer.can_read_agreement(row["members"]):
         raise NotFound(NOT_FOUND_AGREEMENT)
+    if via == RECORDING:
+        if not viewer.can_record_agreement(row["parties"]):
+            raise Forbidden(MAY_NOT_RECORD)
+        return Actor("recorder", viewer.user_id)
     if not viewer.can_edit_agreement(row["parties"]):
         raise Forbidden("Votre rôle ne permet pas de changer l’état de ce contrat.")
     return Actor("editor", viewer.user_id)
@@ -172,7 +196,7 @@ async def _refusals(agreement: dict, to_state: str, today: date) -> list[str]:
     problems: list[str] = []
     ends_on = agreement["ends_on"]
     if to_state == "a_signer":
-        parties = await party_rows(agreement["id"])
+        parties = [p for p in await party_rows(agreement["id"]) if p["role"] == "partie"]
         if len(parties) < 2:
             problems.append("il faut au moins deux parties")
         owners = {
@@ -188,7 +212,8 @@ async def _refusals(agreement: dict, to_state: str, today: date) -> list[str]:
             problems.append(f"la date de fin ({date_fr(ends_on)}) est dépassée")
     elif to_state == "en_vigueur":
         if agreement["state"] == "a_signer":
-            missing = [p["name"] for p in await party_rows(agreement["id"]) if p["signed_at"] is None]
+            missing = [p["name"] for p in await party_rows(agreement["id"])
+                       if p["signed_at"] is None and p["role"] == "partie"]
             if missing:
                 problems.append("toutes les parties doivent avoir signé ; signature manquante : " + ", ".join(missing))
         if ends_on is not None and ends_on < today:
@@ -305,6 +330,7 @@ async def sign_for_party(
             raise NotFound(NOT_FOUND_AGREEMENT)
         if party is None:
             raise NotFound(NOT_FOUND_PARTY)
+        witness = party["role"] != "partie"
         if not viewer.can_sign_for(party["territory"]):
             raise Forbidden(
                 f"Chaque partie signe pour elle-même : seuls les référents de {party['name']} peuvent signer "
@@ -328,7 +354,7 @@ async def sign_for_party(
         if current["signed_at"] is not None:
             raise InvalidInput(f"{party['name']} a déjà signé ce contrat.", errors={"signed_on": "Déjà signé."})
         errors: dict[str, str] = {}
-        if party["kind"] != STATE_KIND and deliberation_on is None:
+        if party["kind"] != STATE_KIND and not witness and deliberation_on is None:
             errors["signed_on"] = (
                 f"Enregistrez d’abord la délibération de {party['name']} qui autorise la signature."
             )
@@ -360,7 +386,8 @@ async def sign_for_party(
             source="a_signer",
             target="signature",
             actor=viewer,
-            comment=f"Signature de {party['name']} (document signé le {date_fr(signed_on)}).",
+            comment=(f"Signature de {party['name']}{' en qualité de témoin' if witness else ''} "
+                     f"(document signé le {date_fr(signed_on)})."),
             at=when,
         )
     return Change(PARTY.subject, party_id, "", "signature", new_version)
@@ -379,6 +406,7 @@ async def _load_obligation(obligation_id: int) -> dict | None:
             Obligation.owner.territory.as_alias("territory"),
             Obligation.owner.territory.name.as_alias("owner_name"),
             Obligation.agreement.state.as_alias("agreement_state"),
+            Obligation.ended_by.number.as_alias("ended_by_number"),
         )
         .where(Obligation.id == obligation_id)
         .first()
@@ -401,6 +429,9 @@ async def _obligation_side(viewer: Viewer, row: dict, _: Any) -> Actor:
             "Le contrat n’est pas encore en vigueur : le statut de ses obligations se suit à partir de son "
             "entrée en vigueur."
         )
+    if row["ended_by_number"] is not None:
+        raise NotNow(f"Cette obligation a pris fin par l’avenant n° {row['ended_by_number']} : "
+                     "son statut ne se suit plus.")
     return Actor("editor", viewer.user_id)
 
 

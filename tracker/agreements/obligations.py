@@ -1,11 +1,16 @@
 """What each party brings (obligations): reading one, and writing what it says while the text is drafted — its
-party, beneficiary, partner and deadline, checked against this agreement. Its status is the life cycle's
-(lifecycle.change_obligation_status)."""
+theme, party, beneficiary, partner and deadline, checked against this agreement. Every edit that changes something
+is one history entry of the obligation, before → after. Its status is the life cycle's
+(lifecycle.change_obligation_status); an amendment adds, changes or ends obligations of an agreement in force
+(amendments.py)."""
 from __future__ import annotations
 
 from datetime import datetime
 
+from datetime import date
+
 from tracker import lifecycle
+from tracker.agreements import edits
 from tracker.agreements.forms import ObligationInput
 from tracker.agreements.lifecycle import NOT_FOUND_OBLIGATION, OBLIGATION, hold_agreement
 from tracker.agreements.reading import (
@@ -40,6 +45,9 @@ async def obligation_for(viewer: Viewer, obligation_id: int) -> dict:
             Obligation.partner.name.as_alias("partner_name"),
             Obligation.owner.territory.as_alias("owner_territory"),
             Obligation.owner.territory.name.as_alias("owner_name"),
+            Obligation.theme.theme.as_alias("theme_name"),
+            Obligation.added_by.number.as_alias("added_by_number"),
+            Obligation.ended_by.number.as_alias("ended_by_number"),
         )
         .where(Obligation.id == obligation_id)
         .first()
@@ -64,8 +72,9 @@ async def editable_obligation(viewer: Viewer, obligation_id: int) -> dict:
     return obligation
 
 
-async def obligation_form_choices(agreement: dict) -> dict:
-    """Parties, and for each party the partners working with its territory (who may carry an obligation)."""
+async def obligation_form_choices(agreement: dict, owner: int | None = None) -> dict:
+    """Parties, the themes, the beneficiaries (« Au bénéfice de »: the parties but the one that brings, when it is
+    known: `owner`), and for each party the partners working with its territory (who may carry an obligation)."""
     partners = await PartnerTerritory.select(
         PartnerTerritory.territory,
         PartnerTerritory.partner.id.as_alias("id"),
@@ -77,12 +86,15 @@ async def obligation_form_choices(agreement: dict) -> dict:
     for row in partners:
         by_territory.setdefault(row["territory"], []).append(row)
     groups = [{"party": p, "partners": by_territory.get(p["territory"], [])} for p in agreement["parties"]]
-    return {"parties": agreement["parties"], "partner_groups": groups}
+    beneficiaries = [p for p in agreement["parties"] if p["id"] != owner]
+    return {"parties": agreement["parties"], "partner_groups": groups, "beneficiaries": beneficiaries,
+            "themes": agreement["theme_rows"]}
 
 
-async def _check(values: ObligationInput, agreement: dict) -> dict:
-    """What the form could not check alone: the parties are this agreement's, the partner works with the party
-    that brings, the deadline is inside the contract. Returns the columns to write, or raises InvalidInput naming
+async def check_obligation(values: ObligationInput, agreement: dict, ends_on: date | None = None) -> dict:
+    """What the form could not check alone: the parties and the theme are this agreement's (a theme is required
+    when it has some), the partner works with the party that brings, the deadline is inside the contract (its end
+    date, or `ends_on` when an amendment moves it). Returns the columns to write, or raises InvalidInput naming
     each field."""
     choices = await obligation_form_choices(agreement)
     parties = {p["id"]: p for p in choices["parties"]}
@@ -100,7 +112,12 @@ async def _check(values: ObligationInput, agreement: dict) -> dict:
         owner = parties[values.owner]
         if values.partner not in partners_of.get(owner["territory"], set()):
             errors["partner"] = f"Ce partenaire ne travaille pas avec {owner['name']}, la partie qui apporte."
-    end = agreement["ends_on"]
+    themes = {t["id"] for t in choices["themes"]}
+    if values.theme is not None and values.theme not in themes:
+        errors["theme"] = UNKNOWN.format("Thème")
+    elif values.theme is None and themes:
+        errors["theme"] = "« Thème » est obligatoire : chaque obligation relève d’un thème du contrat."
+    end = ends_on or agreement["ends_on"]
     if values.deadline and end and values.deadline > end:
         errors["deadline"] = f"L’échéance ne peut dépasser la date de fin du contrat ({date_fr(end)})."
     if errors:
@@ -112,7 +129,27 @@ async def _check(values: ObligationInput, agreement: dict) -> dict:
         Obligation.beneficiary: values.beneficiary,
         Obligation.partner: values.partner,
         Obligation.deadline: values.deadline,
+        Obligation.theme: values.theme,
     }
+
+
+def edit_lines(agreement: dict, partner_names: dict[int, str], before: dict, after: dict) -> list[str]:
+    """The history's lines for an obligation's edit: each field that changed, before → after, by name."""
+    parties = {p["id"]: p["name"] for p in agreement["parties"]}
+    themes = {t["id"]: t["theme"] for t in agreement["theme_rows"]}
+
+    def beneficiary(value: int | None) -> str:
+        return parties.get(value, "") if value else "les autres parties"
+
+    return edits.changes([
+        ("Thème", themes.get(before["theme"], ""), themes.get(after["theme"], "")),
+        ("Partie qui apporte", parties.get(before["owner"], ""), parties.get(after["owner"], "")),
+        ("Ce qui est apporté", before["title"], after["title"]),
+        ("Précisions", before["description"], after["description"]),
+        ("Au bénéfice de", beneficiary(before["beneficiary"]), beneficiary(after["beneficiary"])),
+        ("Porté par le partenaire", partner_names.get(before["partner"], ""), partner_names.get(after["partner"], "")),
+        ("Échéance", before["deadline"], after["deadline"]),
+    ])
 
 
 async def _owner_territory(agreement_id: int, party_id: int) -> int:
@@ -131,7 +168,7 @@ async def create_obligation(
 ) -> int:
     """Write what a party brings into a draft; its first history entry (« À venir »). Returns its id."""
     agreement = await editable_agreement(viewer, agreement_id, DRAFTING, DRAFT_ONLY, refused=MAY_NOT_ADD)
-    columns = await _check(values, agreement)
+    columns = await check_obligation(values, agreement)
     now = at or clock.now()
     async with write_transaction():
         await hold_agreement(agreement_id, DRAFTING, DRAFT_ONLY, at=now)
@@ -147,14 +184,24 @@ async def create_obligation(
 async def update_obligation(
     viewer: Viewer, obligation_id: int, values: ObligationInput, version: int | None, *, at: datetime | None = None
 ) -> int:
-    """Edit what an obligation says while the contract is drafted; returns the agreement id."""
+    """Edit what an obligation says while the contract is drafted; returns the agreement id. When something
+    changed, one history entry names each field, before → after."""
     obligation = await editable_obligation(viewer, obligation_id)
     agreement = obligation["agreement_row"]
-    columns = await _check(values, agreement)
+    columns = await check_obligation(values, agreement)
     async with write_transaction():
         await hold_agreement(agreement["id"], DRAFTING, DRAFT_ONLY, at=at)
-        await _owner_territory(agreement["id"], values.owner)
+        territory = await _owner_territory(agreement["id"], values.owner)
+        fields = [column._meta.name for column in columns]
+        before = await Obligation.select(*columns, Obligation.status).where(Obligation.id == obligation_id).first()
         await lifecycle.save_edit(OBLIGATION, obligation_id, version, columns, at=at)
+        partners = {p["id"]: p["name"] for g in (await obligation_form_choices(agreement))["partner_groups"]
+                    for p in g["partners"]}
+        lines = edit_lines(agreement, partners, before, {f: getattr(values, f) for f in fields})
+        if lines:
+            await lifecycle.record(subject=OBLIGATION.subject, subject_id=obligation_id, territory_id=territory,
+                                   source=before["status"], target="modification", actor=viewer,
+                                   comment=edits.comment(lines), at=at)
     return agreement["id"]
 
 

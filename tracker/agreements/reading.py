@@ -1,6 +1,7 @@
-"""Reading agreements: one agreement with its parties and themes (and who may edit it), the list with its filters,
-the balance of what each party brings, the history. The other modules of this package build on `agreement_for`
-and `editable_agreement`."""
+"""Reading agreements: one agreement with its parties, witnesses and themes (and who may edit it), the list with its
+filters, a territory's agreements, the balance of what each party brings theme by theme, the history (the
+agreement's and its amendments'). The other modules of this package build on `agreement_for` and
+`editable_agreement`."""
 from __future__ import annotations
 
 import unicodedata
@@ -11,7 +12,14 @@ from piccolo.query.functions.aggregate import Count
 from tracker.agreements.forms import AgreementFilters
 from tracker.agreements.lifecycle import NOT_FOUND_AGREEMENT, NotNow, party_rows
 from tracker.agreements.states import AGREEMENT_STATE_LABELS, FINAL
-from tracker.agreements.tables import Agreement, AgreementAction, AgreementParty, AgreementTheme, Obligation
+from tracker.agreements.tables import (
+    Agreement,
+    AgreementAction,
+    AgreementAmendment,
+    AgreementParty,
+    AgreementTheme,
+    Obligation,
+)
 from tracker.core import clock
 from tracker.core.errors import Forbidden, NotFound
 from tracker.core.permissions import Viewer
@@ -44,16 +52,25 @@ async def agreement_for(viewer: Viewer, agreement_id: int) -> dict:
             Agreement.all_columns(),
             Agreement.territory.name.as_alias("lead_name"),
             Agreement.created_by.full_name.as_alias("created_by_name"),
+            Agreement.recorded_by.full_name.as_alias("recorded_by_name"),
         )
         .where(Agreement.id == agreement_id)
         .first()
     )
-    parties = await party_rows(agreement_id) if agreement else []
-    if agreement is None or not viewer.can_read_agreement([p["territory"] for p in parties]):
+    everyone = await party_rows(agreement_id) if agreement else []
+    if agreement is None or not viewer.can_read_agreement([p["territory"] for p in everyone]):
         raise NotFound(NOT_FOUND_AGREEMENT)
-    agreement["parties"] = parties
-    agreement["party_territories"] = [p["territory"] for p in parties]
-    agreement["themes"] = await themes_of(agreement_id)
+    # Parties bring and receive, and edit the agreement; witnesses (État, Région) read it and may sign it.
+    agreement["parties"] = [p for p in everyone if p["role"] == "partie"]
+    agreement["witnesses"] = [p for p in everyone if p["role"] != "partie"]
+    agreement["signatories"] = everyone
+    agreement["party_territories"] = [p["territory"] for p in agreement["parties"]]
+    agreement["member_territories"] = [p["territory"] for p in everyone]
+    signatures = [p["signed_on"] for p in agreement["parties"]]
+    # The day the last party signed, once all have: the date the agreement was signed.
+    agreement["signed_on"] = max(signatures) if signatures and all(signatures) else None
+    agreement["theme_rows"] = await theme_rows(agreement_id)
+    agreement["themes"] = [t["theme"] for t in agreement["theme_rows"]]
     today = clock.today()
     # In force but past its end: the `contrats-echus` command has not run yet; the page says so.
     agreement["end_passed"] = bool(
@@ -90,13 +107,30 @@ async def editable_agreement(
     return agreement
 
 
+async def theme_rows(agreement_id: int) -> list[dict]:
+    """The agreement's themes in its order: id, theme, description, position."""
+    return await AgreementTheme.select(
+        AgreementTheme.id, AgreementTheme.theme, AgreementTheme.description, AgreementTheme.position
+    ).where(AgreementTheme.agreement == agreement_id).order_by(AgreementTheme.position).order_by(AgreementTheme.id)
+
+
 async def themes_of(agreement_id: int) -> list[str]:
-    rows = await AgreementTheme.select(AgreementTheme.theme).where(AgreementTheme.agreement == agreement_id)
-    return sorted((r["theme"] for r in rows), key=french_order)
+    """The themes' names, in the agreement's order."""
+    return [row["theme"] for row in await theme_rows(agreement_id)]
 
 
 async def history_of(agreement_id: int) -> list[dict]:
-    return await history.entries_for("agreement", agreement_id)
+    """The agreement's history and its amendments', newest first; an amendment's entries carry its number
+    (`amendment_number`)."""
+    numbers = {
+        row["id"]: row["number"]
+        for row in await AgreementAmendment.select(AgreementAmendment.id, AgreementAmendment.number).where(
+            AgreementAmendment.agreement == agreement_id)
+    }
+    entries = await history.entries_for_subjects({"agreement": [agreement_id], "amendment": list(numbers)})
+    for entry in entries:
+        entry["amendment_number"] = numbers.get(entry["subject_id"]) if entry["subject_type"] == "amendment" else None
+    return entries
 
 
 # --- the list ----------------------------------------------------------------------------------------------------
@@ -126,6 +160,14 @@ async def list_agreements(viewer: Viewer, filters: AgreementFilters) -> dict:
         where &= Agreement.id.is_in(
             AgreementAction.select(AgreementAction.agreement).where(AgreementAction.action == filters.action)
         )
+    if filters.region:
+        where &= Agreement.id.is_in(
+            AgreementParty.select(AgreementParty.agreement).where(AgreementParty.territory.region == filters.region)
+        )
+    if filters.kind:
+        where &= Agreement.id.is_in(
+            AgreementParty.select(AgreementParty.agreement).where(AgreementParty.territory.kind == filters.kind)
+        )
     total = await Agreement.count().where(where)
     rows = (
         await Agreement.select(
@@ -143,7 +185,7 @@ async def list_agreements(viewer: Viewer, filters: AgreementFilters) -> dict:
     ).where(AgreementParty.agreement.is_in(ids)).order_by(AgreementParty.position).order_by(AgreementParty.id)
     themes = await AgreementTheme.select(AgreementTheme.agreement, AgreementTheme.theme).where(
         AgreementTheme.agreement.is_in(ids)
-    )
+    ).order_by(AgreementTheme.position).order_by(AgreementTheme.id)
     progress = await Obligation.select(
         Obligation.agreement, Obligation.status, Count(Obligation.id).as_alias("n")
     ).where(Obligation.agreement.is_in(ids)).group_by(Obligation.agreement, Obligation.status)
@@ -158,8 +200,6 @@ async def list_agreements(viewer: Viewer, filters: AgreementFilters) -> dict:
         by_id[g["agreement"]]["total"] += g["n"]
         if g["status"] == "realisee":
             by_id[g["agreement"]]["done"] += g["n"]
-    for row in rows:
-        row["themes"].sort(key=french_order)
     # Themes in use among the agreements this person may see (never those of others).
     used = await AgreementTheme.select(AgreementTheme.theme).where(
         AgreementTheme.agreement.is_in(Agreement.select(Agreement.id).where(visible))
@@ -186,9 +226,30 @@ def beneficiary_label(obligation: dict, parties: list[dict]) -> str:
     return "l’ensemble des autres parties"
 
 
+def _progress() -> dict:
+    return {"by_status": {code: 0 for code in STATUS_LABELS}, "total": 0, "done": 0, "overdue": 0, "share": None}
+
+
+def _count(progress: dict, row: dict) -> None:
+    progress["by_status"][row["status"]] += 1
+    progress["total"] += 1
+    progress["overdue"] += row["overdue"]
+
+
+def _share(progress: dict) -> None:
+    progress["done"] = progress["by_status"]["realisee"]
+    progress["share"] = round(100 * progress["done"] / progress["total"]) if progress["total"] else None
+
+
 async def balance_of(agreement: dict) -> dict:
-    """Obligations grouped under the party that brings them, and each side's progress (counts by status,
-    overdue, share done = réalisées / total)."""
+    """What each party brings, theme by theme, and how far it has gone.
+
+    - `themes`: in the agreement's order (then « Sans thème » when some obligations have none, or the agreement
+      has no themes): {"theme": the theme row or None, "key": its id or 0, "sides": [{"party", "obligations",
+      "progress"} for each party]};
+    - `by_party`: each party's obligations (all themes); `summary`: each party's progress over all themes (counts
+      by status, overdue, share done = réalisées / total); `count`.
+    Obligations ended by an amendment stay listed (`ended`) but no longer count in the progress."""
     today = clock.today()
     parties = agreement["parties"]
     rows = await Obligation.select(
@@ -201,24 +262,68 @@ async def balance_of(agreement: dict) -> dict:
         Obligation.deadline,
         Obligation.status,
         Obligation.version,
+        Obligation.theme,
+        Obligation.ended_on,
         Obligation.partner.name.as_alias("partner_name"),
+        Obligation.added_by.number.as_alias("added_by_number"),
+        Obligation.ended_by.number.as_alias("ended_by_number"),
     ).where(Obligation.agreement == agreement["id"])
     rows.sort(key=lambda r: (r["deadline"] is None, r["deadline"] or date.max, r["id"]))
+    themes = agreement.get("theme_rows", [])
+    known = {t["id"] for t in themes}
+    groups = [{"theme": t, "key": t["id"]} for t in themes]
+    if not themes or any(r["theme"] not in known for r in rows):
+        groups.append({"theme": None, "key": 0})
+    cells = {(g["key"], p["id"]): {"party": p, "obligations": [], "progress": _progress()} for g in groups for p in parties}
     by_party: dict[int, list[dict]] = {p["id"]: [] for p in parties}
-    summary: dict[int, dict] = {}
-    for party in parties:
-        summary[party["id"]] = {"by_status": {code: 0 for code in STATUS_LABELS}, "total": 0, "done": 0,
-                                "overdue": 0, "share": None}
+    summary = {p["id"]: _progress() for p in parties}
     for row in rows:
-        row["overdue"] = is_overdue(row["status"], row["deadline"], today)
+        row["overdue"] = is_overdue(row["status"], row["deadline"], today) and row["ended_on"] is None
+        row["ended"] = row["ended_on"] is not None
         row["for_label"] = beneficiary_label(row, parties)
+        row["theme_key"] = row["theme"] if row["theme"] in known else 0
         by_party.setdefault(row["owner"], []).append(row)
-        side = summary.get(row["owner"])
-        if side is not None:
-            side["by_status"][row["status"]] += 1
-            side["total"] += 1
-            side["overdue"] += row["overdue"]
-    for side in summary.values():
-        side["done"] = side["by_status"]["realisee"]
-        side["share"] = round(100 * side["done"] / side["total"]) if side["total"] else None
-    return {"by_party": by_party, "summary": summary, "count": len(rows)}
+        cell = cells.get((row["theme_key"], row["owner"]))
+        if cell is not None:
+            cell["obligations"].append(row)
+        if row["ended"]:
+            continue
+        if cell is not None:
+            _count(cell["progress"], row)
+        if row["owner"] in summary:
+            _count(summary[row["owner"]], row)
+    for progress in [*summary.values(), *(c["progress"] for c in cells.values())]:
+        _share(progress)
+    for group in groups:
+        group["sides"] = [cells[(group["key"], p["id"])] for p in parties]
+    return {"by_party": by_party, "summary": summary, "themes": groups, "count": len(rows)}
+
+
+# --- a territory's agreements ---------------------------------------------------------------------------------
+
+
+async def agreements_of_territory(viewer: Viewer, territory_id: int) -> list[dict]:
+    """The agreements this territory is a party (or a witness) to that this person may read, with their state and
+    the other parties: on the territory's page, and on its public card for the other parties' members."""
+    ids = [r["agreement"] for r in await AgreementParty.select(AgreementParty.agreement).where(
+        AgreementParty.territory == territory_id)]
+    if not ids:
+        return []
+    rows = await Agreement.select(
+        Agreement.id, Agreement.title, Agreement.state, Agreement.in_force_on, Agreement.ends_on
+    ).where(Agreement.id.is_in(ids)).order_by(Agreement.title)
+    members: dict[int, list[dict]] = {}
+    for party in await AgreementParty.select(
+        AgreementParty.agreement, AgreementParty.territory, AgreementParty.role,
+        AgreementParty.territory.name.as_alias("name"),
+    ).where(AgreementParty.agreement.is_in(ids)).order_by(AgreementParty.position).order_by(AgreementParty.id):
+        members.setdefault(party["agreement"], []).append(party)
+    found = []
+    for row in rows:
+        everyone = members.get(row["id"], [])
+        if not viewer.can_read_agreement([p["territory"] for p in everyone]):
+            continue
+        row["others"] = [p["name"] for p in everyone if p["territory"] != territory_id]
+        row["role"] = next((p["role"] for p in everyone if p["territory"] == territory_id), "partie")
+        found.append(row)
+    return found

@@ -1,10 +1,12 @@
-"""Review dates of an agreement (revue à mi-parcours, revue annuelle…), added and removed while it is open."""
+"""Review dates of an agreement (revue à mi-parcours, revue annuelle…), added and removed while it is open; each
+addition and removal is one history entry of the agreement."""
 from __future__ import annotations
 
 from datetime import datetime
 
+from tracker import lifecycle
 from tracker.agreements.forms import ReviewInput
-from tracker.agreements.lifecycle import hold_agreement
+from tracker.agreements.lifecycle import AGREEMENT, hold_agreement
 from tracker.agreements.reading import (
     CLOSED_AGREEMENT,
     OPEN,
@@ -45,18 +47,27 @@ async def add_review(viewer: Viewer, agreement_id: int, values: ReviewInput, *, 
             raise InvalidInput(f"Un contrat compte {MAX_REVIEWS} revues au plus.", errors={"review_on": "Trop de revues."})
         await AgreementReview.insert(AgreementReview(agreement=agreement_id, review_on=values.review_on,
                                                      title=values.title))
+        await lifecycle.record(subject=AGREEMENT.subject, subject_id=agreement_id, territory_id=agreement["territory"],
+                               source=agreement["state"], target="revue_ajoutee", actor=viewer, at=at,
+                               comment=f"{values.title} le {date_fr(values.review_on)}.")
 
 
 async def delete_review(viewer: Viewer, agreement_id: int, review_id: int, *, at: datetime | None = None) -> None:
     agreement = await agreement_for(viewer, agreement_id)
-    if not await AgreementReview.exists().where(
+    review = await AgreementReview.select(AgreementReview.review_on, AgreementReview.title).where(
         (AgreementReview.id == review_id) & (AgreementReview.agreement == agreement_id)
-    ):
+    ).first()
+    if review is None:
         raise NotFound("Cette revue n’existe pas.")
     require_edit(viewer, agreement)
     require_state(agreement, OPEN, CLOSED_AGREEMENT)
     async with write_transaction():
         await hold_agreement(agreement_id, OPEN, CLOSED_AGREEMENT, at=at)
-        await AgreementReview.delete().where(
+        deleted = await AgreementReview.delete().where(
             (AgreementReview.id == review_id) & (AgreementReview.agreement == agreement_id)
-        )
+        ).returning(AgreementReview.id)
+        if not deleted:  # removed meanwhile by someone else: nothing to record twice
+            raise NotFound("Cette revue n’existe pas.")
+        await lifecycle.record(subject=AGREEMENT.subject, subject_id=agreement_id, territory_id=agreement["territory"],
+                               source=agreement["state"], target="revue_retiree", actor=viewer, at=at,
+                               comment=f"{review['title']} du {date_fr(review['review_on'])} retirée.")

@@ -8,7 +8,18 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
-from tracker.agreements import forms, linked_actions, obligations, parties, reading, reviews, text
+from tracker.agreements import (
+    amendment_routes,
+    amendments,
+    forms,
+    linked_actions,
+    obligations,
+    parties,
+    reading,
+    recording,
+    reviews,
+    text,
+)
 from tracker.agreements.lifecycle import (
     AGREEMENT,
     NotNow,
@@ -18,11 +29,15 @@ from tracker.agreements.lifecycle import (
     sign_for_party,
 )
 from tracker.agreements.states import (
+    AMENDABLE,
+    AMENDMENT_OPEN,
     DELIBERATION,
     DRAFTING,
     FINAL,
     FOLLOW_UP,
+    RECORDABLE,
     THEME_SUGGESTIONS,
+    WITNESS_KINDS,
     transition_label,
 )
 from tracker.core import clock
@@ -32,11 +47,13 @@ from tracker.core.http import is_htmx, parse_id, redirect, render
 from tracker.core.permissions import Viewer
 from tracker.history.service import entries_for
 from tracker.roadmaps.service import action_for
+from tracker.territories.reference import regions
 
 LIST_TEMPLATE = "agreements/list.html"
 AGREEMENT_TEMPLATE = "agreements/agreement.html"
 FORM_TEMPLATE = "agreements/agreement_form.html"
 PARTIES_TEMPLATE = "agreements/parties.html"
+RECORD_TEMPLATE = "agreements/record.html"
 OBLIGATION_TEMPLATE = "agreements/obligation.html"
 OBLIGATION_FORM_TEMPLATE = "agreements/obligation_form.html"
 # Errors a page shows next to the form that caused them (the others get the error page).
@@ -47,7 +64,8 @@ MAY_NOT_CHANGE_PARTIES = "Votre rôle ne permet pas de modifier les parties de c
 
 @get("/contrats", name="agreements")
 async def agreements_page(request: Request, viewer: NamedDependency[Viewer]) -> Template:
-    """Filters: etat, theme, page; `action` lists the agreements a (readable) action is linked to."""
+    """Filters: etat, theme, region, nature (a party's kind), page; `action` lists the agreements a (readable)
+    action is linked to."""
     filters = forms.read_agreement_filters(request.query_params)
     # The agreements an action is linked to: only for those who may read that action.
     action = await action_for(viewer, filters.action) if filters.action else None
@@ -56,6 +74,7 @@ async def agreements_page(request: Request, viewer: NamedDependency[Viewer]) -> 
         "filters": filters,
         "action": action,
         "can_create": bool(viewer.editable_territories()),
+        "regions": regions(),
     }
     return render(request, LIST_TEMPLATE, context, blocks=["results"])
 
@@ -64,10 +83,11 @@ async def _agreement_context(viewer: Viewer, agreement_id: int) -> dict:
     agreement = await reading.agreement_for(viewer, agreement_id)
     state = agreement["state"]
     can_edit = viewer.can_edit_agreement(agreement["party_territories"])
-    for party in agreement["parties"]:
-        party["readable"] = viewer.can_read_territory(party["territory"])
+    for party in agreement["signatories"]:
+        witness = party["role"] != "partie"
         party["can_deliberate"] = (
-            viewer.can_edit_territory(party["territory"]) and state in DELIBERATION and not party["signed_at"]
+            not witness and viewer.can_edit_territory(party["territory"]) and state in DELIBERATION
+            and not party["signed_at"]
         )
         party["can_sign"] = viewer.can_sign_for(party["territory"]) and state == "a_signer" and not party["signed_at"]
         party["can_follow_up"] = viewer.can_edit_territory(party["territory"]) and state in FOLLOW_UP
@@ -78,9 +98,13 @@ async def _agreement_context(viewer: Viewer, agreement_id: int) -> dict:
         for to in AGREEMENT.targets(state)
         if to != "echu" or agreement["end_passed"]
     ] if can_edit else []
+    amendment_rows = await amendments.amendments_of(agreement_id)
     return {
         "agreement": agreement,
         "balance": await reading.balance_of(agreement),
+        "amendments": amendment_rows,
+        "can_amend": can_edit and state in AMENDABLE and not any(a["state"] in AMENDMENT_OPEN for a in amendment_rows),
+        "can_record": state == "brouillon" and viewer.can_record_agreement(agreement["party_territories"]),
         "reviews": await reviews.reviews_of(agreement_id),
         "linked": await linked_actions.linked_actions(viewer, agreement),
         "candidates": await linked_actions.candidate_actions(viewer, agreement) if can_edit else [],
@@ -112,11 +136,29 @@ async def agreement_page(request: Request, viewer: NamedDependency[Viewer], agre
 # --- creating and editing the text -------------------------------------------------------------------------
 
 
+def _theme_form_rows(agreement: dict | None, values: dict) -> list[dict]:
+    """The themes' rows of the text form: what was sent (a refused form), else the agreement's themes, then empty
+    rows to add some."""
+    if any(key.startswith("theme_") for key in values):
+        rows = [{"id": values.get(f"theme_{n}_id", ""), "nom": values.get(f"theme_{n}_nom", ""),
+                 "description": values.get(f"theme_{n}_description", ""), "rang": values.get(f"theme_{n}_rang", "")}
+                for n in range(1, forms.THEME_ROWS + 1)]
+        while len(rows) > forms.EMPTY_THEME_ROWS and not any(rows[-1].values()):
+            rows.pop()
+        return rows
+    themes = agreement["theme_rows"] if agreement else []
+    rows = [{"id": str(t["id"]), "nom": t["theme"], "description": t["description"], "rang": str(n)}
+            for n, t in enumerate(themes, start=1)]
+    blanks = min(forms.EMPTY_THEME_ROWS, forms.THEME_ROWS - len(rows))
+    return rows + [{"id": "", "nom": "", "description": "", "rang": ""} for _ in range(blanks)]
+
+
 def _form_context(agreement: dict | None, leads: list[dict], values: dict | None = None,
                   error: DomainError | None = None) -> dict:
     return {
         "agreement": agreement,
         "leads": leads,
+        "theme_rows": _theme_form_rows(agreement, values or {}),
         "suggestions": THEME_SUGGESTIONS,
         "values": values or {},
         "errors": error.errors if error else {},
@@ -195,6 +237,7 @@ async def _parties_context(agreement: dict, search: str, error: DomainError | No
         "results": await parties.search_territories(agreement, search) if drafting else [],
         "drafting": drafting,
         "error": error,
+        "witness_kinds": WITNESS_KINDS,
     }
 
 
@@ -204,7 +247,7 @@ async def agreement_party_add(request: Request, viewer: NamedDependency[Viewer],
     await reading.editable_agreement(viewer, ident, DRAFTING)  # who may, before what was sent
     data = await request.form()
     try:
-        await parties.add_party(viewer, ident, forms.read_party(data))
+        await parties.add_party(viewer, ident, *forms.read_party(data))
     except InvalidInput as error:
         agreement = await reading.agreement_for(viewer, ident)
         context = await _parties_context(agreement, forms.kept_search(data), error)
@@ -256,6 +299,60 @@ async def agreement_signature(request: Request, viewer: NamedDependency[Viewer],
     return redirect(f"/contrats/{ident}#partie-{party}", flash="signature")
 
 
+# --- recording after the fact, the signed document -----------------------------------------------------------
+
+
+def _record_context(agreement: dict, values: dict | None = None, error: DomainError | None = None) -> dict:
+    return {
+        "agreement": agreement,
+        "states": RECORDABLE,
+        "values": values or {},
+        "errors": error.errors if error else {},
+        "error": error.message if error else None,
+        "today": clock.today(),
+    }
+
+
+@get("/contrats/{agreement_id:str}/enregistrer", name="agreement_record_form")
+async def agreement_record_form(request: Request, viewer: NamedDependency[Viewer],
+                                agreement_id: FromPath[str]) -> Template:
+    """A draft recorded as the agreement it already is (signed, in force, expired or terminated)."""
+    agreement = await recording.recordable_agreement(viewer, parse_id(agreement_id))
+    return render(request, RECORD_TEMPLATE, _record_context(agreement))
+
+
+@post("/contrats/{agreement_id:str}/enregistrer", name="agreement_record")
+async def agreement_record(request: Request, viewer: NamedDependency[Viewer],
+                           agreement_id: FromPath[str]) -> Template | Redirect:
+    """Fields: state, in_force_on, ends_on, terminated_on, reason, signing_place, document_ref, document_url,
+    partie_<id>_deliberation_on, _deliberation_ref, _signed_on, version."""
+    ident = parse_id(agreement_id)
+    agreement = await recording.recordable_agreement(viewer, ident)  # who may, before what was sent
+    data = await request.form()
+    try:
+        values, version = forms.read_recording(data, [p["id"] for p in agreement["signatories"]])
+        await recording.record_signed_agreement(viewer, ident, values, version)
+    except (InvalidInput, Conflict) as error:
+        return render(request, RECORD_TEMPLATE, _record_context(agreement, dict(data), error),
+                      status_code=error.status_code)
+    return redirect(f"/contrats/{ident}", flash="contrat_enregistre")
+
+
+@post("/contrats/{agreement_id:str}/document", name="agreement_document")
+async def agreement_document(request: Request, viewer: NamedDependency[Viewer],
+                             agreement_id: FromPath[str]) -> Template | Redirect:
+    """Fields: signing_place, document_ref, document_url, version."""
+    ident = parse_id(agreement_id)
+    await reading.editable_agreement(viewer, ident)  # who may, before what was sent
+    data = await request.form()
+    try:
+        await text.update_document(viewer, ident, *forms.read_document(data))
+    except SHOWN_IN_PAGE as error:
+        return await _agreement_page(request, viewer, ident, error=error, error_target="document",
+                                     submitted=dict(data))
+    return redirect(f"/contrats/{ident}#document", flash="document_modifie")
+
+
 # --- linked actions and review dates -----------------------------------------------------------------------
 
 
@@ -305,12 +402,21 @@ async def agreement_review_delete(request: Request, viewer: NamedDependency[View
 # --- obligations -------------------------------------------------------------------------------------------
 
 
+def _owner_of(values: dict, obligation: dict | None) -> int | None:
+    """The party that brings, as the form stands (what was sent, else the obligation's), if it is a number."""
+    sent = str(values.get("owner", ""))
+    if sent.isascii() and sent.isdigit() and len(sent) <= 10:
+        return int(sent)
+    return obligation["owner"] if obligation else None
+
+
 async def _obligation_form_context(agreement: dict, obligation: dict | None, values: dict | None = None,
                                    error: DomainError | None = None) -> dict:
+    values = values or {}
     return {
         "agreement": agreement,
         "obligation": obligation,
-        **await obligations.obligation_form_choices(agreement),
+        **await obligations.obligation_form_choices(agreement, _owner_of(values, obligation)),
         "values": values or {},
         "errors": error.errors if error else {},
         "error": error.message if error else None,
@@ -319,12 +425,12 @@ async def _obligation_form_context(agreement: dict, obligation: dict | None, val
 
 @get("/contrats/{agreement_id:str}/obligations/nouvelle", name="obligation_new")
 async def obligation_new(request: Request, viewer: NamedDependency[Viewer], agreement_id: FromPath[str]) -> Template:
+    """`partie` preselects the party that brings (« Ajouter ce qu’apporte X »); htmx asks for the « Au bénéfice de »
+    field again (`owner`) when the party changes."""
     agreement = await reading.editable_agreement(viewer, parse_id(agreement_id), DRAFTING)
-    values = {}
-    owner = request.query_params.get("partie", "")
-    if owner:  # "Ajouter ce qu'apporte X" preselects the party
-        values["owner"] = owner[:12]
-    return render(request, OBLIGATION_FORM_TEMPLATE, await _obligation_form_context(agreement, None, values))
+    values = forms.read_obligation_preset(request.query_params)
+    return render(request, OBLIGATION_FORM_TEMPLATE, await _obligation_form_context(agreement, None, values),
+                  blocks=["beneficiary_field"])
 
 
 @post("/contrats/{agreement_id:str}/obligations/nouvelle", name="obligation_create")
@@ -385,8 +491,11 @@ async def obligation_status(request: Request, viewer: NamedDependency[Viewer], o
         context = await _agreement_context(viewer, obligation["agreement"])
         owner = next(p for p in context["agreement"]["parties"] if p["id"] == obligation["owner"])
         row = next(o for o in context["balance"]["by_party"][owner["id"]] if o["id"] == ident)
-        context.update(o=row, party=owner, oob=True, row_error=error, row_saved=error is None, submitted=submitted)
-        blocks = ["obligation_item"] if error else ["obligation_item", "balance_summary", "party_progress"]
+        group = next(g for g in context["balance"]["themes"] if g["key"] == row["theme_key"])
+        cell = next(c for c in group["sides"] if c["party"]["id"] == owner["id"])
+        context.update(o=row, party=owner, group=group, cell=cell, oob=True, row_error=error,
+                       row_saved=error is None, submitted=submitted)
+        blocks = ["obligation_item"] if error else ["obligation_item", "balance_summary", "theme_progress"]
         return render(request, AGREEMENT_TEMPLATE, context, blocks=blocks,
                       status_code=error.status_code if error else 200)
     context = await _obligation_context(viewer, ident)
@@ -398,8 +507,9 @@ async def obligation_status(request: Request, viewer: NamedDependency[Viewer], o
 @get("/obligations/{obligation_id:str}/modifier", name="obligation_edit")
 async def obligation_edit(request: Request, viewer: NamedDependency[Viewer], obligation_id: FromPath[str]) -> Template:
     obligation = await obligations.editable_obligation(viewer, parse_id(obligation_id))
-    context = await _obligation_form_context(obligation["agreement_row"], obligation)
-    return render(request, OBLIGATION_FORM_TEMPLATE, context)
+    context = await _obligation_form_context(obligation["agreement_row"], obligation,
+                                             forms.read_obligation_preset(request.query_params))
+    return render(request, OBLIGATION_FORM_TEMPLATE, context, blocks=["beneficiary_field"])
 
 
 @post("/obligations/{obligation_id:str}/modifier", name="obligation_update")
@@ -447,4 +557,8 @@ ROUTES = [
     obligation_edit,
     obligation_update,
     obligation_delete,
+    agreement_record_form,
+    agreement_record,
+    agreement_document,
+    *amendment_routes.ROUTES,
 ]

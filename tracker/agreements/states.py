@@ -52,7 +52,8 @@ def transition_label(from_state: str, to_state: str) -> str:
     return TRANSITION_LABELS.get((from_state, to_state), AGREEMENT_STATE_LABELS[to_state])
 
 
-# Suggested themes (checkboxes); any other theme may be typed. Stored one row per theme (agreement_theme).
+# Suggested themes (offered as the theme fields' list); any other theme may be typed. One row per theme
+# (agreement_theme), in the agreement's order.
 THEME_SUGGESTIONS = {
     "mobilites": "Mobilités",
     "alimentation": "Alimentation et circuits courts",
@@ -72,12 +73,63 @@ THEMES_MAX = 12
 
 
 def normalise_theme(text: str) -> str:
-    """One spelling per theme, so that filtering finds them all: spaces collapsed, suggestions' spelling
-    whatever the case typed, a capital first letter otherwise."""
-    text = " ".join(text.split()).strip(" .;,")
+    """One spelling per theme, so that filtering finds them all: spaces collapsed, surrounding quotation marks
+    dropped, suggestions' spelling whatever the case typed, a capital first letter otherwise. Never split: a
+    theme's name may hold commas (« Mobilités, habitat et services »)."""
+    text = unquote(" ".join(text.split())).strip(" .;,")
     if not text:
         return ""
     for label in THEME_SUGGESTIONS.values():
         if label.casefold() == text.casefold():
             return label
     return text[0].upper() + text[1:]
+
+
+# --- parties, themes, amendments, history (issue 13) ---------------------------------------------------------
+
+PARTY_ROLE_LABELS = {"partie": "Partie", "temoin": "Témoin"}
+# The État or the Région may sign as a witness (« en présence de »): they neither bring nor receive.
+WITNESS_KINDS = frozenset({"ETAT", "REG"})
+
+THEME_DESCRIPTION_MAX = 300
+
+AMENDMENT_STATE_LABELS = {
+    "brouillon": "En préparation",
+    "a_signer": "À signer",
+    "en_vigueur": "En vigueur",
+    "abandonne": "Abandonné",
+}
+# An amendment is written while the agreement is in force (or suspended), one at a time.
+AMENDABLE = frozenset({"en_vigueur", "suspendu"})
+AMENDMENT_OPEN = frozenset({"brouillon", "a_signer"})
+CHANGE_KINDS = {"ajout": "Ajout d’une obligation", "modification": "Modification d’une obligation",
+                "fin": "Fin d’une obligation"}
+
+# States an agreement may be recorded in after the fact (already signed), with what the form says.
+RECORDABLE = {"en_vigueur": "Signé et en vigueur", "echu": "Échu (sa date de fin est passée)",
+              "resilie": "Résilié"}
+
+# History entries that are not a change of state (their `to_value`), as the history shows them.
+EVENT_LABELS = {
+    "signature": "Signature",
+    "deliberation": "Délibération",
+    "protocole": "Protocole",
+    "modification": "Modification",
+    "partie_ajoutee": "Partie ajoutée",
+    "partie_retiree": "Partie retirée",
+    "revue_ajoutee": "Revue prévue",
+    "revue_retiree": "Revue retirée",
+    "supprimee": "Retirée du projet",
+    "terminee": "Fin par avenant",
+}
+
+_QUOTES = "\"'«»“”‘’„ \u00a0\u202f"
+
+
+def unquote(text: str) -> str:
+    """A theme typed between quotation marks (to protect its commas, as the old form required) keeps its words,
+    not the marks."""
+    stripped = text.strip()
+    while len(stripped) > 1 and stripped[0] in _QUOTES and stripped[-1] in _QUOTES:
+        stripped = stripped[1:-1].strip()
+    return stripped

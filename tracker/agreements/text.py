@@ -1,15 +1,25 @@
-"""What the contract says — title, purpose, dates, themes — written when it is created and while it is drafted
-(brouillon, en négociation). Its state is the life cycle's (lifecycle.py)."""
+"""What the contract says — title, purpose, dates, protocol, themes — written when it is created and while it is
+drafted (brouillon, en négociation); and what the signed document says about itself (place, reference, link),
+written at any time. Every edit that changes something is one history entry naming each field, before → after.
+Its state is the life cycle's (lifecycle.py)."""
 from __future__ import annotations
 
 from datetime import datetime
 
 from tracker import lifecycle
-from tracker.agreements.forms import AgreementInput, themes_problem
+from tracker.agreements import edits
+from tracker.agreements.forms import AgreementInput, DocumentInput, ThemeInput, themes_problem
 from tracker.agreements.lifecycle import AGREEMENT, hold_agreement
-from tracker.agreements.reading import DRAFT_ONLY, editable_agreement
-from tracker.agreements.states import DRAFTING
-from tracker.agreements.tables import Agreement, AgreementParty, AgreementReview, AgreementTheme, Obligation
+from tracker.agreements.reading import DRAFT_ONLY, editable_agreement, theme_rows
+from tracker.agreements.states import DRAFTING, normalise_theme
+from tracker.agreements.tables import (
+    Agreement,
+    AgreementParty,
+    AgreementReview,
+    AgreementTheme,
+    AmendmentChange,
+    Obligation,
+)
 from tracker.core import clock
 from tracker.core.db import write_transaction
 from tracker.core.errors import Forbidden, InvalidInput
@@ -19,6 +29,18 @@ from tracker.core.permissions import Viewer
 from tracker.territories.tables import Territory
 
 MAY_NOT_CREATE = "Seuls les éditeurs et référents d’un territoire créent des contrats de réciprocité."
+TEXT_FIELDS = (
+    ("title", "Intitulé"),
+    ("purpose", "Objet"),
+    ("protocol_on", "Protocole ou accord préalable"),
+    ("in_force_on", "Entrée en vigueur"),
+    ("ends_on", "Fin"),
+)
+DOCUMENT_FIELDS = (
+    ("signing_place", "Lieu de signature"),
+    ("document_ref", "Référence du document"),
+    ("document_url", "Lien vers le document"),
+)
 
 
 async def lead_choices(viewer: Viewer) -> list[dict]:
@@ -37,23 +59,68 @@ def require_author(viewer: Viewer) -> None:
         raise Forbidden(MAY_NOT_CREATE)
 
 
-def _columns(values: AgreementInput) -> dict:
-    """The columns of the text, once the themes are known to fit (they are written in their own table)."""
-    problem = themes_problem(values.themes)
+def _themes(values: AgreementInput) -> tuple[ThemeInput, ...]:
+    """The themes as ThemeInput (a plain name is a new theme), once they are known to fit."""
+    themes = tuple(t if isinstance(t, ThemeInput) else ThemeInput(name=normalise_theme(t)) for t in values.themes)
+    problem = themes_problem(t.name for t in themes)
+    if not problem and len({t.name.casefold() for t in themes}) != len(themes):
+        problem = "Un thème figure deux fois."
     if problem:
-        raise InvalidInput(GENERIC, errors={"autres_themes": problem})
+        raise InvalidInput(GENERIC, errors={"themes": problem})
+    return themes
+
+
+def _columns(values: AgreementInput) -> dict:
+    """The columns of the text (the themes are written in their own table)."""
     return {
         Agreement.title: values.title,
         Agreement.purpose: values.purpose,
         Agreement.in_force_on: values.in_force_on,
         Agreement.ends_on: values.ends_on,
+        Agreement.protocol_on: values.protocol_on,
     }
 
 
-async def _write_themes(agreement_id: int, themes: tuple[str, ...]) -> None:
-    await AgreementTheme.delete().where(AgreementTheme.agreement == agreement_id)
-    if themes:
-        await AgreementTheme.insert(*[AgreementTheme(agreement=agreement_id, theme=t) for t in themes])
+async def _write_themes(agreement_id: int, themes: tuple[ThemeInput, ...]) -> None:
+    """Inside the write transaction: the agreement's themes become `themes`, in that order. A theme keeps its id
+    (and its obligations) when renamed; one removed must have no obligation left (InvalidInput naming it)."""
+    existing = {row["id"]: row for row in await theme_rows(agreement_id)}
+    kept = {t.id for t in themes if t.id is not None}
+    unknown = kept - set(existing)
+    if unknown:
+        raise InvalidInput(GENERIC, errors={"themes": "Un thème n’appartient pas à ce contrat : rechargez la page."})
+    removed = [row for ident, row in existing.items() if ident not in kept]
+    for row in removed:
+        if await Obligation.exists().where(Obligation.theme == row["id"]) or await AmendmentChange.exists().where(
+            AmendmentChange.theme == row["id"]
+        ):
+            raise InvalidInput(GENERIC, errors={"themes": (
+                f"Des obligations relèvent du thème « {row['theme']} » : rattachez-les à un autre thème avant de "
+                "le retirer.")})
+    if removed:
+        await AgreementTheme.delete().where(AgreementTheme.id.is_in([row["id"] for row in removed]))
+    # Renaming A → B and B → A at once would break the (agreement, theme) uniqueness midway: a free name first.
+    for ident in kept:
+        await AgreementTheme.update({AgreementTheme.theme: f"\x01{ident}"}).where(AgreementTheme.id == ident)
+    for position, theme in enumerate(themes, start=1):
+        if theme.id is None:
+            await AgreementTheme.insert(AgreementTheme(agreement=agreement_id, theme=theme.name,
+                                                       description=theme.description, position=position))
+        else:
+            await AgreementTheme.update({AgreementTheme.theme: theme.name, AgreementTheme.description: theme.description,
+                                         AgreementTheme.position: position}).where(AgreementTheme.id == theme.id)
+
+
+def _theme_lines(before: list[dict], after: tuple[ThemeInput, ...]) -> list[str]:
+    """The themes' part of an edit: the list (names in order), then each description that changed."""
+    lines = edits.changes([("Thèmes", [t["theme"] for t in before], [t.name for t in after])])
+    described = {t["id"]: t for t in before}
+    for theme in after:
+        old = described.get(theme.id) if theme.id is not None else None
+        previous = old["description"] if old else ""
+        if previous != theme.description:
+            lines += edits.changes([(f"Description du thème « {theme.name} »", previous, theme.description)])
+    return lines
 
 
 async def _dates_still_fit(agreement_id: int, values: AgreementInput) -> None:
@@ -82,6 +149,7 @@ async def create_agreement(viewer: Viewer, lead: int, values: AgreementInput, *,
     if lead not in viewer.editable_territories():
         raise InvalidInput(GENERIC, errors={
             "territory": "« Territoire porteur » : valeur inconnue, choisissez dans la liste."})
+    themes = _themes(values)
     columns = _columns(values)
     now = at or clock.now()
     async with write_transaction():
@@ -91,7 +159,7 @@ async def create_agreement(viewer: Viewer, lead: int, values: AgreementInput, *,
         await agreement.save()
         await AgreementParty.insert(AgreementParty(agreement=agreement.id, territory=lead, position=1,
                                                    deliberation_ref="", version=1))
-        await _write_themes(agreement.id, values.themes)
+        await _write_themes(agreement.id, themes)
         await lifecycle.record_created(AGREEMENT, agreement.id, lead, viewer, comment="Contrat créé", at=now)
     return agreement.id
 
@@ -100,12 +168,42 @@ async def update_agreement(
     viewer: Viewer, agreement_id: int, values: AgreementInput, version: int | None, *, at: datetime | None = None
 ) -> int:
     """Edit the text of a draft (not its state: that is lifecycle.change_agreement_state); returns the new
-    version, or raises Conflict when someone changed the agreement since `version` was read."""
-    await editable_agreement(viewer, agreement_id, DRAFTING, DRAFT_ONLY)
+    version, or raises Conflict when someone changed the agreement since `version` was read. When something
+    changed, one history entry names each field, before → after."""
+    current = await editable_agreement(viewer, agreement_id, DRAFTING, DRAFT_ONLY)
+    themes = _themes(values)
     columns = _columns(values)
     async with write_transaction():
         await hold_agreement(agreement_id, DRAFTING, DRAFT_ONLY, at=at)
         await _dates_still_fit(agreement_id, values)
+        before = await Agreement.select(*[getattr(Agreement, name) for name, _ in TEXT_FIELDS]).where(
+            Agreement.id == agreement_id).first()
+        before_themes = await theme_rows(agreement_id)
         new_version = await lifecycle.save_edit(AGREEMENT, agreement_id, version, columns, at=at)
-        await _write_themes(agreement_id, values.themes)
+        await _write_themes(agreement_id, themes)
+        lines = edits.changes((label, before[name], getattr(values, name)) for name, label in TEXT_FIELDS)
+        lines += _theme_lines(before_themes, themes)
+        if lines:
+            await lifecycle.record(subject=AGREEMENT.subject, subject_id=agreement_id,
+                                   territory_id=current["territory"], source=current["state"], target="modification",
+                                   actor=viewer, comment=edits.comment(lines), at=at)
+    return new_version
+
+
+async def update_document(
+    viewer: Viewer, agreement_id: int, values: DocumentInput, version: int | None, *, at: datetime | None = None
+) -> int:
+    """Where the agreement was signed, its reference and a link to it: editable in every state (the document
+    exists once signed, and its link may come later). One history entry when something changed."""
+    current = await editable_agreement(viewer, agreement_id)
+    columns = {getattr(Agreement, name): getattr(values, name) for name, _ in DOCUMENT_FIELDS}
+    async with write_transaction():
+        before = await Agreement.select(*[getattr(Agreement, name) for name, _ in DOCUMENT_FIELDS]).where(
+            Agreement.id == agreement_id).first()
+        new_version = await lifecycle.save_edit(AGREEMENT, agreement_id, version, columns, at=at)
+        lines = edits.changes((label, before[name], getattr(values, name)) for name, label in DOCUMENT_FIELDS)
+        if lines:
+            await lifecycle.record(subject=AGREEMENT.subject, subject_id=agreement_id,
+                                   territory_id=current["territory"], source=current["state"], target="modification",
+                                   actor=viewer, comment=edits.comment(lines), at=at)
     return new_version

@@ -123,6 +123,11 @@ class Viewer:
         """Territories in whose name this person may start an agreement (the porteur is always a party)."""
         return [t for t, role in self.roles.items() if role in EDITING_ROLES]
 
+    def can_record_agreement(self, party_territory_ids: Iterable[int]) -> bool:
+        """Record an agreement already signed (every party's deliberation and signature at once, after the fact):
+        référents of a party territory, and administrators (help desk): `can_manage_territory`."""
+        return any(self.can_manage_territory(t) for t in party_territory_ids)
+
     # --- partenaires et engagements: rights come from the territories a partner works with ---------------
 
     def can_read_partner(self, partner_id: int, partner_territory_ids: Iterable[int]) -> bool:

@@ -238,8 +238,9 @@ async def _obligations(scope: Scope) -> list[Deadline]:
         base &= Obligation.agreement.state.is_in(sorted(FOLLOW_UP))
     else:
         base &= Obligation.agreement.state.is_in(sorted(EXPIRABLE)) & Obligation.status.not_in(sorted(CLOSED))
+        base &= Obligation.ended_by.is_null()  # ended by an amendment: no longer due
     rows = await Obligation.select(
-        Obligation.id, Obligation.title, Obligation.deadline, Obligation.status, Obligation.agreement,
+        Obligation.id, Obligation.title, Obligation.deadline, Obligation.status, Obligation.agreement, Obligation.ended_on,
         Obligation.version, Obligation.updated_at, Obligation.agreement.title.as_alias("agreement_title"),
         Obligation.agreement.state.as_alias("agreement_state"), Obligation.owner.territory.as_alias("territory"),
         Obligation.owner.territory.name.as_alias("territory_name"),
@@ -247,12 +248,13 @@ async def _obligations(scope: Scope) -> list[Deadline]:
     parties = await _parties(r["agreement"] for r in rows)
     found = []
     for r in rows:
-        open_ = r["agreement_state"] in EXPIRABLE and r["status"] not in CLOSED
+        open_ = r["agreement_state"] in EXPIRABLE and r["status"] not in CLOSED and r["ended_on"] is None
         found.append(Deadline(
             kind="obligation", id=r["id"], title=r["title"],
             context=f"Contrat « {r['agreement_title']} » — apport de {r['territory_name']}", due=r["deadline"],
             state=r["status"], state_label=STATUS_LABELS.get(r["status"], r["status"]), open=open_,
-            cancelled=r["status"] in CLOSED or r["agreement_state"] == "resilie", can_be_late=True, remind=open_,
+            cancelled=r["status"] in CLOSED or r["agreement_state"] == "resilie" or r["ended_on"] is not None,
+            can_be_late=True, remind=open_,
             path=f"/contrats/{r['agreement']}#obligation-{r['id']}", territory_id=r["territory"],
             territory_name=r["territory_name"], confidential=False, editors_of=frozenset({r["territory"]}),
             partners=frozenset(), parties=parties.get(r["agreement"], frozenset()),

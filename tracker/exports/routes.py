@@ -1,4 +1,5 @@
-"""Download routes: a roadmap's actions (with the page's filters) and an action's history, as XLSX or CSV.
+"""Download routes: a roadmap's actions (with the page's filters), an action's history and an agreement's balance
+(theme by theme), as XLSX or CSV.
 Signed-in users only (session cookie), the same permissions as the pages they come from."""
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from litestar.params import FromPath
 from litestar.response import Stream
 
 from tracker.core.permissions import Viewer
+from tracker.exports.agreements import BALANCE_COLUMNS, agreement_export
 from tracker.exports.roadmaps import HISTORY_COLUMNS, ROADMAP_COLUMNS, history_export, roadmap_export
 from tracker.exports.writer import export_response
 from tracker.core.http import parse_id
@@ -46,4 +48,19 @@ async def history_csv(viewer: NamedDependency[Viewer], action_id: FromPath[str])
     return await _history(viewer, action_id, "csv")
 
 
-ROUTES = [roadmap_xlsx, roadmap_csv, history_xlsx, history_csv]
+async def _agreement(viewer: Viewer, agreement_id: str, fmt: str) -> Stream:
+    name, rows = await agreement_export(viewer, parse_id(agreement_id))
+    return await export_response(fmt, name, BALANCE_COLUMNS, rows, sheet="Bilan")
+
+
+@get("/contrats/{agreement_id:str}/export.xlsx", name="agreement_export_xlsx")
+async def agreement_xlsx(viewer: NamedDependency[Viewer], agreement_id: FromPath[str]) -> Stream:
+    return await _agreement(viewer, agreement_id, "xlsx")
+
+
+@get("/contrats/{agreement_id:str}/export.csv", name="agreement_export_csv")
+async def agreement_csv(viewer: NamedDependency[Viewer], agreement_id: FromPath[str]) -> Stream:
+    return await _agreement(viewer, agreement_id, "csv")
+
+
+ROUTES = [roadmap_xlsx, roadmap_csv, history_xlsx, history_csv, agreement_xlsx, agreement_csv]

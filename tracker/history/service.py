@@ -31,6 +31,8 @@ def _entries_query():
         HistoryEntry.to_value,
         HistoryEntry.comment,
         HistoryEntry.created_at,
+        HistoryEntry.recorded_at,
+        HistoryEntry.subject_type,
         HistoryEntry.actor,
         HistoryEntry.actor_contact,
         HistoryEntry.actor.full_name.as_alias("actor_name"),
@@ -70,6 +72,23 @@ async def entries_for_many(subject_type: str, subject_ids: list[int]) -> dict[in
     for row in rows:
         grouped.setdefault(row["subject_id"], []).append(row)
     return grouped
+
+
+async def entries_for_subjects(subjects: dict[str, list[int]]) -> list[dict]:
+    """The entries of several subjects of several types (subject type → ids) in one list, newest first."""
+    condition = None
+    for subject_type, ids in subjects.items():
+        if ids:
+            part = (HistoryEntry.subject_type == subject_type) & HistoryEntry.subject_id.is_in(ids)
+            condition = part if condition is None else condition | part
+    if condition is None:
+        return []
+    return _labelled(
+        await _entries_query()
+        .where(condition)
+        .order_by(HistoryEntry.created_at, ascending=False)
+        .order_by(HistoryEntry.id, ascending=False)
+    )
 
 
 async def count_for(subject_type: str, subject_id: int) -> int:

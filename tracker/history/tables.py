@@ -20,4 +20,7 @@ class HistoryEntry(Table):
     # a copy of their name: once the contact is erased, the entry reads « contact supprimé ».
     actor_contact = ForeignKey(PartnerContact, on_delete=OnDelete.restrict, null=True, default=None)
     comment = Text()
+    # When the event happened. An event recorded afterwards (an agreement signed years ago, typed in today) keeps
+    # its real date here and the time it was written in `recorded_at` (None: written when it happened).
     created_at = Timestamptz(index=True)
+    recorded_at = Timestamptz(null=True, default=None)

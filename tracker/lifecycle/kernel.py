@@ -12,7 +12,11 @@ NotFound/Forbidden). `apply` then does, in one write transaction:
 
 Nothing is written when anything refuses. The history is append-only (database triggers) and written only by this
 module: `apply`, `record_created` (`record_created_many`) and `record` (events that are not a change of state: a signature, a
-deliberation…)."""
+deliberation…).
+
+Recording afterwards: an event that happened before it was typed in (an agreement signed in 2017, recorded today)
+is written with `at=` its real date and `recorded_at=` the time of writing (usually `clock.now()`): the entry keeps
+both, and the row's `updated_at` is the time of writing. Without `recorded_at`, `at` only backdates (demo, import)."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
@@ -73,6 +77,7 @@ class Step:
     at: datetime
     via: Any = None  # what the entry point passed on (a signed link…)
     values: dict = field(default_factory=dict)  # more columns to write with the state
+    recorded_at: datetime | None = None  # set when the change is recorded afterwards (`at` is then its real date)
 
     @property
     def today(self):
@@ -176,12 +181,14 @@ def check_comment(comment: str | None) -> str:
 async def conflict_message(machine: Machine | Versioned, subject_id: int) -> str:
     """The one conflict message: who changed the object last, and when."""
     last = (
-        await HistoryEntry.select(HistoryEntry.created_at, HistoryEntry.actor.full_name.as_alias("who"))
+        await HistoryEntry.select(HistoryEntry.created_at, HistoryEntry.recorded_at,
+                                  HistoryEntry.actor.full_name.as_alias("who"))
         .where((HistoryEntry.subject_type == machine.subject) & (HistoryEntry.subject_id == subject_id))
         .order_by(HistoryEntry.id, ascending=False)
         .first()
     )
-    detail = f" ({last['who'] or 'quelqu’un'}, {relative_fr(last['created_at'])})" if last else ""
+    # When it was written, even for an event recorded afterwards: that is when the object changed here.
+    detail = f" ({last['who'] or 'quelqu’un'}, {relative_fr(last['recorded_at'] or last['created_at'])})" if last else ""
     opened = "ouverte" if machine.feminine else "ouvert"
     return (
         f"{machine.this} a été {machine.modified} par quelqu’un d’autre depuis que vous l’avez {opened}{detail}. "
@@ -215,14 +222,17 @@ async def apply(
     *,
     via: Any = None,
     at: datetime | None = None,
+    recorded_at: datetime | None = None,
 ) -> Change:
     """Take one transition, or raise NotFound / Forbidden / InvalidInput / Conflict (or the hooks' own refusals)
     with nothing written. `version` is the object's version the person saw; None is refused. `via` is passed to
-    the machine's `side` and hooks (a signed link, or SYSTEM for an automatic change)."""
+    the machine's `side` and hooks (a signed link, or SYSTEM for an automatic change). `at` is when the change
+    happened; with `recorded_at`, it is recorded afterwards (see the module's docstring)."""
     comment = check_comment(comment)
     if version is None:
         raise InvalidInput("Version manquante : rechargez la page.", errors={"version": "Version manquante."})
     when = at or clock.now()
+    written = recorded_at or when
     async with write_transaction():
         row = await machine.load(subject_id)
         if row is None:
@@ -240,14 +250,16 @@ async def apply(
             raise Forbidden(transition.refused or machine.refused)
         if transition.needs_comment(actor.side) and not comment:
             raise InvalidInput(transition.comment, errors={"comment": transition.comment})
-        step = Step(machine=machine, row=row, transition=transition, actor=actor, comment=comment, at=when, via=via)
+        step = Step(machine=machine, row=row, transition=transition, actor=actor, comment=comment, at=when, via=via,
+                    recorded_at=recorded_at)
         if machine.values is not None:
             step.values.update(machine.values(step))
         table = machine.table
         # The version in the WHERE clause makes the check hold under concurrency: a second writer who read the
         # same version updates no row.
         updated = (
-            await table.update({machine.state: target, table.version: version + 1, **_stamp(table, when), **step.values})
+            await table.update({machine.state: target, table.version: version + 1, **_stamp(table, written),
+                                **step.values})
             .where((table.id == subject_id) & (table.version == version))
             .returning(table.id)
         )
@@ -264,6 +276,7 @@ async def apply(
             actor=actor,
             comment=comment,
             at=when,
+            recorded_at=recorded_at,
         )
     return Change(machine.subject, subject_id, source, target, version + 1)
 
@@ -302,8 +315,10 @@ async def record(
     actor: Actor | Viewer | None,
     comment: str = "",
     at: datetime | None = None,
+    recorded_at: datetime | None = None,
 ) -> None:
-    """One history entry. Call only inside the write transaction of the change it records.
+    """One history entry. Call only inside the write transaction of the change it records. `at`: when it
+    happened; `recorded_at`: when it was written, for an event recorded afterwards (None otherwise).
 
     The partner's contact who acted is kept as a reference (never a copy of their name): once the contact is
     erased, the entry reads « contact supprimé »."""
@@ -320,6 +335,7 @@ async def record(
             actor_contact=actor.contact_id if actor else None,
             comment=comment,
             created_at=at or clock.now(),
+            recorded_at=recorded_at,
         )
     )
 
@@ -333,11 +349,12 @@ async def record_created(
     comment: str = "",
     at: datetime | None = None,
     state: str | None = None,
+    recorded_at: datetime | None = None,
 ) -> None:
     """The entry of an object's creation ('' → its first state), inside the transaction that inserts it."""
     await record(subject=machine.subject, subject_id=subject_id, territory_id=territory_id, source="",
                  target=state or machine.initial,
-                 actor=actor, comment=comment, at=at)
+                 actor=actor, comment=comment, at=at, recorded_at=recorded_at)
 
 
 async def record_created_many(

@@ -5,7 +5,12 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.template.config import TemplateConfig
 
 from tracker.core.permissions import ANONYMOUS, ROLE_LABELS
-from tracker.agreements.states import AGREEMENT_STATE_LABELS
+from tracker.agreements.states import (
+    AGREEMENT_STATE_LABELS,
+    AMENDMENT_STATE_LABELS,
+    EVENT_LABELS,
+    PARTY_ROLE_LABELS,
+)
 from tracker.commitments.confirmations import describe as describe_confirmation
 from tracker.commitments.states import BADGE_CLASS, ROLE_LABELS as COMMITMENT_ROLE_LABELS
 from tracker.commitments.states import STATE_LABELS as COMMITMENT_STATE_LABELS
@@ -47,6 +52,9 @@ def _configure(engine: JinjaTemplateEngine) -> None:
         ROLE_LABELS=ROLE_LABELS,
         HTMX_SCRIPT=HTMX_SCRIPT,
         AGREEMENT_STATE_LABELS=AGREEMENT_STATE_LABELS,
+        AMENDMENT_STATE_LABELS=AMENDMENT_STATE_LABELS,
+        AGREEMENT_EVENT_LABELS=EVENT_LABELS,
+        PARTY_ROLE_LABELS=PARTY_ROLE_LABELS,
         COMMITMENT_STATE_LABELS=COMMITMENT_STATE_LABELS,
         COMMITMENT_ROLE_LABELS=COMMITMENT_ROLE_LABELS,
         COMMITMENT_BADGE_CLASS=BADGE_CLASS,

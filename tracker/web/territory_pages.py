@@ -1,5 +1,6 @@
-"""The territories' pages, composed from several domains: the list (with who has a roadmap) and a territory's page
-(its roadmaps, its members)."""
+"""The territories' pages, composed from several domains: the list (with who has a roadmap), a territory's page
+(its roadmaps, its agreements, its members) and, for the members of a territory that shares an agreement with it,
+its public card (name, kind, population, the agreements they share: never its roadmaps)."""
 from __future__ import annotations
 
 from litestar import Request, get
@@ -8,7 +9,9 @@ from litestar.params import FromPath
 from litestar.response import Template
 
 from tracker.accounts.tables import Membership
+from tracker.agreements.reading import agreements_of_territory
 from tracker.core.db import name_contains
+from tracker.core.errors import NotFound
 from tracker.core.http import render
 from tracker.core.identifiers import clean
 from tracker.core.permissions import Viewer
@@ -67,9 +70,25 @@ async def territories(request: Request, viewer: NamedDependency[Viewer]) -> Temp
     return render(request, "territories/list.html", {"listing": listing}, blocks=["results"])
 
 
+async def _public_card(request: Request, viewer: Viewer, siren: str, hidden: NotFound) -> Template:
+    """A territory this person may not read, seen from an agreement it shares with theirs: its public card.
+    No shared agreement: the same 404 as any territory one may not read."""
+    row = await Territory.select(
+        Territory.id, Territory.siren, Territory.name, Territory.kind, Territory.population, Territory.departement,
+        Territory.region, Territory.typology,
+    ).where(Territory.siren == siren).first() if len(siren) == 9 and siren.isdigit() else None
+    shared = await agreements_of_territory(viewer, row["id"]) if row else []
+    if not shared:
+        raise hidden
+    return render(request, "territories/card.html", {"territory": row, "agreements": shared})
+
+
 @get("/territoires/{siren:str}", name="territory")
 async def territory(request: Request, viewer: NamedDependency[Viewer], siren: FromPath[str]) -> Template:
-    found = await territory_for(viewer, siren)
+    try:
+        found = await territory_for(viewer, siren)
+    except NotFound as hidden:
+        return await _public_card(request, viewer, siren, hidden)
     members = []
     if viewer.can_manage_territory(found["id"]):
         members = await Membership.select(
@@ -78,7 +97,8 @@ async def territory(request: Request, viewer: NamedDependency[Viewer], siren: Fr
     return render(
         request,
         "territories/detail.html",
-        {"territory": found, "roadmaps": await roadmaps_of(found["id"]), "members": members},
+        {"territory": found, "roadmaps": await roadmaps_of(found["id"]), "members": members,
+         "agreements": await agreements_of_territory(viewer, found["id"])},
     )
 
 

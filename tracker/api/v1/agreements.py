@@ -62,14 +62,15 @@ async def contrats(
         AgreementParty.signed_on,
         AgreementParty.territory.name.as_alias("name"),
         AgreementParty.territory.siren.as_alias("siren"),
-    ).where(AgreementParty.agreement.is_in(chosen)).order_by(AgreementParty.position).order_by(AgreementParty.id):
+    ).where(AgreementParty.agreement.is_in(chosen) & (AgreementParty.role == "partie")).order_by(
+        AgreementParty.position).order_by(AgreementParty.id):  # witnesses are not parties (as in the detail)
         parties[row["agreement"]].append(row)
     themes: dict[int, list[str]] = {i: [] for i in chosen}
     for row in await AgreementTheme.select(AgreementTheme.agreement, AgreementTheme.theme).where(
         AgreementTheme.agreement.is_in(chosen)
-    ):
+    ).order_by(AgreementTheme.position).order_by(AgreementTheme.id):  # the agreement's order
         themes[row["agreement"]].append(row["theme"])
-    donnees = [convert.contrat(row, parties[row["id"]], sorted(themes[row["id"]])) for row in rows]
+    donnees = [convert.contrat(row, parties[row["id"]], themes[row["id"]]) for row in rows]
     return PageContrats(**convert.page_fields(donnees, paging, total=len(readable)))
 
 
