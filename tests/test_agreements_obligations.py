@@ -115,7 +115,7 @@ async def test_an_obligation_changes_in_place_with_htmx_and_the_balance_follows(
     assert "<html" not in response.text
     assert f'<li id="obligation-{deal.ga_brings}"' in response.text and "Statut enregistré." in response.text
     assert 'id="bilan-synthese"' in response.text and f'id="progression-0-{deal.ga_party}"' in response.text
-    assert response.text.count('hx-swap-oob="true"') == 2
+    assert response.text.count('data-hx-swap-oob="true"') == 2
     assert "1 sur 1 réalisée (100" in plain(response)
     assert await status_of(deal.ga_brings) == ("realisee", 2)
 

@@ -31,7 +31,7 @@ async def test_filters_combine_and_stay_in_the_query_string(client, world):
     page = await client.get(base + "?statut=en_cours&module=4")
     form = client.form(base, page)
     assert form.fields["statut"] == "en_cours" and form.fields["module"] == "4"  # the form shows the filters used
-    assert form.attrs.get("hx-get") == base
+    assert form.attrs.get("data-hx-get") == base
     # With htmx, the server gives the address to keep in the bar: only the filters in use.
     fragment = await client.get(base + "?statut=en_cours&module=4&axe=&pilote=", htmx=True)
     assert fragment.headers["hx-push-url"] == base + "?statut=en_cours&module=4"

@@ -22,7 +22,7 @@ async def test_an_editor_changes_a_status_in_place_and_the_row_and_counters_are_
     response = await client.submit(roadmap, f"/actions/{world.upcoming}/statut", {"status": "en_cours"}, htmx=True)
     assert response.status_code == 200
     assert f'<tr id="action-{world.upcoming}"' in response.text
-    assert 'id="compteurs"' in response.text and 'hx-swap-oob="true"' in response.text
+    assert 'id="compteurs"' in response.text and 'data-hx-swap-oob="true"' in response.text
     assert "Statut enregistré" in response.text
     assert "<html" not in response.text  # a fragment, not the page
     assert await status_of(world.upcoming) == ("en_cours", 2)
