@@ -23,6 +23,7 @@ FLASH_MESSAGES = {
     "note": "La note de suivi a été ajoutée.",
     "atelier": "L’atelier et sa feuille de route ont été enregistrés.",
     "territoire": "Le territoire a été ajouté.",
+    "territoire_modifie": "Le territoire a été modifié.",
     "codir": "La réunion de CODIR a été enregistrée : le prochain point partira de cette date.",
     # contrats de réciprocité
     "contrat_cree": "Le contrat a été créé. Ajoutez maintenant les autres parties.",

@@ -10,13 +10,12 @@ from litestar.response import Template
 
 from tracker.accounts.tables import Membership
 from tracker.agreements.reading import agreements_of_territory
-from tracker.core.db import name_contains
 from tracker.core.errors import NotFound
 from tracker.core.http import render
-from tracker.core.identifiers import clean
 from tracker.core.permissions import Viewer
 from tracker.roadmaps.service import roadmaps_of
 from tracker.roadmaps.tables import Roadmap
+from tracker.territories.search import matching
 from tracker.territories.service import territory_for
 from tracker.territories.tables import Territory
 from tracker.web.queries import TerritorySearch, read_territory_search
@@ -33,7 +32,7 @@ async def visible_territories(viewer: Viewer, search: TerritorySearch) -> dict:
             return {"rows": [], "total": 0, "page": 1, "pages": 1, "q": text, "avec_feuille": only_roadmaps}
         where &= Territory.id.is_in(list(viewer.roles))
     if text:
-        where &= name_contains(Territory.name, text) | (Territory.siren == clean(text))
+        where &= matching(text)  # by any of its names, without case or accents, or by SIREN
     if only_roadmaps:
         where &= Territory.id.is_in(Roadmap.select(Roadmap.territory))
     total = await Territory.count().where(where)
