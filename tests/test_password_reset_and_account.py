@@ -263,3 +263,12 @@ async def test_anonymous_visitors_are_sent_to_sign_in_from_my_account(client, wo
     response = await client.get("/compte")
     assert response.status_code == 303 and response.headers["location"].startswith("/connexion")
     assert (await client.post("/compte/nom", {"full_name": "x"})).status_code in (303, 401)
+
+
+async def test_the_reset_token_never_reaches_the_logs(client, world, outbox):
+    from tracker.core.logs import safe
+
+    link = await link_for(client, outbox, EMAILS["ga_editor"])
+    token = link.rsplit("/", 1)[1]
+    line = safe(f'127.0.0.1:5000 - "GET {link}?x=1 HTTP/1.1" 200')
+    assert token not in line and "/mot-de-passe/***" in line
