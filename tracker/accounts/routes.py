@@ -125,13 +125,19 @@ LINK_INVALID = (
 )
 
 
-async def _send_reset_mail(to: str, full_name: str, link: str) -> None:
-    """Sent after the answer (a background task): the answer comes as soon for an unknown address."""
+async def _reset_in_background(email: str) -> None:
+    """After the answer has gone (a background task), whatever the address: look the account up, and for an active
+    one make the link and send it. The answer's content and time are thus the same for any address."""
+    found = await service.new_reset_link(email)
+    if found is None:
+        return
+    user, token = found
+    link = f"{settings.base_url.rstrip('/')}/mot-de-passe/{token}"
     try:
-        await send_mail(to=to, subject="Choisir un nouveau mot de passe", template="mot_de_passe_oublie",
-                        context={"full_name": full_name, "link": link, "hours": 1})
+        await send_mail(to=user["email"], subject="Choisir un nouveau mot de passe", template="mot_de_passe_oublie",
+                        context={"full_name": user["full_name"], "link": link, "hours": 1})
     except MailNotSent:
-        log.error("lien de réinitialisation non envoyé (compte %s)", to.rpartition("@")[2])
+        log.error("lien de réinitialisation non envoyé (compte %s)", user["id"])
 
 
 @get("/mot-de-passe-oublie", name="password_forgotten")
@@ -154,12 +160,8 @@ async def password_forgotten_post(request: Request, viewer: NamedDependency[View
         response.headers["Retry-After"] = str(wait)
         return response
     await throttle.record_failure(attempt)
-    found = await service.new_reset_link(email)
     response = render(request, "accounts/forgotten.html", {"email": "", "sent": RESET_SENT})
-    if found is not None:
-        user, token = found
-        link = f"{settings.base_url.rstrip('/')}/mot-de-passe/{token}"
-        response.background = BackgroundTask(_send_reset_mail, user["email"], user["full_name"], link)
+    response.background = BackgroundTask(_reset_in_background, email)
     return response
 
 
