@@ -272,3 +272,24 @@ async def test_the_reset_token_never_reaches_the_logs(client, world, outbox):
     token = link.rsplit("/", 1)[1]
     line = safe(f'127.0.0.1:5000 - "GET {link}?x=1 HTTP/1.1" 200')
     assert token not in line and "/mot-de-passe/***" in line
+
+
+async def test_a_deactivated_account_gets_no_link_and_the_same_answer(client, world, outbox):
+    await User.update({User.is_active: False}).where(User.email == EMAILS["ga_reader"])
+    deactivated = await ask_link(client, EMAILS["ga_reader"])
+    unknown = await ask_link(client, "inconnu@ga.example.org")
+    assert deactivated.status_code == 200 and deactivated.text == unknown.text
+    assert outbox() == [] and await PasswordReset.count() == 0
+
+
+async def test_a_session_idle_too_long_is_not_listed(make_client, world):
+    from tracker.core.config import settings
+
+    here = await make_client()
+    await here.login(EMAILS["ga_editor"])
+    idle = await make_client()
+    idle.http.headers["user-agent"] = SAFARI_IPHONE
+    await idle.login_through_form(EMAILS["ga_editor"])
+    await UserSession.update({UserSession.last_seen_at: clock.now() - timedelta(
+        minutes=settings.session_idle_minutes + 1)}).where(UserSession.device == "Safari sur iPhone")
+    assert "Safari sur iPhone" not in (await here.get("/compte")).text

@@ -151,11 +151,15 @@ RESET_VALID_FOR = timedelta(hours=1)
 
 
 async def sessions_of(user_id: int) -> list[dict]:
-    """The account's sessions still open, the most recently used first (id, device, created_at, last_seen_at)."""
+    """The account's sessions still open (neither past their end nor idle too long), the most recently used first
+    (id, device, created_at, last_seen_at)."""
+    now = clock.now()
     return await UserSession.select(
         UserSession.id, UserSession.device, UserSession.created_at, UserSession.last_seen_at
-    ).where((UserSession.user == user_id) & (UserSession.expires_at > clock.now())).order_by(
-        UserSession.last_seen_at, ascending=False)
+    ).where(
+        (UserSession.user == user_id) & (UserSession.expires_at > now)
+        & (UserSession.last_seen_at > now - timedelta(minutes=settings.session_idle_minutes))
+    ).order_by(UserSession.last_seen_at, ascending=False)
 
 
 async def end_session(user_id: int, session_id: int) -> bool:
