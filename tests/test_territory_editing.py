@@ -129,3 +129,17 @@ async def test_an_edit_without_its_csrf_token_is_refused(client, world):
 async def test_anonymous_visitors_are_sent_to_sign_in(client, world):
     response = await client.get("/territoires/200071827/modifier")
     assert response.status_code == 303 and response.headers["location"].startswith("/connexion")
+
+
+async def test_the_api_gives_every_departement_region_and_name(client, world):
+    from tests.factories import api_token
+
+    await client.login(EMAILS["admin"])
+    await client.submit("/territoires/nouveau", "/territoires/nouveau", {
+        "name": "PETR Sud Charente", "siren": "251601407", "kind": "PETR", "departements": "16, 17, 24",
+        "short_name": "Sud Charente", "aliases": "Pays Sud Charente"})
+    token = await api_token(EMAILS["admin"])
+    answer = (await client.http.get("/api/v1/territoires/251601407",
+                                    headers={"Authorization": f"Bearer {token}"})).json()
+    assert (answer["departement"], answer["departements"], answer["regions"]) == ("16", ["16", "17", "24"], ["75"])
+    assert (answer["nom_court"], answer["autres_noms"]) == ("Sud Charente", ["Pays Sud Charente"])
