@@ -143,3 +143,11 @@ async def test_the_api_gives_every_departement_region_and_name(client, world):
                                     headers={"Authorization": f"Bearer {token}"})).json()
     assert (answer["departement"], answer["departements"], answer["regions"]) == ("16", ["16", "17", "24"], ["75"])
     assert (answer["nom_court"], answer["autres_noms"]) == ("Sud Charente", ["Pays Sud Charente"])
+
+
+async def test_the_list_shows_every_departement(client, world):
+    await client.login(EMAILS["admin"])
+    await client.submit("/territoires/nouveau", "/territoires/nouveau", {
+        "name": "PETR Sud Charente", "siren": "251601407", "kind": "PETR", "departements": "16, 17, 24"})
+    page = await client.get("/territoires", params={"q": "sud charente"})
+    assert "Charente (16), Charente-Maritime (17), Dordogne (24)" in page.text

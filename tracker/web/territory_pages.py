@@ -38,7 +38,8 @@ async def visible_territories(viewer: Viewer, search: TerritorySearch) -> dict:
     total = await Territory.count().where(where)
     rows = (
         await Territory.select(
-            Territory.id, Territory.siren, Territory.name, Territory.kind, Territory.departement, Territory.population
+            Territory.id, Territory.siren, Territory.name, Territory.kind, Territory.departement,
+            Territory.departements, Territory.population
         )
         .where(where)
         .order_by(Territory.name)
@@ -74,7 +75,7 @@ async def _public_card(request: Request, viewer: Viewer, siren: str, hidden: Not
     No shared agreement: the same 404 as any territory one may not read."""
     row = await Territory.select(
         Territory.id, Territory.siren, Territory.name, Territory.kind, Territory.population, Territory.departement,
-        Territory.region, Territory.typology,
+        Territory.departements, Territory.region, Territory.typology,
     ).where(Territory.siren == siren).first() if len(siren) == 9 and siren.isdigit() else None
     shared = await agreements_of_territory(viewer, row["id"]) if row else []
     if not shared:
