@@ -102,6 +102,7 @@ async def test_the_link_sets_a_password_once_and_ends_every_session(make_client,
     before = await password_hash(EMAILS["ga_editor"])
     shown = await visitor.get(link)
     assert shown.status_code == 200 and EMAILS["ga_editor"] in shown.text
+    assert shown.headers["referrer-policy"] == "no-referrer" and shown.headers["cache-control"] == "no-store"
     assert await password_hash(EMAILS["ga_editor"]) == before and await signed_in(other_device)
     common = await visitor.post(link, {"new_password": "qwerty123456", "confirmation": "qwerty123456"})
     assert common.status_code == 422 and "les plus courants" in common.text

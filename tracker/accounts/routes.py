@@ -170,8 +170,15 @@ async def password_reset(request: Request, viewer: NamedDependency[Viewer], toke
     """Shows the form; changes nothing (a mail program or a proxy may open the link)."""
     account = await service.reset_link_account(token)
     if account is None:
-        return render(request, "accounts/reset.html", {"invalid": LINK_INVALID}, status_code=404)
-    return render(request, "accounts/reset.html", {"account": account, "token": token})
+        return _private(render(request, "accounts/reset.html", {"invalid": LINK_INVALID}, status_code=404))
+    return _private(render(request, "accounts/reset.html", {"account": account, "token": token}))
+
+
+def _private(response: Template) -> Template:
+    """A page whose address holds a secret: kept by no cache, and sent as the referrer of no request."""
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
 
 
 @post("/mot-de-passe/{token:str}", name="password_reset_post")
@@ -182,10 +189,11 @@ async def password_reset_post(request: Request, viewer: NamedDependency[Viewer],
         user = await service.reset_password(token, new, confirmation)
     except InvalidInput as error:
         account = await service.reset_link_account(token)
-        return render(request, "accounts/reset.html", {"account": account, "token": token, "error": error.message,
-                                                       "errors": error.errors}, status_code=error.status_code)
+        return _private(render(request, "accounts/reset.html", {
+            "account": account, "token": token, "error": error.message, "errors": error.errors},
+            status_code=error.status_code))
     if user is None:
-        return render(request, "accounts/reset.html", {"invalid": LINK_INVALID}, status_code=404)
+        return _private(render(request, "accounts/reset.html", {"invalid": LINK_INVALID}, status_code=404))
     audit.record("connexion_reussie", utilisateur=user.id, compte=user.email, adresse_ip=client_address(request),
                  par="lien de réinitialisation")
     await close_session(request.cookies.get(SESSION_COOKIE))
