@@ -146,3 +146,12 @@ async def test_deactivation_and_reactivation_need_their_csrf_token(make_client, 
 async def test_anonymous_visitors_are_sent_to_sign_in(client, world):
     response = await client.get("/admin/comptes")
     assert response.status_code == 303 and response.headers["location"].startswith("/connexion")
+
+
+async def test_hostile_searches_are_refused_in_french(client, world):
+    await client.login(EMAILS["admin"])
+    nul = await client.get("/admin/comptes", params={"q": "a\x00b"})
+    assert nul.status_code == 400 and "caractère interdit" in nul.text
+    assert (await client.get("/admin/comptes", params={"page": "0"})).status_code == 400
+    assert (await client.get("/admin/comptes", params={"q": "%_\\"})).status_code == 200
+    assert (await client.post("/admin/comptes/99999999999999999999/desactiver")).status_code == 404

@@ -18,7 +18,7 @@ ROUTES_COVERED = {
     ("GET", "/mot-de-passe-oublie"), ("POST", "/mot-de-passe-oublie"),
     ("GET", "/mot-de-passe/{token:str}"), ("POST", "/mot-de-passe/{token:str}"),
     ("GET", "/compte"), ("POST", "/compte/nom"), ("POST", "/compte/mot-de-passe"),
-    ("POST", "/compte/sessions/{session_id:int}/fin"),
+    ("POST", "/compte/sessions/{session_id:str}/fin"),
 }
 NEW_PASSWORD = "une phrase de passe toute neuve"
 FIREFOX = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
@@ -294,3 +294,21 @@ async def test_a_session_idle_too_long_is_not_listed(make_client, world):
     await UserSession.update({UserSession.last_seen_at: clock.now() - timedelta(
         minutes=settings.session_idle_minutes + 1)}).where(UserSession.device == "Safari sur iPhone")
     assert "Safari sur iPhone" not in (await here.get("/compte")).text
+
+
+async def test_hostile_input_is_refused_in_french_and_changes_nothing(client, world, outbox):
+    for email in ("a\x00@ga.example.org", "x" * 5000 + "@ga.example.org", EMAILS["ga_editor"] + "\x00"):
+        response = await ask_link(client, email)
+        assert response.status_code == 200
+    assert outbox() == []
+    assert (await client.get("/mot-de-passe/" + "x" * 500)).status_code == 404
+    await client.login(EMAILS["ga_editor"])
+    before = await User.select().where(User.email == EMAILS["ga_editor"]).first()
+    named = await client.post("/compte/nom", {"full_name": "Claire\x00"})
+    assert named.status_code == 422 and "caractère interdit" in named.text
+    long = await client.post("/compte/nom", {"full_name": "C" * 500})
+    assert long.status_code == 422 and "120 caractères" in long.text
+    for bad in ("99999999999999999999", "-1", "abc", "１"):
+        response = await client.post(f"/compte/sessions/{bad}/fin")
+        assert response.status_code == 303 and response.headers["location"] == "/compte", bad
+    assert await User.select().where(User.email == EMAILS["ga_editor"]).first() == before

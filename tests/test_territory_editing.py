@@ -151,3 +151,20 @@ async def test_the_list_shows_every_departement(client, world):
         "name": "PETR Sud Charente", "siren": "251601407", "kind": "PETR", "departements": "16, 17, 24"})
     page = await client.get("/territoires", params={"q": "sud charente"})
     assert "Charente (16), Charente-Maritime (17), Dordogne (24)" in page.text
+
+
+async def test_hostile_territory_input_is_refused_and_changes_nothing(client, world):
+    from tracker.territories.reference import departements
+
+    await client.login(EMAILS["admin"])
+    before = await row("200071827")
+    path = "/territoires/200071827/modifier"
+    for changes, message in (({"name": "CA\x00"}, "caractère interdit"),
+                             ({"aliases": "a\x00"}, "caractère interdit"),
+                             ({"population": "99999999999999"}, "Population"),
+                             ({"departements": ", ".join(list(departements())[:25])}, "au plus 20"),
+                             ({"aliases": "\n".join(f"nom {i}" for i in range(30))}, "au plus 20")):
+        response = await client.submit(path, path, changes)
+        assert response.status_code == 422 and message in response.text, changes
+    assert await row("200071827") == before
+    assert (await client.get("/territoires", params={"q": "%_'\\"})).status_code == 200

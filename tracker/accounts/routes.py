@@ -246,14 +246,16 @@ async def my_account_password(request: Request, viewer: NamedDependency[Viewer])
     return redirect("/compte", flash="mot_de_passe_change")
 
 
-@post("/compte/sessions/{session_id:int}/fin", name="my_account_end_session")
-async def my_account_end_session(request: Request, viewer: NamedDependency[Viewer], session_id: FromPath[int]
+@post("/compte/sessions/{session_id:str}/fin", name="my_account_end_session")
+async def my_account_end_session(request: Request, viewer: NamedDependency[Viewer], session_id: FromPath[str]
                                  ) -> Redirect:
-    """End one of one's own sessions (another's: nothing happens, the same answer as an ended one)."""
-    ended = await service.end_session(viewer.user_id, session_id)
+    """End one of one's own sessions (another's, or no session at all: nothing happens, the same answer as an ended
+    one)."""
+    number = int(session_id) if session_id.isascii() and session_id.isdigit() and len(session_id) < 10 else None
+    ended = number is not None and await service.end_session(viewer.user_id, number)
     if ended:
-        audit.record("session_terminee", utilisateur=viewer.user_id, session=session_id)
-    if ended and session_id == viewer.session_id:
+        audit.record("session_terminee", utilisateur=viewer.user_id, session=number)
+    if ended and number == viewer.session_id:
         response = redirect("/connexion", flash="deconnecte")
         response.delete_cookie(SESSION_COOKIE, path="/")
         return response
