@@ -46,8 +46,11 @@ EMAILS = {
 
 
 async def territory(siren: str, name: str, kind: str = "CA") -> int:
+    from tracker.territories.search import search_key
+
     row = Territory(siren=siren, name=name, kind=kind, departement="16", region="75", typology="periurbain",
-                    is_epci=True, created_at=arrow.utcnow().datetime)
+                    departements="16", regions="75", search_key=search_key(name), is_epci=True,
+                    created_at=arrow.utcnow().datetime)
     await row.save()
     return row.id
 

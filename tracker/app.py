@@ -22,6 +22,7 @@ from litestar.static_files import create_static_files_router
 from piccolo.querystring import QueryString
 
 from tracker.accounts.routes import PUBLIC_ROUTES as ACCOUNT_PUBLIC_ROUTES
+from tracker.accounts.routes import ROUTES as ACCOUNT_ROUTES
 from tracker.agreements.routes import ROUTES as AGREEMENT_ROUTES
 from tracker.api.errors import api_error, is_api
 from tracker.api.routes import PUBLIC_ROUTES as API_PUBLIC_ROUTES
@@ -47,6 +48,7 @@ from tracker.review.exports import ROUTES as REVIEW_EXPORT_ROUTES
 from tracker.review.routes import ROUTES as REVIEW_ROUTES
 from tracker.roadmaps.routes import ROUTES as ROADMAP_ROUTES
 from tracker.territories.routes import ROUTES as TERRITORY_ROUTES
+from tracker.web.account_admin import ROUTES as ACCOUNT_ADMIN_ROUTES
 from tracker.web.action_pages import ROUTES as ACTION_PAGE_ROUTES
 from tracker.web.home import PUBLIC_ROUTES as HOME_ROUTES
 from tracker.web.partner_pages import ROUTES as PARTNER_PAGE_ROUTES
@@ -162,6 +164,8 @@ SIGNED_IN_ROUTES = [
     *CONTACT_ROUTES,
     *COMMITMENT_ROUTES,
     *DEADLINE_ROUTES,
+    *ACCOUNT_ROUTES,
+    *ACCOUNT_ADMIN_ROUTES,
 ]
 
 

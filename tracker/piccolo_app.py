@@ -1,7 +1,7 @@
 """The one Piccolo app: every table of every domain, migrations in the top-level migrations/ folder."""
 from piccolo.conf.apps import AppConfig
 
-from tracker.accounts.tables import Membership, User, UserSession
+from tracker.accounts.tables import Membership, PasswordReset, User, UserSession
 from tracker.agreements.tables import (
     Agreement,
     AgreementAction,
@@ -29,6 +29,7 @@ TABLES = [
     User,
     Membership,
     UserSession,
+    PasswordReset,
     Partner,
     PartnerTerritory,
     Workshop,

@@ -31,3 +31,26 @@ def read_sign_in(data: Mapping[str, Any]) -> SignInInput:
         password=form.raw("password")[:PASSWORD_MAX],
         next_path=local_path(form.raw("suivant"), "/"),
     )
+
+
+def read_reset_request(data: Mapping[str, Any]) -> str:
+    """The address typed on « mot de passe oublié » (never refused: the answer is the same for any address)."""
+    return FormReader(data).raw("email").strip()[:EMAIL_MAX]
+
+
+def read_new_password(data: Mapping[str, Any]) -> tuple[str, str]:
+    """(new password, its confirmation), as typed, never stripped; judged by `passwords.password_problem`."""
+    form = FormReader(data)
+    return form.raw("new_password")[:PASSWORD_MAX], form.raw("confirmation")[:PASSWORD_MAX]
+
+
+def read_password_change(data: Mapping[str, Any]) -> tuple[str, str, str]:
+    """(current password, new password, confirmation)."""
+    return (FormReader(data).raw("current_password")[:PASSWORD_MAX], *read_new_password(data))
+
+
+def read_name(data: Mapping[str, Any]) -> str:
+    form = FormReader(data)
+    name = form.text("full_name", "Nom", max_length=120, required=True)
+    form.raise_if_errors()
+    return name

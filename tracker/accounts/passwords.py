@@ -3,7 +3,10 @@
 the machine's memory (64 MiB each) and processors from every other page."""
 from __future__ import annotations
 
+import functools
+import gzip
 import os
+from pathlib import Path
 
 import anyio
 from argon2 import PasswordHasher, profiles
@@ -46,11 +49,28 @@ async def _hashing(function, *args):
             running -= 1
 
 
+# The 30,000 most common passwords, most frequent first, one a line, lower-case: the « passwords » frequency list
+# of zxcvbn (Dropbox, https://github.com/dropbox/zxcvbn, MIT licence; taken from the `zxcvbn` 4.4.28 Python port's
+# frequency_lists.py, itself built from Xato's 10 million leaked passwords). Read once, on first use.
+COMMON_PASSWORDS_FILE = Path(__file__).parent / "data" / "common-passwords.txt.gz"
+COMMON = "Ce mot de passe fait partie des mots de passe les plus courants : choisissez-en un autre."
+
+
+@functools.cache
+def common_passwords() -> frozenset[str]:
+    with gzip.open(COMMON_PASSWORDS_FILE, "rt", encoding="utf-8") as lines:
+        return frozenset(line.rstrip("\n") for line in lines if line.strip())
+
+
 def password_problem(password: str) -> str | None:
+    """Why a new password is refused (a French sentence), or None: 12 to 128 characters, and not one of the common
+    passwords (compared without regard to case)."""
     if len(password) < MIN_LENGTH:
         return f"Le mot de passe doit compter au moins {MIN_LENGTH} caractères."
     if len(password) > MAX_LENGTH:
         return f"Le mot de passe ne peut dépasser {MAX_LENGTH} caractères."
+    if password.lower() in common_passwords() or password.strip().lower() in common_passwords():
+        return COMMON
     return None
 
 

@@ -9,7 +9,7 @@ from datetime import timedelta
 import arrow
 
 from tracker.accounts.passwords import hash_password, password_problem, verify_password
-from tracker.accounts.tables import Membership, User, UserSession
+from tracker.accounts.tables import Membership, PasswordReset, User, UserSession
 from tracker.core import audit
 from tracker.core.config import settings
 from tracker.core.db import write_transaction
@@ -74,8 +74,9 @@ async def authenticate(email: str, password: str) -> User | None:
     return user
 
 
-async def open_session(user: User) -> str:
-    """A fresh random session id at every sign-in (no fixation); returns the cookie value."""
+async def open_session(user: User, *, device: str = "") -> str:
+    """A fresh random session id at every sign-in (no fixation); returns the cookie value. `device`: « Firefox sur
+    Linux » (accounts.devices.summarise of the User-Agent), shown on /compte."""
     token = secrets.token_urlsafe(32)
     now = arrow.get(clock.now())
     async with write_transaction():
@@ -86,6 +87,7 @@ async def open_session(user: User) -> str:
                 created_at=now.datetime,
                 last_seen_at=now.datetime,
                 expires_at=now.shift(hours=settings.session_absolute_hours).datetime,
+                device=device[:120],
             )
         )
         await User.update({User.last_login_at: now.datetime}).where(User.id == user.id)
@@ -139,3 +141,149 @@ async def write_membership(user_id: int, territory_id: int, role: str) -> None:
     async with write_transaction():
         await Membership.delete().where((Membership.user == user_id) & (Membership.territory == territory_id))
         await Membership.insert(Membership(user=user_id, territory=territory_id, role=role))
+
+
+# --- My account: sessions, name, password -------------------------------------------------------------------------
+
+WRONG_PASSWORD = "Le mot de passe actuel est incorrect."
+NOT_CONFIRMED = "Les deux nouveaux mots de passe ne sont pas identiques."
+RESET_VALID_FOR = timedelta(hours=1)
+
+
+async def sessions_of(user_id: int) -> list[dict]:
+    """The account's sessions still open (neither past their end nor idle too long), the most recently used first
+    (id, device, created_at, last_seen_at)."""
+    now = clock.now()
+    return await UserSession.select(
+        UserSession.id, UserSession.device, UserSession.created_at, UserSession.last_seen_at
+    ).where(
+        (UserSession.user == user_id) & (UserSession.expires_at > now)
+        & (UserSession.last_seen_at > now - timedelta(minutes=settings.session_idle_minutes))
+    ).order_by(UserSession.last_seen_at, ascending=False)
+
+
+async def end_session(user_id: int, session_id: int) -> bool:
+    """End one of the account's own sessions; False when it is not one of them (or already ended)."""
+    async with write_transaction():
+        ended = await UserSession.delete().where(
+            (UserSession.id == session_id) & (UserSession.user == user_id)).returning(UserSession.id)
+    return bool(ended)
+
+
+async def _end_sessions(user_id: int, *, keep: int | None = None) -> None:
+    """Inside a write transaction: every session of the account ends, but `keep`."""
+    where = UserSession.user == user_id
+    if keep is not None:
+        where &= UserSession.id != keep
+    await UserSession.delete().where(where)
+
+
+async def rename(user_id: int, full_name: str) -> None:
+    async with write_transaction():
+        await User.update({User.full_name: full_name}).where(User.id == user_id)
+    audit.record("nom_modifie", utilisateur=user_id)
+
+
+async def change_password(user_id: int, session_id: int | None, current: str, new: str, confirmation: str) -> None:
+    """The current password first; then the new one (password_problem, typed twice). Every other session of the
+    account ends, and its pending reset links with them; this one stays open."""
+    row = await User.select(User.password_hash).where(User.id == user_id).first()
+    errors = {}
+    if row is None or not await verify_password(row["password_hash"], current):
+        errors["current_password"] = WRONG_PASSWORD
+    problem = password_problem(new)
+    if problem:
+        errors["new_password"] = problem
+    elif new != confirmation:
+        errors["confirmation"] = NOT_CONFIRMED
+    if errors:
+        raise InvalidInput(next(iter(errors.values())) if len(errors) == 1 else
+                           "Le formulaire contient des erreurs : corrigez les champs signalés.", errors=errors)
+    password_hash = await hash_password(new)
+    async with write_transaction():
+        await User.update({User.password_hash: password_hash}).where(User.id == user_id)
+        await _end_sessions(user_id, keep=session_id)
+        await PasswordReset.delete().where(PasswordReset.user == user_id)
+    audit.record("mot_de_passe_change", utilisateur=user_id)
+
+
+# --- Forgotten password -------------------------------------------------------------------------------------------
+
+
+async def new_reset_link(email: str) -> tuple[dict, str] | None:
+    """For an active account with this address: a fresh reset token (its SHA-256 stored, valid one hour; any older
+    link of the account is voided), with the account (id, email, full_name). None for any other address: the
+    caller answers the same either way."""
+    email = normalise_email(email)
+    if not plausible_email(email):
+        return None
+    user = await User.select(User.id, User.email, User.full_name).where(
+        (User.email == email) & User.is_active.eq(True)).first()
+    if user is None:
+        return None
+    token = secrets.token_urlsafe(32)  # 256 bits
+    now = clock.now()
+    async with write_transaction():
+        await PasswordReset.delete().where(PasswordReset.user == user["id"])
+        await PasswordReset.insert(PasswordReset(user=user["id"], token_hash=_token_hash(token), created_at=now,
+                                                 expires_at=now + RESET_VALID_FOR))
+    audit.record("reinitialisation_demandee", utilisateur=user["id"])
+    return user, token
+
+
+async def reset_link_account(token: str) -> dict | None:
+    """The active account a reset token is for (id, email, full_name), or None: unknown, used, voided or expired.
+    Reading it changes nothing."""
+    if not token or len(token) > 100:
+        return None
+    return await PasswordReset.select(
+        PasswordReset.user.id.as_alias("id"), PasswordReset.user.email.as_alias("email"),
+        PasswordReset.user.full_name.as_alias("full_name"),
+    ).where(
+        (PasswordReset.token_hash == _token_hash(token)) & (PasswordReset.expires_at > clock.now())
+        & PasswordReset.user.is_active.eq(True)
+    ).first()
+
+
+async def reset_password(token: str, new: str, confirmation: str) -> User | None:
+    """Set a new password through a reset link: the link is used up (every link of the account is voided), every
+    session of the account ends. None when the link is not (or no longer) valid; InvalidInput for a refused
+    password (the link stays valid then)."""
+    account = await reset_link_account(token)
+    if account is None:
+        return None
+    problem = password_problem(new)
+    if problem:
+        raise InvalidInput(problem, errors={"new_password": problem})
+    if new != confirmation:
+        raise InvalidInput(NOT_CONFIRMED, errors={"confirmation": NOT_CONFIRMED})
+    password_hash = await hash_password(new)
+    async with write_transaction():
+        # Claimed in the transaction: of two requests with one link, only one deletes its row and goes on.
+        claimed = await PasswordReset.delete().where(
+            (PasswordReset.token_hash == _token_hash(token)) & (PasswordReset.expires_at > clock.now())
+        ).returning(PasswordReset.id)
+        if not claimed:
+            return None
+        await PasswordReset.delete().where(PasswordReset.user == account["id"])
+        await User.update({User.password_hash: password_hash}).where(User.id == account["id"])
+        await _end_sessions(account["id"])
+    audit.record("mot_de_passe_reinitialise", utilisateur=account["id"])
+    return await User.objects().where(User.id == account["id"]).first()
+
+
+# --- Deactivation ---------------------------------------------------------------------------------------------------
+
+
+async def close_account_access(user_id: int) -> None:
+    """Inside the caller's write transaction: the account is deactivated, every session ends and every pending
+    reset link is voided (the caller voids what the layers above hold: API tokens, calendar addresses)."""
+    await User.update({User.is_active: False}).where(User.id == user_id)
+    await _end_sessions(user_id)
+    await PasswordReset.delete().where(PasswordReset.user == user_id)
+
+
+async def reopen_account(user_id: int) -> None:
+    """Reactivated: it may sign in again. Nothing it had is revived (sessions, links, tokens stay ended)."""
+    async with write_transaction():
+        await User.update({User.is_active: True}).where(User.id == user_id)

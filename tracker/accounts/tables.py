@@ -30,5 +30,16 @@ class UserSession(Table):
     token_hash = Varchar(length=64, unique=True, index=True)
     user = ForeignKey(User, on_delete=OnDelete.cascade, null=False)
     created_at = Timestamptz()
-    last_seen_at = Timestamptz()
+    last_seen_at = Timestamptz()  # last use (written at most once a minute)
+    expires_at = Timestamptz()
+    device = Varchar(length=120, default="")  # « Firefox sur Linux », from the User-Agent at sign-in
+
+
+class PasswordReset(Table):
+    """A forgotten-password link: only the SHA-256 of its token, valid one hour, deleted when used, when a newer
+    one is asked for and when the account is deactivated."""
+
+    user = ForeignKey(User, on_delete=OnDelete.cascade, null=False)
+    token_hash = Varchar(length=64, unique=True)
+    created_at = Timestamptz()
     expires_at = Timestamptz()

@@ -18,12 +18,12 @@ from tracker.agreements.reading import (
 from tracker.agreements.states import DELIBERATION, DRAFTING, PARTY_ROLE_LABELS, WITNESS_KINDS
 from tracker.agreements.tables import AgreementAction, AgreementParty, Obligation
 from tracker.core import clock
-from tracker.core.db import name_contains, write_transaction
+from tracker.core.db import write_transaction
 from tracker.core.errors import Forbidden, InvalidInput, NotFound
 from tracker.core.forms import GENERIC
 from tracker.core.french import date_fr
-from tracker.core.identifiers import clean
 from tracker.core.permissions import Viewer
+from tracker.territories.search import matching
 from tracker.territories.tables import Territory
 
 MAX_PARTIES = 10
@@ -36,7 +36,7 @@ async def search_territories(agreement: dict, text: str) -> list[dict]:
     SIREN of public bodies are public data."""
     if not text:
         return []
-    where = name_contains(Territory.name, text) | (Territory.siren == clean(text))
+    where = matching(text)
     if agreement["member_territories"]:
         where = where & Territory.id.not_in(agreement["member_territories"])
     return (

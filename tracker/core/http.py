@@ -23,6 +23,15 @@ FLASH_MESSAGES = {
     "note": "La note de suivi a été ajoutée.",
     "atelier": "L’atelier et sa feuille de route ont été enregistrés.",
     "territoire": "Le territoire a été ajouté.",
+    "territoire_modifie": "Le territoire a été modifié.",
+    # mon compte, comptes
+    "mot_de_passe_reinitialise": "Votre mot de passe a été changé ; toutes vos autres sessions ont été fermées.",
+    "mot_de_passe_change": "Votre mot de passe a été changé ; vos autres sessions ont été fermées.",
+    "nom_modifie": "Votre nom a été modifié.",
+    "session_terminee": "La session a été fermée.",
+    "session_inconnue": "Cette session était déjà fermée.",
+    "compte_desactive": "Le compte a été désactivé : ses sessions, liens et jetons ne valent plus rien.",
+    "compte_reactive": "Le compte a été réactivé : la personne peut se reconnecter.",
     "codir": "La réunion de CODIR a été enregistrée : le prochain point partira de cette date.",
     # contrats de réciprocité
     "contrat_cree": "Le contrat a été créé. Ajoutez maintenant les autres parties.",

@@ -63,6 +63,7 @@ def epci_rows() -> list[dict[str, str]]:
 async def load_epci() -> int:
     """Insert the EPCI that are missing; existing rows (maybe edited by an administrator) are kept."""
     from tracker.core.db import write_transaction
+    from tracker.territories.search import search_key
     from tracker.territories.tables import Territory
 
     existing = {row["siren"] for row in await Territory.select(Territory.siren).where(Territory.is_epci.eq(True))}
@@ -75,6 +76,9 @@ async def load_epci() -> int:
             population=int(row["population"]) if row["population"] else None,
             departement=row["departement"],
             region=row["region"],
+            departements=row["departement"],
+            regions=row["region"],
+            search_key=search_key(row["name"]),
             typology=default_typology(row["kind"]),
             is_epci=True,
             created_at=now,

@@ -10,13 +10,12 @@ from litestar.response import Template
 
 from tracker.accounts.tables import Membership
 from tracker.agreements.reading import agreements_of_territory
-from tracker.core.db import name_contains
 from tracker.core.errors import NotFound
 from tracker.core.http import render
-from tracker.core.identifiers import clean
 from tracker.core.permissions import Viewer
 from tracker.roadmaps.service import roadmaps_of
 from tracker.roadmaps.tables import Roadmap
+from tracker.territories.search import matching
 from tracker.territories.service import territory_for
 from tracker.territories.tables import Territory
 from tracker.web.queries import TerritorySearch, read_territory_search
@@ -33,13 +32,14 @@ async def visible_territories(viewer: Viewer, search: TerritorySearch) -> dict:
             return {"rows": [], "total": 0, "page": 1, "pages": 1, "q": text, "avec_feuille": only_roadmaps}
         where &= Territory.id.is_in(list(viewer.roles))
     if text:
-        where &= name_contains(Territory.name, text) | (Territory.siren == clean(text))
+        where &= matching(text)  # by any of its names, without case or accents, or by SIREN
     if only_roadmaps:
         where &= Territory.id.is_in(Roadmap.select(Roadmap.territory))
     total = await Territory.count().where(where)
     rows = (
         await Territory.select(
-            Territory.id, Territory.siren, Territory.name, Territory.kind, Territory.departement, Territory.population
+            Territory.id, Territory.siren, Territory.name, Territory.kind, Territory.departement,
+            Territory.departements, Territory.population
         )
         .where(where)
         .order_by(Territory.name)
@@ -75,7 +75,7 @@ async def _public_card(request: Request, viewer: Viewer, siren: str, hidden: Not
     No shared agreement: the same 404 as any territory one may not read."""
     row = await Territory.select(
         Territory.id, Territory.siren, Territory.name, Territory.kind, Territory.population, Territory.departement,
-        Territory.region, Territory.typology,
+        Territory.departements, Territory.region, Territory.typology,
     ).where(Territory.siren == siren).first() if len(siren) == 9 and siren.isdigit() else None
     shared = await agreements_of_territory(viewer, row["id"]) if row else []
     if not shared:

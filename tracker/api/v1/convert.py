@@ -67,6 +67,10 @@ def _territoire_fields(row: dict) -> dict:
         "typologie": row["typology"],
         "population": row["population"],
         "epci": row["is_epci"],
+        "nom_court": row["short_name"],
+        "autres_noms": [name for name in row["aliases"].split("\n") if name],
+        "departements": [code for code in (row["departements"] or row["departement"]).split(",") if code],
+        "regions": [code for code in (row["regions"] or row["region"]).split(",") if code],
     }
 
 

@@ -42,11 +42,15 @@ class Territoire:
     nom: str
     nature: str
     nature_libelle: str
-    departement: str
-    region: str
+    departement: str  # the main one, the first of `departements`
+    region: str  # the main one, the first of `regions`
     typologie: str
     population: int | None
     epci: bool
+    nom_court: str
+    autres_noms: list[str]
+    departements: list[str]
+    regions: list[str]
 
 
 @dataclass

@@ -23,6 +23,10 @@ TERRITORY_COLUMNS = (
     Territory.typology,
     Territory.population,
     Territory.is_epci,
+    Territory.short_name,
+    Territory.aliases,
+    Territory.departements,
+    Territory.regions,
 )
 
 
