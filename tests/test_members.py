@@ -415,3 +415,41 @@ async def test_the_membership_history_is_append_only(world, database):
         with pytest.raises(Exception):
             await engine().run_ddl(statement)
     assert await MembershipEvent.count() == 1
+
+
+def _command(*args: str, stdin: str = "") -> "subprocess.CompletedProcess":
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    return subprocess.run([sys.executable, "-m", "tracker", "create-user", *args], cwd=ROOT, env=os.environ,
+                          input=stdin, capture_output=True, text=True, timeout=120)
+
+
+async def test_create_user_reads_the_password_from_standard_input_and_never_echoes_it(app, make_client):
+    done = _command("premiere@adgcf.example.org", "Première Admin", "--admin", stdin=CHOSEN + "\n")
+    assert done.returncode == 0, done.stderr
+    assert CHOSEN not in done.stdout + done.stderr and "may be echoed" not in done.stderr
+    assert "Compte créé : premiere@adgcf.example.org" in done.stdout
+    client = await make_client()
+    await client.login_through_form("premiere@adgcf.example.org", CHOSEN)
+    assert (await User.select(User.is_admin).where(User.email == "premiere@adgcf.example.org").first())["is_admin"]
+    short = _command("court@adgcf.example.org", "Court", "--admin", stdin="court\n")
+    assert short.returncode == 1 and "au moins 12 caractères" in short.stderr
+    assert not await User.exists().where(User.email == "court@adgcf.example.org")
+
+
+async def test_create_user_can_print_a_one_time_invitation_link_instead(app, make_client):
+    done = _command("premiere@adgcf.example.org", "Première Admin", "--admin", "--invitation")
+    assert done.returncode == 0, done.stderr
+    path = LINK.search(done.stdout).group(1)
+    assert not await User.exists().where(User.email == "premiere@adgcf.example.org")
+    client = await make_client()
+    landed = await accept(client, path, "Première Admin")
+    assert landed.headers["location"] == "/pilotage"
+    assert (await User.select(User.is_admin).where(User.email == "premiere@adgcf.example.org").first())["is_admin"]
+    assert (await client.get(path)).status_code == 410
+    again = _command("premiere@adgcf.example.org", "Première Admin", "--admin", "--invitation")
+    assert again.returncode == 1 and "déjà un compte" in again.stderr

@@ -204,24 +204,42 @@ async def _mail_context(viewer: Viewer, row: dict) -> dict:
     }
 
 
-async def _create(viewer: Viewer, values: dict) -> tuple[int, str]:
-    """A new pending invitation (and its history entry); returns its id and token. Inside a write transaction."""
+async def _create(viewer: Viewer | None, values: dict) -> tuple[int, str]:
+    """A new pending invitation (and its history entry); returns its id and token. Inside a write transaction.
+    `viewer` None: made by the command line (`create-user --invitation`), by no one signed in."""
     token = secrets.token_urlsafe(TOKEN_BYTES)
     now = clock.now()
     # An invitation sent again to the same address for the same place replaces the older one.
     same = (Invitation.email == values["email"]) & (Invitation.state == "en_attente")
     same &= (Invitation.territory == values["territory"]) if values["territory"] else Invitation.territory.is_null()
     for older in await Invitation.select(Invitation.id, Invitation.version).where(same):
-        await lifecycle.apply(INVITATION, viewer, older["id"], "remplacee", "Nouvelle invitation envoyée.",
-                              older["version"])
+        await lifecycle.apply(INVITATION, viewer or ANONYMOUS, older["id"], "remplacee",
+                              "Nouvelle invitation envoyée.", older["version"],
+                              via=None if viewer else lifecycle.SYSTEM)
     created = await Invitation.insert(Invitation(
         email=values["email"], full_name=values["full_name"], territory=values["territory"], role=values["role"],
-        partner_contact=values.get("partner_contact"), token_hash=token_hash(token), created_by=viewer.user_id,
-        created_at=now, expires_at=now + timedelta(days=INVITATION_DAYS),
+        partner_contact=values.get("partner_contact"), token_hash=token_hash(token),
+        created_by=viewer.user_id if viewer else None, created_at=now,
+        expires_at=now + timedelta(days=INVITATION_DAYS),
     )).returning(Invitation.id)
     ident = created[0]["id"]
     await lifecycle.record_created(INVITATION, ident, values["territory"], viewer)
     return ident, token
+
+
+async def command_line_invitation(email: str, full_name: str, role: str) -> str:
+    """`python -m tracker create-user EMAIL NAME --admin --invitation`: the first administrator's one-time link
+    (an ADGCF role, no territory), printed instead of mailed. Returns the link."""
+    if role not in ADGCF_ROLES:
+        raise InvalidInput("Une invitation en ligne de commande est pour un administrateur ou un chargé de mission.")
+    email = email.strip().lower()
+    if await members.user_by_email(email) is not None:
+        raise InvalidInput("Cette adresse a déjà un compte.")
+    async with write_transaction():
+        _, token = await _create(None, {"email": email, "full_name": full_name.strip()[:120], "territory": None,
+                                        "role": role})
+    audit.record("invitation_creee_en_ligne_de_commande", compte=email, role=role)
+    return invitation_url(token)
 
 
 async def _send_invitation(viewer: Viewer, row: dict, token: str) -> None:
