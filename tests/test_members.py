@@ -54,7 +54,8 @@ def outbox(monkeypatch, tmp_path):
 
     def read() -> list[tuple[str, str]]:
         found = []
-        for path in sorted((tmp_path / "outbox").glob("*.eml")):
+        # In the order written (file names only say the second).
+        for path in sorted((tmp_path / "outbox").glob("*.eml"), key=lambda p: p.stat().st_mtime_ns):
             message = message_from_bytes(path.read_bytes(), policy=policy.default)
             found.append((str(message["To"]), message.get_body(("plain",)).get_content()))
         return found
@@ -405,19 +406,45 @@ async def test_reviewers_still_change_nothing(make_client, world):
 
 
 async def test_the_membership_history_is_append_only(world, database):
-    from tracker.core.db import engine
+    """Triggers refuse UPDATE, DELETE (and an INSERT OR REPLACE on SQLite, TRUNCATE on PostgreSQL), and the
+    application's PostgreSQL role has no UPDATE, DELETE nor TRUNCATE on it."""
+    import os
 
-    await user("temoin@ga.example.org", "Témoin")
-    ident = (await User.select(User.id).where(User.email == "temoin@ga.example.org").first())["id"]
+    ident = await user("temoin@ga.example.org", "Témoin")
     await MembershipEvent(territory=world.ga, user=ident, role_before="", role_after="lecteur",
                           created_at=clock.now()).save()
-    for statement in ("UPDATE membership_event SET role_after = 'referent'", "DELETE FROM membership_event"):
-        with pytest.raises(Exception):
-            await engine().run_ddl(statement)
-    assert await MembershipEvent.count() == 1
+    before = await MembershipEvent.select()
+    attacks = ["UPDATE membership_event SET role_after = 'referent'", "DELETE FROM membership_event"]
+    if database == "sqlite":
+        import sqlite3
+        from contextlib import closing
+
+        from tracker.core.config import settings
+
+        attacks.append("INSERT OR REPLACE INTO membership_event (id, territory, user, role_before, role_after, "
+                       "acting_as, created_at) VALUES (1, 1, 1, '', 'referent', '', '2020-01-01')")
+        with closing(sqlite3.connect(settings.sqlite_path)) as connection:
+            for statement in attacks:
+                with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+                    connection.execute(statement)
+    else:
+        import asyncpg
+
+        app_role = await asyncpg.connect(os.environ["DATABASE_URL"])
+        owner = await asyncpg.connect(os.environ["SUIVI_TEST_OWNER_URL"])
+        try:
+            for statement in [*attacks, "TRUNCATE membership_event"]:
+                with pytest.raises(asyncpg.InsufficientPrivilegeError):
+                    await app_role.execute(statement)
+                with pytest.raises(asyncpg.RaiseError, match="append-only"):
+                    await owner.execute(statement)
+        finally:
+            await app_role.close()
+            await owner.close()
+    assert await MembershipEvent.select() == before
 
 
-def _command(*args: str, stdin: str = "") -> "subprocess.CompletedProcess":
+def _command(*args: str, stdin: str = ""):
     import os
     import subprocess
     import sys

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from tracker.accounts.passwords import password_problem
-from tracker.core.errors import InvalidInput
 from tracker.core.forms import GENERIC, FormReader
 from tracker.core.permissions import ROLE_LABELS
 
@@ -76,5 +75,3 @@ def read_acceptance(data: Mapping[str, Any], *, needs_password: bool) -> AcceptI
     reader.raise_if_errors(GENERIC)
     return AcceptInput(full_name=full_name, password=password if needs_password else "")
 
-
-__all__ = ["InvalidInput"]

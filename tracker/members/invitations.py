@@ -26,7 +26,7 @@ from typing import Any
 from tracker import lifecycle
 from tracker.accounts.passwords import hash_password
 from tracker.accounts.service import create_user
-from tracker.accounts.tables import Membership, User
+from tracker.accounts.tables import User
 from tracker.auth.separation import check_contact_address
 from tracker.core import audit, clock
 from tracker.core.config import settings
@@ -40,7 +40,7 @@ from tracker.mail import MailNotSent, send_mail
 from tracker.members import service as members
 from tracker.members.forms import ADGCF_ROLES, ALL_ROLE_LABELS, CONTACT_ROLE, AcceptInput, InvitationInput
 from tracker.members.tables import Invitation
-from tracker.partners.tables import Partner, PartnerContact, PartnerTerritory
+from tracker.partners.tables import PartnerContact, PartnerTerritory
 from tracker.territories.tables import Territory
 
 log = logging.getLogger("tracker.members")
@@ -441,9 +441,3 @@ async def accept(token: str, answer: AcceptInput) -> tuple[dict, User | None]:
     audit.record("invitation_acceptee", invitation=row["id"], compte=user_id)
     return row, user
 
-
-async def has_membership(user_id: int) -> bool:
-    return await Membership.exists().where(Membership.user == user_id)
-
-
-__all__ = ["INVITATION", "InvitationProblem", "Partner"]
