@@ -480,3 +480,32 @@ async def test_create_user_can_print_a_one_time_invitation_link_instead(app, mak
     assert (await client.get(path)).status_code == 410
     again = _command("premiere@adgcf.example.org", "Première Admin", "--admin", "--invitation")
     assert again.returncode == 1 and "déjà un compte" in again.stderr
+
+
+async def test_an_administrator_follows_an_agreement_for_a_territory_but_never_signs_for_it(make_client, world):
+    """The help desk reaches agreements: an obligation's status, with « as administrator » in the history. Signing
+    stays with each party's référents."""
+    from datetime import date
+
+    from tests.factories import build_agreement_world
+    from tracker.agreements.tables import AgreementParty, Obligation
+
+    deal = await build_agreement_world(world, state="en_vigueur")
+    admin = await make_client()
+    await admin.login(EMAILS["admin"])
+    page = await admin.get(f"/contrats/{deal.agreement}")
+    assert f'action="/obligations/{deal.ga_brings}/statut"' in page.text
+    changed = await admin.post(f"/obligations/{deal.ga_brings}/statut", {"status": "en_cours", "version": "1"})
+    assert changed.status_code == 303, changed.text
+    assert (await Obligation.select(Obligation.status).where(Obligation.id == deal.ga_brings).first()) == {
+        "status": "en_cours"}
+    entry = await HistoryEntry.select(HistoryEntry.acting_as, HistoryEntry.actor.email.as_alias("who")).where(
+        (HistoryEntry.subject_type == "obligation") & (HistoryEntry.subject_id == deal.ga_brings)).first()
+    assert entry == {"acting_as": "administrateur", "who": EMAILS["admin"]}
+    await AgreementParty.update({AgreementParty.signed_on: None, AgreementParty.signed_at: None}).where(
+        AgreementParty.id == deal.ga_party)
+    refused = await admin.post(f"/contrats/{deal.agreement}/parties/{deal.ga_party}/signature",
+                               {"signed_on": date.today().isoformat(), "version": "1"})
+    assert refused.status_code == 403
+    assert (await AgreementParty.select(AgreementParty.signed_on).where(AgreementParty.id == deal.ga_party).first()
+            ) == {"signed_on": None}
