@@ -509,3 +509,30 @@ async def test_an_administrator_follows_an_agreement_for_a_territory_but_never_s
     assert refused.status_code == 403
     assert (await AgreementParty.select(AgreementParty.signed_on).where(AgreementParty.id == deal.ga_party).first()
             ) == {"signed_on": None}
+
+
+async def test_an_administrator_starts_an_agreement_for_a_territory(make_client, world):
+    from tracker.agreements.tables import Agreement
+
+    admin = await make_client()
+    await admin.login(EMAILS["admin"])
+    page = plain(await admin.get(f"/territoires/{VR}"))
+    assert "Créer un contrat pour ce territoire" in page
+    form = await admin.get(f"/contrats/nouveau?territoire={VR}")
+    assert form.status_code == 200 and "CA Valence Romans Agglo" in plain(form)
+    created = await admin.submit(f"/contrats/nouveau?territoire={VR}", "/contrats/nouveau",
+                                 {"title": "Contrat aidé par l’ADGCF"})
+    assert created.status_code == 303, created.text
+    row = await Agreement.select(Agreement.id, Agreement.territory).where(
+        Agreement.title == "Contrat aidé par l’ADGCF").first()
+    assert row["territory"] == world.vr
+    entry = await HistoryEntry.select(HistoryEntry.acting_as).where(
+        (HistoryEntry.subject_type == "agreement") & (HistoryEntry.subject_id == row["id"])).first()
+    assert entry == {"acting_as": "administrateur"}
+    assert "(en tant qu’administrateur ADGCF)" in plain(await admin.get(f"/contrats/{row['id']}"))
+    # Someone else's territory is still refused to an éditeur.
+    editor = await make_client()
+    await editor.login(EMAILS["ga_editor"])
+    await editor.get("/contrats/nouveau")
+    refused = await editor.post("/contrats/nouveau", {"title": "Intrus", "territory": str(world.vr)})
+    assert refused.status_code == 422 and not await Agreement.exists().where(Agreement.title == "Intrus")

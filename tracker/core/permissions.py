@@ -143,6 +143,14 @@ class Viewer:
         """Territories in whose name this person may start an agreement (the porteur is always a party)."""
         return [t for t, role in self.roles.items() if role in EDITING_ROLES]
 
+    def can_start_agreements(self) -> bool:
+        """Éditeurs and référents start agreements for their territories; administrators for any territory."""
+        return self.is_admin or bool(self.editable_territories())
+
+    def can_lead_agreement(self, territory_id: int) -> bool:
+        """Start an agreement in a territory's name: its éditeurs and référents, administrators (help desk)."""
+        return self.role_in(territory_id) in EDITING_ROLES
+
     def can_record_agreement(self, party_territory_ids: Iterable[int]) -> bool:
         """Record an agreement already signed (every party's deliberation and signature at once, after the fact):
         référents of a party territory, and administrators (help desk): `can_manage_territory`."""
