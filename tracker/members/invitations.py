@@ -262,7 +262,7 @@ async def _send_role_added(viewer: Viewer, row: dict) -> None:
         log.error("rôle ajouté au compte %s : message non envoyé", row["email"])
 
 
-def _check_may_invite(viewer: Viewer, territory_id: int | None, role: str) -> None:
+def check_may_invite(viewer: Viewer, territory_id: int | None, role: str) -> None:
     if territory_id is None or role in ADGCF_ROLES:
         if not viewer.can_grant_adgcf_roles():
             raise Forbidden(ADGCF_ONLY)
@@ -276,7 +276,7 @@ def _check_may_invite(viewer: Viewer, territory_id: int | None, role: str) -> No
 async def invite(viewer: Viewer, territory_id: int | None, invitation: InvitationInput) -> str:
     """Invite someone: « invitation » when a link was sent, « role_ajoute » when the address already had an account
     and the role was given at once. Forbidden / InvalidInput with nothing written."""
-    _check_may_invite(viewer, territory_id, invitation.role)
+    check_may_invite(viewer, territory_id, invitation.role)
     row = {"email": invitation.email, "full_name": invitation.full_name, "territory": territory_id,
            "role": invitation.role, "partner_contact": invitation.partner_contact}
     existing = await members.user_by_email(invitation.email)

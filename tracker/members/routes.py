@@ -55,7 +55,7 @@ async def territory_invite(request: Request, viewer: NamedDependency[Viewer], si
     try:
         role = str(data.get("role", ""))
         if role in forms.ADGCF_ROLES:  # only administrators, and never in a territory: refused by the rules
-            invitations._check_may_invite(viewer, territory["id"], role)
+            invitations.check_may_invite(viewer, territory["id"], role)
         outcome = await invitations.invite(viewer, territory["id"], forms.read_invitation(data, forms.TERRITORY_ROLES))
     except InvalidInput as error:
         context = await _members_context(viewer, territory)
