@@ -536,3 +536,22 @@ async def test_an_administrator_starts_an_agreement_for_a_territory(make_client,
     await editor.get("/contrats/nouveau")
     refused = await editor.post("/contrats/nouveau", {"title": "Intrus", "territory": str(world.vr)})
     assert refused.status_code == 422 and not await Agreement.exists().where(Agreement.title == "Intrus")
+
+
+async def test_opening_a_valid_link_changes_nothing_until_the_form_is_sent(make_client, world, outbox):
+    referent = await make_client()
+    await referent.login(EMAILS["ga_referent"])
+    await referent.submit(f"/territoires/{GA}/membres", f"/territoires/{GA}/invitations",
+                          {"email": "curieux@ga.example.org", "nom": "Camille Curieuse", "role": "lecteur"})
+    path = link_to(outbox, "curieux@ga.example.org")
+    before = await everything()
+    visitor = await make_client()
+    for _ in range(2):
+        shown = await visitor.get(path)
+        assert shown.status_code == 200 and "CA du Grand Angoulême" in plain(shown)
+        assert shown.headers["cache-control"] == "no-store" and shown.headers["referrer-policy"] == "no-referrer"
+        assert "suivi_session" not in shown.headers.get("set-cookie", "")
+    assert await everything() == before
+    mismatch = await visitor.post(path, {"nom": "Camille Curieuse", "password": CHOSEN, "password2": CHOSEN + "!"})
+    assert mismatch.status_code == 422 and "diffèrent" in plain(mismatch)
+    assert await everything() == before
