@@ -84,6 +84,7 @@ GRANT USAGE ON SCHEMA public TO {role};
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role};
 GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {role};
 REVOKE UPDATE, DELETE, TRUNCATE ON history_entry FROM {role};
+REVOKE UPDATE, DELETE, TRUNCATE ON membership_event FROM {role};
 """
 
 
@@ -171,9 +172,11 @@ async def _empty_postgres() -> None:
     async with _owner.transaction():
         # The history is append-only by a trigger; paused for this transaction only, by the tables' owner.
         await _owner.execute("ALTER TABLE history_entry DISABLE TRIGGER USER")
+        await _owner.execute("ALTER TABLE membership_event DISABLE TRIGGER USER")
         for table in reversed(sort_table_classes(TABLES)):  # referencing tables first
             await _owner.execute(f'DELETE FROM "{table._meta.tablename}"')
         await _owner.execute("ALTER TABLE history_entry ENABLE TRIGGER USER")
+        await _owner.execute("ALTER TABLE membership_event ENABLE TRIGGER USER")
         await _owner.execute("SELECT " + ", ".join(
             f"setval(pg_get_serial_sequence('\"{t._meta.tablename}\"', 'id'), 1, false)" for t in TABLES))
 

@@ -131,9 +131,10 @@ async def test_without_javascript_the_status_form_posts_and_comes_back_to_the_ag
 
 
 async def test_each_party_updates_only_what_it_brings(make_client, world, deal):
-    """The other party's editors see the obligation but cannot change it; readers and the ADGCF neither."""
+    """The other party's editors see the obligation but cannot change it; readers and reviewers neither
+    (administrators act as the owner's référent: tests/test_members.py)."""
     for email, expected in [(AGREEMENT_EMAILS["cl_editor"], 403), (AGREEMENT_EMAILS["cl_referent"], 403),
-                            (EMAILS["ga_reader"], 403), (EMAILS["reviewer"], 403), (EMAILS["admin"], 403),
+                            (EMAILS["ga_reader"], 403), (EMAILS["reviewer"], 403),
                             (EMAILS["vr_editor"], 404), (EMAILS["nobody"], 404)]:
         client = await make_client()
         await client.login(email)

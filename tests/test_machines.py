@@ -22,6 +22,7 @@ from tracker.core import clock
 from tracker.history.tables import HistoryEntry
 from tracker.deadlines.lifecycle import REMINDER, system_change
 from tracker.lifecycle import SYSTEM
+from tracker.members.invitations import INVITATION
 from tracker.partners.attachments import ATTACHMENT
 from tracker.roadmaps.lifecycle import ACTION
 
@@ -200,7 +201,8 @@ async def test_the_daily_run_takes_the_reminder_transitions_given_to_it_and_noth
     assert sorted(taken) == sorted((t.source, t.target) for t in REMINDER.transitions if SYSTEM in t.by)
 
 
-@pytest.mark.parametrize("machine", [ACTION, COMMITMENT, AGREEMENT, OBLIGATION, AMENDMENT, REMINDER, ATTACHMENT],
+@pytest.mark.parametrize("machine", [ACTION, COMMITMENT, AGREEMENT, OBLIGATION, AMENDMENT, REMINDER, ATTACHMENT,
+                                     INVITATION],
                          ids=lambda m: m.subject)
 def test_every_machine_is_declared_as_data(machine):
     """Each machine's transitions only name its own states, and every required comment has a French message."""
@@ -210,6 +212,35 @@ def test_every_machine_is_declared_as_data(machine):
         assert transition.by
         assert transition.comment is None or transition.comment.endswith(".")
     assert machine.initial in machine.labels
+
+
+async def test_the_invitation_machine_allows_its_table_and_nothing_else(make_client, world):
+    """en_attente → revoquee (the sender's form), remplacee (re-sent), acceptee (the link): from any other state,
+    each is refused with nothing written. Expiry is a date, not a state."""
+    from tracker.members.tables import Invitation
+
+    assert sorted((t.source, t.target) for t in INVITATION.transitions) == [
+        ("en_attente", "acceptee"), ("en_attente", "remplacee"), ("en_attente", "revoquee")]
+    referent = await make_client()
+    await referent.login(EMAILS["ga_referent"])
+    await referent.get("/territoires/200071827/membres")
+    taken = []
+    for source in INVITATION.labels:
+        for target, path in (("revoquee", "revocation"), ("remplacee", "renvoi")):
+            await Invitation.delete(force=True)
+            ident = (await Invitation.insert(Invitation(
+                email="machine@ga.example.org", territory=world.ga, role="lecteur", token_hash="h" * 64,
+                state=source, created_at=clock.now(), expires_at=clock.now() + timedelta(days=7),
+            )).returning(Invitation.id))[0]["id"]
+            before = await _state(INVITATION, ident)
+            response = await referent.post(f"/invitations/{ident}/{path}")
+            if INVITATION.transition(source, target):
+                assert response.status_code == 303 and (await _state(INVITATION, ident))[0] == target
+                taken.append((source, target))
+            else:
+                assert response.status_code == 422, (source, target, response.status_code)
+                assert await _state(INVITATION, ident) == before
+    assert sorted(taken) == [("en_attente", "remplacee"), ("en_attente", "revoquee")]
 
 
 async def test_obligations_and_their_statuses_use_the_version_in_the_update(client, world):

@@ -43,9 +43,10 @@ GET_MATRIX = {
     "/contacts/{contact_id:str}/modifier":        (200, 403, 403, 403, 200, 404, 404, 403, 404),
     "/contacts/{contact_id:str}/export":          (200, 403, 403, 403, 200, 404, 404, 403, 404),
     "/contacts/{contact_id:str}/effacer":         (200, 403, 403, 403, 200, 404, 404, 403, 404),
-    "/actions/{action_id:str}/engagements/nouveau": (403, 403, 200, 403, 200, 404, 404, 403, 404),
-    "/engagements/{commitment_id:str}/modifier":  (403, 403, 200, 403, 200, 404, 404, 403, 404),
-    "/engagements/{commitment_id:str}/envoyer":   (403, 403, 200, 403, 200, 404, 404, 403, 404),
+    # Administrators act on any territory as its référent (issue 10): they record its commitments too.
+    "/actions/{action_id:str}/engagements/nouveau": (200, 403, 200, 403, 200, 404, 404, 403, 404),
+    "/engagements/{commitment_id:str}/modifier":  (200, 403, 200, 403, 200, 404, 404, 403, 404),
+    "/engagements/{commitment_id:str}/envoyer":   (200, 403, 200, 403, 200, 404, 404, 403, 404),
     "/engagements":                               (200, 200, 200, 200, 200, 200, 200, 200, 200),
 }
 
@@ -103,20 +104,20 @@ POST_REFUSED = {
                                            "nobody": 404, "sa_contact": 403, "sem_contact": 404},
     "/contacts/{contact_id:str}/compte": {"reviewer": 403, "ga_editor": 403, "ga_reader": 403, "vr_editor": 404,
                                           "nobody": 404, "sa_contact": 403, "sem_contact": 404},
-    "/actions/{action_id:str}/engagements/nouveau": {"admin": 403, "reviewer": 403, "ga_reader": 403,
+    "/actions/{action_id:str}/engagements/nouveau": {"reviewer": 403, "ga_reader": 403,
                                                      "vr_editor": 404, "nobody": 404, "sa_contact": 403,
                                                      "sem_contact": 404},
-    "/engagements/{commitment_id:str}/modifier": {"admin": 403, "reviewer": 403, "ga_reader": 403,
+    "/engagements/{commitment_id:str}/modifier": {"reviewer": 403, "ga_reader": 403,
                                                   "vr_editor": 404, "nobody": 404, "sa_contact": 403,
                                                   "sem_contact": 404},
-    "/engagements/{commitment_id:str}/envoyer": {"admin": 403, "reviewer": 403, "ga_reader": 403,
+    "/engagements/{commitment_id:str}/envoyer": {"reviewer": 403, "ga_reader": 403,
                                                  "vr_editor": 404, "nobody": 404, "sa_contact": 403,
                                                  "sem_contact": 404},
     # Confirming is the partner's alone: not even the territory's editors.
     "/engagements/{commitment_id:str}/etat": {"admin": 403, "reviewer": 403, "ga_editor": 403, "ga_referent": 403,
                                               "ga_reader": 403, "vr_editor": 404, "nobody": 404,
                                               "sem_contact": 404},
-    "/engagements/{commitment_id:str}/commentaires": {"admin": 403, "reviewer": 403, "ga_reader": 403,
+    "/engagements/{commitment_id:str}/commentaires": {"reviewer": 403, "ga_reader": 403,
                                                       "vr_editor": 404, "nobody": 404, "sem_contact": 404},
 }
 

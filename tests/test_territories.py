@@ -96,6 +96,16 @@ async def test_the_demo_data_loads_once_and_a_second_run_keeps_it(clean_db, caps
     assert actions >= 20 and entries > actions
     statuses = {row["status"] for row in await Action.select(Action.status)}
     assert statuses == {"a_venir", "en_cours", "en_pause", "bloquee", "realisee", "abandonnee"}
+    # Every demo territory has a référent who may invite people (issue 10), granted with its history entry.
+    from tracker.accounts.tables import Membership
+    from tracker.members.tables import Invitation, MembershipEvent
+
+    with_roadmap = {row["territory"] for row in await Action.select(Action.territory)}
+    referents = {row["territory"] for row in await Membership.select(Membership.territory).where(
+        Membership.role == "referent")}
+    assert with_roadmap and with_roadmap <= referents
+    assert await MembershipEvent.count() == await Membership.count()
+    assert await Invitation.count() == 1
     await load_demo()
     assert (await Action.count(), await HistoryEntry.count()) == (actions, entries)
     assert "déjà chargées" in capsys.readouterr().out

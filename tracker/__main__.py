@@ -30,16 +30,58 @@ async def _load_demo() -> None:
     await load_demo()
 
 
-async def _create_user(args: argparse.Namespace) -> None:
-    import getpass
+def _read_password(stream=None) -> str:
+    """One line from standard input, never echoed: piped (`printf '%s\\n' "$MOT_DE_PASSE" | …`) or typed at a
+    terminal whose echo is turned off here (no getpass: it warns « Password input may be echoed » and falls back to
+    echoing when it cannot)."""
+    stream = stream or sys.stdin
+    if not stream.isatty():
+        return stream.readline().rstrip("\r\n")
+    import termios
 
+    descriptor = stream.fileno()
+    saved = termios.tcgetattr(descriptor)
+    quiet = list(saved)
+    quiet[3] &= ~termios.ECHO
+    sys.stderr.write("Mot de passe (12 caractères au moins, non affiché) : ")
+    sys.stderr.flush()
+    termios.tcsetattr(descriptor, termios.TCSAFLUSH, quiet)
+    try:
+        return stream.readline().rstrip("\r\n")
+    finally:
+        termios.tcsetattr(descriptor, termios.TCSAFLUSH, saved)
+        sys.stderr.write("\n")
+
+
+async def _create_user(args: argparse.Namespace) -> int:
+    """The very first administrator (everything else is done from the browser): with the password read from
+    standard input, or `--invitation`, which prints a one-time link (7 days) where they choose it."""
     from tracker.accounts.service import create_user
+    from tracker.core.errors import InvalidInput
 
-    password = getpass.getpass("Mot de passe (12 caractères au moins) : ")
-    user = await create_user(
-        email=args.email, full_name=args.name, password=password, is_admin=args.admin, is_reviewer=args.reviewer
-    )
+    try:
+        if args.invitation:
+            from tracker.members.invitations import command_line_invitation
+
+            role = "admin" if args.admin else "reviewer" if args.reviewer else ""
+            url = await command_line_invitation(args.email, args.name, role)
+            print(f"Invitation créée pour {args.email.strip().lower()} : ouvrez ce lien (valable 7 jours, une seule "
+                  f"fois) pour choisir le mot de passe :\n{url}")
+            return 0
+        from tracker.accounts.tables import User
+
+        if await User.exists().where(User.email == args.email.strip().lower()):
+            print("Cette adresse a déjà un compte.", file=sys.stderr)
+            return 1
+        password = _read_password()
+        user = await create_user(
+            email=args.email, full_name=args.name, password=password, is_admin=args.admin, is_reviewer=args.reviewer
+        )
+    except InvalidInput as error:
+        print(error.message, file=sys.stderr)
+        return 1
     print(f"Compte créé : {user.email}")
+    return 0
 
 
 async def _expire_agreements() -> None:
@@ -78,6 +120,8 @@ def main(argv: list[str] | None = None) -> int:
     create.add_argument("name")
     create.add_argument("--admin", action="store_true")
     create.add_argument("--reviewer", action="store_true")
+    create.add_argument("--invitation", action="store_true",
+                        help="affiche un lien d'invitation à usage unique au lieu de lire le mot de passe sur l'entrée")
     commands.add_parser("contrats-echus", help="déclare échus les contrats en vigueur dont la date de fin est passée")
     daily = commands.add_parser("quotidien", help="chaque jour : contrats échus, puis rappels et points par courriel")
     daily.add_argument("--dry-run", action="store_true", help="affiche ce qui serait fait, sans rien écrire ni envoyer")
@@ -98,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
     elif args.command == "load-demo":
         asyncio.run(_load_demo())
     elif args.command == "create-user":
-        asyncio.run(_create_user(args))
+        return asyncio.run(_create_user(args))
     elif args.command == "contrats-echus":
         asyncio.run(_expire_agreements())
     elif args.command == "quotidien":

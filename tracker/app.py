@@ -43,6 +43,8 @@ from tracker.deadlines.routes import PUBLIC_ROUTES as DEADLINE_PUBLIC_ROUTES
 from tracker.deadlines.routes import ROUTES as DEADLINE_ROUTES
 from tracker.exports.routes import ROUTES as EXPORT_ROUTES
 from tracker.imports.routes import ROUTES as IMPORT_ROUTES
+from tracker.members.routes import PUBLIC_ROUTES as MEMBER_PUBLIC_ROUTES
+from tracker.members.routes import ROUTES as MEMBER_ROUTES
 from tracker.partners.routes import ROUTES as PARTNER_ROUTES
 from tracker.review.exports import ROUTES as REVIEW_EXPORT_ROUTES
 from tracker.review.routes import ROUTES as REVIEW_ROUTES
@@ -166,6 +168,7 @@ SIGNED_IN_ROUTES = [
     *DEADLINE_ROUTES,
     *ACCOUNT_ROUTES,
     *ACCOUNT_ADMIN_ROUTES,
+    *MEMBER_ROUTES,
 ]
 
 
@@ -178,6 +181,7 @@ def create_app() -> Litestar:
             *COMMITMENT_PUBLIC_ROUTES,
             *API_PUBLIC_ROUTES,
             *DEADLINE_PUBLIC_ROUTES,
+            *MEMBER_PUBLIC_ROUTES,
             # Everything else needs a signed-in person: one guard for all of them, not a check per handler.
             Router(path="/", guards=[signed_in], route_handlers=SIGNED_IN_ROUTES),
             create_static_files_router(path="/static", directories=[ROOT / "tracker" / "static"], name="static",

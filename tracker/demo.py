@@ -9,7 +9,9 @@ import arrow
 from tracker.accounts.passwords import hash_password
 from tracker.core.permissions import Viewer
 from tracker.accounts.service import create_user
-from tracker.auth.separation import grant_membership
+from tracker.members import invitations
+from tracker.members import service as members
+from tracker.members.forms import InvitationInput
 from tracker.accounts.tables import User
 from tracker.agreements.demo import load_agreements_demo
 from tracker.commitments.demo import CONTACT_ACCOUNT, load_commitments_demo
@@ -235,8 +237,9 @@ async def load_demo() -> None:
         user = await create_user(email=email, full_name=name, password="", is_admin=admin,
                                  is_reviewer=reviewer, password_hash=password_hash)
         users[email] = user.id
-        if membership:
-            await grant_membership(user.id, await _territory_id(membership[0]), membership[1])
+        if membership:  # granted by the administrator (the first account), as from the members page
+            await members.grant(user.id, await _territory_id(membership[0]), membership[1],
+                                users[ACCOUNTS[0][0]], "")
 
     admin = Viewer(user_id=users[ACCOUNTS[0][0]], email=ACCOUNTS[0][0], is_admin=True)
     partners = await _partners(admin)
@@ -270,6 +273,18 @@ async def load_demo() -> None:
           f"{len(CONTACTS)} contacts.")
     await load_agreements_demo(users, partners, ids)
     await load_commitments_demo(partners, ids, contacts)
+    await _invitation_demo(users)
+
+
+async def _invitation_demo(users: dict[str, int]) -> None:
+    """Every demo territory has a référent who invites people (its members page); one invitation is pending."""
+    email = "dgs@grandangouleme.example.org"
+    ga = await _territory_id(GRAND_ANGOULEME)
+    referent = Viewer(user_id=users[email], email=email, full_name="Sophie Leroy", roles={ga: "referent"})
+    await invitations.invite(referent, ga, InvitationInput(email="charge.mission@grandangouleme.example.org",
+                                                           full_name="Hugo Petit", role="editeur"))
+    print("Invitation de démonstration : charge.mission@grandangouleme.example.org (éditeur, Grand Angoulême), "
+          "lien dans var/outbox/.")
 
 
 def print_sign_in_help(host: str, port: int) -> None:

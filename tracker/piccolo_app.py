@@ -18,6 +18,7 @@ from tracker.commitments.tables import Commitment, CommitmentComment, Commitment
 from tracker.core.config import ROOT
 from tracker.deadlines.tables import CalendarFeed, Reminder, ReminderItem, ReminderPreference, ReminderSettings
 from tracker.history.tables import HistoryEntry
+from tracker.members.tables import Invitation, MembershipEvent
 from tracker.imports.tables import PendingImport, RoadmapImport
 from tracker.partners.tables import Partner, PartnerAttachment, PartnerContact, PartnerTerritory
 from tracker.review.tables import CodirMeeting
@@ -66,6 +67,9 @@ TABLES = [
     ReminderPreference,
     Reminder,
     ReminderItem,
+    # membres : invitations et historique des rôles
+    Invitation,
+    MembershipEvent,
 ]
 
 APP_CONFIG = AppConfig(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from litestar import Request, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath
+from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
 from tracker.agreements import (
@@ -48,6 +48,7 @@ from tracker.core.permissions import Viewer
 from tracker.history.service import entries_for
 from tracker.roadmaps.service import action_for
 from tracker.territories.reference import regions
+from tracker.territories.tables import Territory
 
 LIST_TEMPLATE = "agreements/list.html"
 AGREEMENT_TEMPLATE = "agreements/agreement.html"
@@ -73,7 +74,7 @@ async def agreements_page(request: Request, viewer: NamedDependency[Viewer]) -> 
         "listing": await reading.list_agreements(viewer, filters),
         "filters": filters,
         "action": action,
-        "can_create": bool(viewer.editable_territories()),
+        "can_create": bool(viewer.editable_territories()),  # administrators start one from a territory's page
         "regions": regions(),
     }
     return render(request, LIST_TEMPLATE, context, blocks=["results"])
@@ -167,9 +168,17 @@ def _form_context(agreement: dict | None, leads: list[dict], values: dict | None
 
 
 @get("/contrats/nouveau", name="agreement_new")
-async def agreement_new(request: Request, viewer: NamedDependency[Viewer]) -> Template:
+async def agreement_new(request: Request, viewer: NamedDependency[Viewer],
+                        territoire: FromQuery[str | None] = None) -> Template:
     text.require_author(viewer)
-    return render(request, FORM_TEMPLATE, _form_context(None, await text.lead_choices(viewer)))
+    # An administrator starts one for the territory they came from (?territoire=SIREN, help desk).
+    lead = await _territory_id_of(territoire) if territoire and viewer.is_admin else None
+    return render(request, FORM_TEMPLATE, _form_context(None, await text.lead_choices(viewer, lead)))
+
+
+async def _territory_id_of(siren: str) -> int | None:
+    row = await Territory.select(Territory.id).where(Territory.siren == siren[:9]).first()
+    return row["id"] if row else None
 
 
 @post("/contrats/nouveau", name="agreement_create")
@@ -179,7 +188,9 @@ async def agreement_create(request: Request, viewer: NamedDependency[Viewer]) ->
     try:
         new_id = await text.create_agreement(viewer, *forms.read_new_agreement(data))
     except InvalidInput as error:
-        context = _form_context(None, await text.lead_choices(viewer), dict(data), error)
+        sent = str(data.get("territory", ""))
+        lead = int(sent) if viewer.is_admin and sent.isascii() and sent.isdigit() and len(sent) < 10 else None
+        context = _form_context(None, await text.lead_choices(viewer, lead), dict(data), error)
         return render(request, FORM_TEMPLATE, context, status_code=error.status_code)
     return redirect(f"/contrats/{new_id}/parties", flash="contrat_cree")
 

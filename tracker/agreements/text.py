@@ -43,9 +43,12 @@ DOCUMENT_FIELDS = (
 )
 
 
-async def lead_choices(viewer: Viewer) -> list[dict]:
-    """The territories in whose name this person may start an agreement."""
+async def lead_choices(viewer: Viewer, for_territory: int | None = None) -> list[dict]:
+    """The territories in whose name this person may start an agreement: their own, and for an administrator the
+    territory they came from (`for_territory`, help desk)."""
     ids = viewer.editable_territories()
+    if for_territory is not None and viewer.can_lead_agreement(for_territory):
+        ids = [*ids, for_territory]
     if not ids:
         return []
     return await Territory.select(Territory.id, Territory.name).where(Territory.id.is_in(ids)).order_by(
@@ -54,8 +57,8 @@ async def lead_choices(viewer: Viewer) -> list[dict]:
 
 
 def require_author(viewer: Viewer) -> None:
-    """Éditeurs and référents of a territory start agreements (Forbidden otherwise)."""
-    if not viewer.editable_territories():
+    """Éditeurs and référents of a territory, and administrators, start agreements (Forbidden otherwise)."""
+    if not viewer.can_start_agreements():
         raise Forbidden(MAY_NOT_CREATE)
 
 
@@ -146,7 +149,7 @@ async def create_agreement(viewer: Viewer, lead: int, values: AgreementInput, *,
     """A draft agreement in the name of `lead` (a territory this person edits), which is its first party.
     One history entry; `at` backdates it (demo, import)."""
     require_author(viewer)
-    if lead not in viewer.editable_territories():
+    if not viewer.can_lead_agreement(lead) or not await Territory.exists().where(Territory.id == lead):
         raise InvalidInput(GENERIC, errors={
             "territory": "« Territoire porteur » : valeur inconnue, choisissez dans la liste."})
     themes = _themes(values)

@@ -39,6 +39,7 @@ class Settings:
     base_url: str
     debug: bool
     cheap_password_hashing: bool  # tests only: see load_settings
+    adgcf_contact_email: str = "contact@adgcf.fr"  # whom a person without any role asks (ADGCF_CONTACT_EMAIL)
 
     @property
     def engine_name(self) -> str:
@@ -59,6 +60,7 @@ def load_settings() -> Settings:
         # The test suite signs in hundreds of times: argon2id at its production cost would be most of its time.
         # Honoured only inside pytest, so that the variable left in a server's environment cannot weaken passwords.
         cheap_password_hashing=_flag("SUIVI_TESTS_CHEAP_PASSWORD_HASHING") and "pytest" in sys.modules,
+        adgcf_contact_email=os.environ.get("ADGCF_CONTACT_EMAIL", "").strip() or "contact@adgcf.fr",
     )
 
 

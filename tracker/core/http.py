@@ -86,6 +86,15 @@ FLASH_MESSAGES = {
     "calendrier_revoque": "L’adresse du calendrier a été révoquée : les agendas abonnés ne la liront plus.",
     "rappels_territoire": "Les rappels du territoire ont été enregistrés.",
     "rappel_etat": "La décision sur le rappel a été enregistrée.",
+    # membres et invitations
+    "membres_invitation": "L’invitation a été envoyée par courriel. Le lien est valable 7 jours et ne sert qu’une fois.",
+    "membres_role_ajoute": "Cette adresse avait déjà un compte : le rôle lui est donné, et la personne est prévenue par courriel.",
+    "membres_role": "Le rôle a été modifié.",
+    "membres_retrait": "La personne n’est plus membre du territoire.",
+    "invitation_revoquee": "L’invitation a été révoquée : son lien ne fonctionne plus.",
+    "invitation_renvoyee": "Une nouvelle invitation a été envoyée ; le lien précédent ne fonctionne plus.",
+    "invitation_acceptee": "L’invitation est acceptée : connectez-vous avec votre mot de passe habituel.",
+    "bienvenue": "Bienvenue : votre compte est créé et vous êtes connecté.",
 }
 MAX_ID = 2_147_483_647
 

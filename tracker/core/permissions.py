@@ -30,12 +30,24 @@ class Viewer:
     def sees_all_territories(self) -> bool:
         return self.is_admin or self.is_reviewer
 
+    def role_in(self, territory_id: int) -> str | None:
+        """The role this person acts with in a territory: their own, or « referent » for an administrator, who may
+        do on any territory what its référent can (help desk, issue 10; the history says they acted as such)."""
+        if self.is_admin:
+            return "referent"
+        return self.roles.get(territory_id)
+
+    def acts_as_admin(self, territory_id: int) -> bool:
+        """An administrator acting on a territory of which they are not a référent."""
+        return self.is_admin and self.roles.get(territory_id) != "referent"
+
     def can_read_territory(self, territory_id: int) -> bool:
         return self.sees_all_territories or territory_id in self.roles
 
     def can_edit_territory(self, territory_id: int) -> bool:
-        """Create and edit actions, change statuses: the territory's éditeurs and référents only."""
-        return self.roles.get(territory_id) in EDITING_ROLES
+        """Create and edit actions, change statuses: the territory's éditeurs and référents, and administrators
+        (acting as its référent)."""
+        return self.role_in(territory_id) in EDITING_ROLES
 
     def can_import_roadmap(self, territory_id: int) -> bool:
         """Import a spreadsheet into a roadmap: the territory's éditeurs and référents, and administrators, who may
@@ -50,8 +62,16 @@ class Viewer:
         return replace(self, roles={**self.roles, territory_id: "referent"})
 
     def can_manage_territory(self, territory_id: int) -> bool:
-        """Users, partner directory, CODIR meeting date: référents (and administrators)."""
-        return self.is_admin or self.roles.get(territory_id) == "referent"
+        """Members and invitations, partner directory, CODIR meeting date: référents (and administrators)."""
+        return self.role_in(territory_id) == "referent"
+
+    def can_grant_adgcf_roles(self) -> bool:
+        """Invite an ADGCF reviewer or administrator: administrators only."""
+        return self.is_admin
+
+    def has_no_role(self) -> bool:
+        """Signed in, and nothing to see: no territory, not of the ADGCF, no partner spoken for."""
+        return self.is_authenticated and not (self.roles or self.sees_all_territories or self.partner_ids)
 
     def can_see_confidential(self, territory_id: int) -> bool:
         """Confidential actions stay inside the territory: its members and administrators."""
@@ -113,7 +133,7 @@ class Viewer:
 
     def can_edit_agreement(self, party_territory_ids: Iterable[int]) -> bool:
         """The text, the state, obligations, reviews: éditeurs and référents of a party territory."""
-        return any(self.roles.get(t) in EDITING_ROLES for t in party_territory_ids)
+        return any(self.role_in(t) in EDITING_ROLES for t in party_territory_ids)
 
     def can_sign_for(self, territory_id: int) -> bool:
         """Each party signs for itself: only its référents (not an administrator, not the other party)."""
@@ -122,6 +142,14 @@ class Viewer:
     def editable_territories(self) -> list[int]:
         """Territories in whose name this person may start an agreement (the porteur is always a party)."""
         return [t for t, role in self.roles.items() if role in EDITING_ROLES]
+
+    def can_start_agreements(self) -> bool:
+        """Éditeurs and référents start agreements for their territories; administrators for any territory."""
+        return self.is_admin or bool(self.editable_territories())
+
+    def can_lead_agreement(self, territory_id: int) -> bool:
+        """Start an agreement in a territory's name: its éditeurs and référents, administrators (help desk)."""
+        return self.role_in(territory_id) in EDITING_ROLES
 
     def can_record_agreement(self, party_territory_ids: Iterable[int]) -> bool:
         """Record an agreement already signed (every party's deliberation and signature at once, after the fact):

@@ -20,7 +20,10 @@ def actor_label(entry: dict) -> str:
         if entry.get("actor") is None:
             return f"Via lien envoyé à {who}"
         return f"{who} ({entry['contact_partner']})" if entry.get("contact_partner") else who
-    return entry.get("actor_name") or "Système"
+    label = entry.get("actor_name") or "Système"
+    if entry.get("acting_as") == "administrateur":
+        label += " (en tant qu’administrateur ADGCF)"
+    return label
 
 
 def _entries_query():
@@ -35,6 +38,7 @@ def _entries_query():
         HistoryEntry.subject_type,
         HistoryEntry.actor,
         HistoryEntry.actor_contact,
+        HistoryEntry.acting_as,
         HistoryEntry.actor.full_name.as_alias("actor_name"),
         HistoryEntry.actor_contact.full_name.as_alias("contact_name"),
         HistoryEntry.actor_contact.erased_at.as_alias("contact_erased_at"),

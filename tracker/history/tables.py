@@ -24,3 +24,6 @@ class HistoryEntry(Table):
     # its real date here and the time it was written in `recorded_at` (None: written when it happened).
     created_at = Timestamptz(index=True)
     recorded_at = Timestamptz(null=True, default=None)
+    # 'administrateur' when an administrator acted on a territory with its référent's rights without being one of
+    # its référents (help desk, issue 10): the history names them and says so. '' otherwise.
+    acting_as = Varchar(length=20, default="")

@@ -3,6 +3,7 @@
 entry in one transaction. The history is written only here (`record`, `record_created`,
 `record_created_many`)."""
 from tracker.lifecycle.kernel import (
+    ADMINISTRATOR,
     COMMENT_MAX,
     SYSTEM,
     transitions,
@@ -22,6 +23,7 @@ from tracker.lifecycle.kernel import (
 )
 
 __all__ = [
+    "ADMINISTRATOR",
     "COMMENT_MAX",
     "SYSTEM",
     "transitions",

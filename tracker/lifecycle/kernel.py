@@ -36,6 +36,7 @@ from tracker.history.tables import HistoryEntry
 
 COMMENT_MAX = 2000
 SYSTEM = "system"  # the side of automatic changes (commands run by cron): no user, no permission check
+ADMINISTRATOR = "administrateur"  # history entries made by an administrator acting as a territory's référent
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,7 @@ class Actor:
     side: str
     user_id: int | None
     contact_id: int | None = None
+    acting_as: str = ""  # ADMINISTRATOR when an administrator acts on a territory as its référent (help desk)
 
 
 @dataclass
@@ -168,6 +170,15 @@ def transitions(sources: Iterable[str], targets: Iterable[str], **rule: Any) -> 
     return tuple(Transition(s, t, **rule) for s in sources for t in targets if s != t)
 
 
+def _as_admin(actor: Actor, viewer: Viewer, territory_id: int | None) -> Actor:
+    """The actor, marked as acting as administrator when the viewer is an administrator who is not a référent of
+    the territory the entry belongs to (they act with the rights `Viewer.role_in` gives them)."""
+    if (actor.user_id is not None and actor.user_id == viewer.user_id and not actor.acting_as
+            and territory_id is not None and viewer.acts_as_admin(territory_id)):
+        return Actor(actor.side, actor.user_id, actor.contact_id, ADMINISTRATOR)
+    return actor
+
+
 def check_comment(comment: str | None) -> str:
     comment = (comment or "").strip()
     if "\x00" in comment:
@@ -238,6 +249,7 @@ async def apply(
         if row is None:
             raise NotFound(machine.not_found)
         actor = Actor(SYSTEM, None) if via == SYSTEM else await machine.side(viewer, row, via)
+        actor = _as_admin(actor, viewer, row.get("territory"))
         if row["version"] != version:
             raise Conflict(await conflict_message(machine, subject_id))
         source = row["state"]
@@ -323,7 +335,7 @@ async def record(
     The partner's contact who acted is kept as a reference (never a copy of their name): once the contact is
     erased, the entry reads « contact supprimé »."""
     if isinstance(actor, Viewer):
-        actor = Actor("user", actor.user_id)
+        actor = _as_admin(Actor("user", actor.user_id), actor, territory_id)
     await HistoryEntry.insert(
         HistoryEntry(
             subject_type=subject,
@@ -333,6 +345,7 @@ async def record(
             to_value=target,
             actor=actor.user_id if actor else None,
             actor_contact=actor.contact_id if actor else None,
+            acting_as=actor.acting_as if actor else "",
             comment=comment,
             created_at=at or clock.now(),
             recorded_at=recorded_at,
@@ -369,12 +382,13 @@ async def record_created_many(
     """The creation entries ('' → each one's first state) of objects inserted together (an import), in a few
     statements, inside the transaction that inserts them."""
     if isinstance(actor, Viewer):
-        actor = Actor("user", actor.user_id)
+        actor = _as_admin(Actor("user", actor.user_id), actor, territory_id)
     when = at or clock.now()
     entries = [
         HistoryEntry(subject_type=machine.subject, subject_id=subject_id, territory=territory_id, from_value="",
                      to_value=state, actor=actor.user_id if actor else None,
-                     actor_contact=actor.contact_id if actor else None, comment=comment, created_at=when)
+                     actor_contact=actor.contact_id if actor else None, comment=comment, created_at=when,
+                     acting_as=actor.acting_as if actor else "")
         for subject_id, state in created
     ]
     for start in range(0, len(entries), 500):
