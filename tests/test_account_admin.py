@@ -115,6 +115,28 @@ async def test_deactivation_voids_the_signed_links_sent_to_the_account_as_a_cont
     assert await CommitmentLink.count().where(CommitmentLink.voided_at.is_null()) == 0
 
 
+async def test_deactivation_revokes_the_invitations_the_account_sent(make_client, world, tmp_path, monkeypatch):
+    import tracker.mail.settings as mail_settings
+    from tracker.members.tables import Invitation
+    from tracker.territories.tables import Territory
+
+    monkeypatch.setenv("MAIL_BACKEND", "fichier")
+    monkeypatch.setattr(mail_settings, "VAR_DIR", tmp_path)
+    siren = (await Territory.select(Territory.siren).where(Territory.id == world.ga).first())["siren"]
+    referent = await make_client()
+    await referent.login(EMAILS["ga_referent"])
+    response = await referent.submit(f"/territoires/{siren}/membres", f"/territoires/{siren}/invitations",
+                                     {"email": "nouvelle@ga.example.org", "role": "lecteur"})
+    assert response.status_code == 303
+    assert await Invitation.count().where(Invitation.state == "en_attente") == 1
+    admin = await make_client()
+    await admin.login(EMAILS["admin"])
+    sender = await account_id(EMAILS["ga_referent"])
+    assert (await admin.post(f"/admin/comptes/{sender}/desactiver")).status_code == 303
+    assert await Invitation.count().where(Invitation.state == "en_attente") == 0
+    assert await Invitation.count().where(Invitation.state == "revoquee") == 1
+
+
 async def test_an_administrator_cannot_deactivate_themself(client, world):
     await client.login(EMAILS["admin"])
     me = await account_id(EMAILS["admin"])

@@ -353,6 +353,17 @@ async def revoke(viewer: Viewer, invitation_id: int) -> dict:
     return row
 
 
+async def revoke_sent_by(viewer: Viewer, sender_id: int) -> None:
+    """When an administrator deactivates an account: every pending invitation it sent is revoked, by that
+    administrator, through the machine (each revocation in the history)."""
+    rows = await Invitation.select(Invitation.id, Invitation.version).where(
+        (Invitation.created_by == sender_id) & (Invitation.state == "en_attente"))
+    for row in rows:
+        await lifecycle.apply(INVITATION, viewer, row["id"], "revoquee", "Compte de l’expéditeur désactivé.",
+                              row["version"])
+        audit.record("invitation_revoquee", invitation=row["id"], par=viewer.user_id)
+
+
 async def resend(viewer: Viewer, invitation_id: int) -> dict:
     """A new link (new token, new expiry); the older one is voided (« remplacée »)."""
     row = await _for_sender(viewer, invitation_id)

@@ -21,6 +21,7 @@ from tracker.core.guards import administrators_only
 from tracker.core.http import redirect, render
 from tracker.core.permissions import Viewer
 from tracker.deadlines.tables import CalendarFeed
+from tracker.members import invitations
 from tracker.partners.tables import PartnerContact
 
 PAGE_SIZE = 50
@@ -78,8 +79,8 @@ async def _account(account_id: str) -> dict:
 
 
 async def deactivate(viewer: Viewer, account_id: int) -> None:
-    """All at once: the account stops, its sessions end, its reset links, API tokens, calendar addresses and the
-    signed links sent to it as a partner's contact are voided (they stay voided if it is reactivated)."""
+    """All at once: the account stops, its sessions end, its reset links, API tokens, calendar addresses, the
+    signed links sent to it as a partner's contact and the invitations it sent are voided (they stay voided if it is reactivated)."""
     if account_id == viewer.user_id:
         raise InvalidInput(NOT_YOURSELF)
     now = clock.now()
@@ -93,6 +94,8 @@ async def deactivate(viewer: Viewer, account_id: int) -> None:
         await CommitmentLink.update({CommitmentLink.voided_at: now}).where(
             CommitmentLink.contact.is_in(contacts) & CommitmentLink.used_at.is_null()
             & CommitmentLink.voided_at.is_null())
+        # The invitations it sent and nobody has accepted yet: a departed référent's links stop working too.
+        await invitations.revoke_sent_by(viewer, account_id)
     audit.record("compte_desactive", utilisateur=viewer.user_id, compte=account_id)
 
 
