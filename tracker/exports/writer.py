@@ -13,8 +13,9 @@ write-only mode into an anonymous temporary file (in a worker thread, so the eve
 streamed; the CSV is streamed as it is written.
 
 Every text cell is neutralised against formula injection (OWASP « CSV injection »): text whose first character,
-after any leading spaces, is = + - @ tab or carriage return gets a leading apostrophe. Numbers and dates stay
-numbers and dates. Characters XML forbids are dropped, so any text the database holds exports without error.
+after any leading spaces, is = + - @ tab or carriage return is, in XLSX, a text cell with the quote-prefix style
+(spreadsheets show the text as typed and never evaluate it) and, in CSV (which has no types), gets a leading
+apostrophe. Numbers and dates stay numbers and dates. Characters XML forbids are dropped, so any text the database holds exports without error.
 """
 from __future__ import annotations
 
@@ -35,7 +36,7 @@ import anyio.to_thread
 from litestar.response import Stream
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
@@ -44,7 +45,8 @@ from tracker.core.french import PARIS
 PARIS_ZONE = ZoneInfo(PARIS)
 KINDS = ("text", "date", "datetime", "integer", "money", "decimal")
 XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
+# Litestar adds "; charset=utf-8" to every text/* type itself (once).
+CSV_MEDIA_TYPE = "text/csv"
 FORMATS = ("xlsx", "csv")
 
 # First characters a spreadsheet may read as the start of a formula (OWASP CSV injection).
@@ -87,23 +89,32 @@ class Column:
 # --- cell values -----------------------------------------------------------------------------------------
 
 
-def neutralise(text: str) -> str:
-    """A leading apostrophe when the text could be read as a formula, also behind leading spaces."""
+def reads_as_formula(text: str) -> bool:
+    """Whether a spreadsheet could read the text as a formula: = + - @ tab or CR first, also behind spaces."""
     for char in text:
         if char in FORMULA_TRIGGERS:
-            return "'" + text
+            return True
         if not char.isspace():
             break
-    return text
+    return False
+
+
+def neutralise(text: str) -> str:
+    """A leading apostrophe when the text could be read as a formula (CSV, where a cell has no type)."""
+    return "'" + text if reads_as_formula(text) else text
+
+
+def plain_text(value: Any) -> str:
+    """Any value as cell text: booleans as Oui/Non, characters XML forbids dropped, cut to what a cell may hold.
+    Not neutralised: the XLSX marks such text with the quote-prefix style, the CSV with `neutralise`."""
+    if isinstance(value, bool):
+        return "Oui" if value else "Non"
+    return ILLEGAL_CHARACTERS_RE.sub("", str(value))[:EXCEL_CELL_MAX]
 
 
 def clean_text(value: Any) -> str:
-    """Any value as safe cell text: booleans as Oui/Non, characters XML forbids dropped, neutralised, cut to what
-    a cell may hold."""
-    if isinstance(value, bool):
-        return "Oui" if value else "Non"
-    text = ILLEGAL_CHARACTERS_RE.sub("", str(value))
-    return neutralise(text)[:EXCEL_CELL_MAX]
+    """Any value as safe CSV text: `plain_text`, neutralised, cut to what a cell may hold."""
+    return neutralise(plain_text(value))[:EXCEL_CELL_MAX]
 
 
 def _paris(value: datetime) -> datetime:
@@ -126,8 +137,8 @@ def _number(value: Any) -> int | float | Decimal | None:
 
 
 def typed_value(column: Column, value: Any) -> Any:
-    """The value as the column's kind: date, naive Paris datetime, number; else safe text (None stays None).
-    A value that does not fit its column's kind is exported as text, never as a formula."""
+    """The value as the column's kind: date, naive Paris datetime, number; else `plain_text` (None stays None).
+    A value that does not fit its column's kind is exported as text, never as a formula (see each format)."""
     if value is None or (isinstance(value, str) and value == ""):
         return None
     if column.kind == "date":
@@ -147,7 +158,7 @@ def typed_value(column: Column, value: Any) -> Any:
         number = _number(value)
         if number is not None:
             return number
-    return clean_text(value)
+    return plain_text(value)
 
 
 def csv_text(column: Column, value: Any) -> str:
@@ -156,7 +167,7 @@ def csv_text(column: Column, value: Any) -> str:
     if typed is None:
         return ""
     if isinstance(typed, str):
-        return typed
+        return neutralise(typed)[:EXCEL_CELL_MAX]
     if isinstance(typed, datetime):
         return typed.strftime("%d/%m/%Y %H:%M")
     if isinstance(typed, date):
@@ -246,9 +257,17 @@ class XlsxBuilder:
 
     def _cell(self, column: Column, value: Any) -> Any:
         typed = typed_value(column, value)
-        if typed is None or isinstance(typed, str):
-            # A str never starts with "=" here (neutralised), so openpyxl keeps it as text.
-            return typed
+        if typed is None:
+            return None
+        if isinstance(typed, str):
+            if not reads_as_formula(typed) and typed not in ERROR_CODES:
+                return typed
+            # Text as typed, never a formula nor an error value: a string cell with the quote-prefix style, the
+            # way a spreadsheet stores what a person typed after an apostrophe (shown without it).
+            cell = WriteOnlyCell(self.sheet, value=typed)
+            cell.data_type = "s"
+            cell.quotePrefix = True
+            return cell
         cell = WriteOnlyCell(self.sheet, value=typed)
         cell.number_format = XLSX_FORMATS[column.kind]
         return cell
