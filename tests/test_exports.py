@@ -325,10 +325,12 @@ async def test_the_writer_keeps_numbers_and_dates_and_neutralises_text():
     from datetime import datetime, timezone
     from decimal import Decimal
 
-    from tracker.exports.writer import Column, XlsxBuilder, csv_chunks, neutralise
+    from tracker.exports.writer import Column, XlsxBuilder, csv_chunks, neutralise, typed_value
 
     assert neutralise("=1") == "'=1" and neutralise("   @x") == "'   @x" and neutralise("\n\t=1") == "'\n\t=1"
     assert neutralise("Bonjour = salut") == "Bonjour = salut" and neutralise("") == ""
+    # The typed value keeps its guard: a writer that ignored the quote-prefix style would still write no formula.
+    assert typed_value(Column("T"), "=1") == "'=1" and typed_value(Column("T"), "=1").as_typed == "=1"
     columns = [Column("Territoire"), Column("Montant", "money"), Column("Jours", "integer"), Column("Taux", "decimal"),
                Column("Le", "date"), Column("À", "datetime")]
     summer = datetime(2026, 7, 1, 22, 15, tzinfo=timezone.utc)

@@ -13,9 +13,9 @@ write-only mode into an anonymous temporary file (in a worker thread, so the eve
 streamed; the CSV is streamed as it is written.
 
 Every text cell is neutralised against formula injection (OWASP « CSV injection »): text whose first character,
-after any leading spaces, is = + - @ tab or carriage return is, in XLSX, a text cell with the quote-prefix style
-(spreadsheets show the text as typed and never evaluate it) and, in CSV (which has no types), gets a leading
-apostrophe. Numbers and dates stay numbers and dates. Characters XML forbids are dropped, so any text the database holds exports without error.
+after any leading spaces, is = + - @ tab or carriage return gets a leading apostrophe in CSV (which has no types);
+in XLSX it is written as typed, as a text cell with the quote-prefix style, so that spreadsheets neither evaluate it
+nor show a guard character. Numbers and dates stay numbers and dates. Characters XML forbids are dropped, so any text the database holds exports without error.
 """
 from __future__ import annotations
 
@@ -45,8 +45,7 @@ from tracker.core.french import PARIS
 PARIS_ZONE = ZoneInfo(PARIS)
 KINDS = ("text", "date", "datetime", "integer", "money", "decimal")
 XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-# Litestar adds "; charset=utf-8" to every text/* type itself (once).
-CSV_MEDIA_TYPE = "text/csv"
+CSV_MEDIA_TYPE = "text/csv"  # Litestar adds "; charset=utf-8" to every text/* type itself (once)
 FORMATS = ("xlsx", "csv")
 
 # First characters a spreadsheet may read as the start of a formula (OWASP CSV injection).
@@ -89,32 +88,35 @@ class Column:
 # --- cell values -----------------------------------------------------------------------------------------
 
 
-def reads_as_formula(text: str) -> bool:
-    """Whether a spreadsheet could read the text as a formula: = + - @ tab or CR first, also behind spaces."""
-    for char in text:
-        if char in FORMULA_TRIGGERS:
-            return True
-        if not char.isspace():
-            break
-    return False
+class Guarded(str):
+    """Text a spreadsheet could read as a formula, with its leading apostrophe (what the CSV writes). `as_typed`
+    is the text itself, which the XLSX writes as a text cell with the quote-prefix style. A writer that does not
+    know this class still writes the apostrophe: never a formula."""
+
+    __slots__ = ()
+
+    @property
+    def as_typed(self) -> str:
+        return str.__str__(self)[1:]
 
 
 def neutralise(text: str) -> str:
-    """A leading apostrophe when the text could be read as a formula (CSV, where a cell has no type)."""
-    return "'" + text if reads_as_formula(text) else text
-
-
-def plain_text(value: Any) -> str:
-    """Any value as cell text: booleans as Oui/Non, characters XML forbids dropped, cut to what a cell may hold.
-    Not neutralised: the XLSX marks such text with the quote-prefix style, the CSV with `neutralise`."""
-    if isinstance(value, bool):
-        return "Oui" if value else "Non"
-    return ILLEGAL_CHARACTERS_RE.sub("", str(value))[:EXCEL_CELL_MAX]
+    """A leading apostrophe when the text could be read as a formula, also behind leading spaces."""
+    for char in text:
+        if char in FORMULA_TRIGGERS:
+            return Guarded("'" + text)
+        if not char.isspace():
+            break
+    return text
 
 
 def clean_text(value: Any) -> str:
-    """Any value as safe CSV text: `plain_text`, neutralised, cut to what a cell may hold."""
-    return neutralise(plain_text(value))[:EXCEL_CELL_MAX]
+    """Any value as safe cell text: booleans as Oui/Non, characters XML forbids dropped, neutralised, cut to what
+    a cell may hold."""
+    if isinstance(value, bool):
+        return "Oui" if value else "Non"
+    text = neutralise(ILLEGAL_CHARACTERS_RE.sub("", str(value)))
+    return text if len(text) <= EXCEL_CELL_MAX else type(text)(text[:EXCEL_CELL_MAX])
 
 
 def _paris(value: datetime) -> datetime:
@@ -137,8 +139,8 @@ def _number(value: Any) -> int | float | Decimal | None:
 
 
 def typed_value(column: Column, value: Any) -> Any:
-    """The value as the column's kind: date, naive Paris datetime, number; else `plain_text` (None stays None).
-    A value that does not fit its column's kind is exported as text, never as a formula (see each format)."""
+    """The value as the column's kind: date, naive Paris datetime, number; else safe text (None stays None).
+    A value that does not fit its column's kind is exported as text, never as a formula."""
     if value is None or (isinstance(value, str) and value == ""):
         return None
     if column.kind == "date":
@@ -158,7 +160,7 @@ def typed_value(column: Column, value: Any) -> Any:
         number = _number(value)
         if number is not None:
             return number
-    return plain_text(value)
+    return clean_text(value)
 
 
 def csv_text(column: Column, value: Any) -> str:
@@ -167,7 +169,7 @@ def csv_text(column: Column, value: Any) -> str:
     if typed is None:
         return ""
     if isinstance(typed, str):
-        return neutralise(typed)[:EXCEL_CELL_MAX]
+        return typed
     if isinstance(typed, datetime):
         return typed.strftime("%d/%m/%Y %H:%M")
     if isinstance(typed, date):
@@ -259,15 +261,16 @@ class XlsxBuilder:
         typed = typed_value(column, value)
         if typed is None:
             return None
-        if isinstance(typed, str):
-            if not reads_as_formula(typed) and typed not in ERROR_CODES:
-                return typed
-            # Text as typed, never a formula nor an error value: a string cell with the quote-prefix style, the
-            # way a spreadsheet stores what a person typed after an apostrophe (shown without it).
-            cell = WriteOnlyCell(self.sheet, value=typed)
+        if isinstance(typed, Guarded) or typed in ERROR_CODES:
+            # The text as typed, never a formula nor an error value: a text cell with the quote-prefix style, as a
+            # spreadsheet stores what a person typed after an apostrophe (and shows it without the apostrophe).
+            cell = WriteOnlyCell(self.sheet, value=typed.as_typed if isinstance(typed, Guarded) else str(typed))
             cell.data_type = "s"
             cell.quotePrefix = True
             return cell
+        if isinstance(typed, str):
+            # Not Guarded, so it cannot start with "=": openpyxl keeps it as text.
+            return typed
         cell = WriteOnlyCell(self.sheet, value=typed)
         cell.number_format = XLSX_FORMATS[column.kind]
         return cell
