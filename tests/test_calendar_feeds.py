@@ -44,7 +44,7 @@ async def events_of(client, token: str) -> dict[str, dict]:
     with clock.fixed_at(NOON):
         response = await client.get(f"/calendrier/{token}.ics")
     assert response.status_code == 200, response.text
-    assert response.headers["content-type"].startswith("text/calendar")
+    assert response.headers["content-type"] == "text/calendar; charset=utf-8"  # one charset
     calendar = Calendar.from_ical(response.content)
     assert calendar["VERSION"] == "2.0" and calendar["X-WR-TIMEZONE"] == "Europe/Paris"
     assert calendar["METHOD"] == "PUBLISH" and str(calendar["X-PUBLISHED-TTL"]) == "PT3H"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import zipfile
 from datetime import date, timedelta
 from urllib.parse import quote
 
@@ -126,15 +127,53 @@ async def test_formulas_in_cells_are_neutralised_in_both_formats(make_client, wo
     cells = [row[1] for row in book.active.iter_rows(min_row=2)]
     assert all(cell.data_type != "f" for row in book.active.iter_rows() for cell in row), "aucune formule"
     for title in DANGEROUS:
-        # (XML turns a bare carriage return into a line feed when the file is read back)
-        assert "'" + title in titles or "'" + title.replace("\r", "\n") in titles, title
+        # Read as typed, no guard character shown (XML turns a bare carriage return into a line feed when read back)
+        assert title in titles or title.replace("\r", "\n") in titles, title
     assert all(cell.data_type == "s" for cell in cells)
+    # … because each such cell is a text cell with the quote-prefix style, which no spreadsheet evaluates.
+    guarded = {cell.value: cell.quotePrefix for cell in cells}
+    assert all(guarded.get(t, guarded.get(t.replace("\r", "\n"))) is True for t in DANGEROUS)
+    assert guarded["Portage de repas"] is False, "le texte ordinaire garde le style par défaut"
     rows = csv_rows(await editor.get(f"/feuilles-de-route/{world.ga_roadmap}/export.csv"))
     csv_titles = [row[1] for row in rows[1:]]
     for title in DANGEROUS:
         assert "'" + title in csv_titles, title
     # Ordinary text, numbers and dates are left alone.
     assert "Portage de repas" in csv_titles and "Portage de repas" in titles
+
+
+async def test_a_formula_title_opens_as_the_text_typed_with_the_quote_prefix_style(make_client, world):
+    await action(world.ga_roadmap, world.ga, "=1+1")
+    await action(world.ga_roadmap, world.ga, "#N/A")  # an error value's name is text too
+    editor = await signed_in(make_client, "ga_editor")
+    response = await editor.get(f"/feuilles-de-route/{world.ga_roadmap}/export.xlsx")
+    sheet = workbook(response).active
+    cells = {row[1].value: row[1] for row in sheet.iter_rows(min_row=2)}
+    for title in ("=1+1", "#N/A"):
+        assert cells[title].data_type == "s" and cells[title].quotePrefix is True, title
+    assert "'=1+1" not in cells
+    raw = zipfile.ZipFile(io.BytesIO(response.content)).read("xl/styles.xml").decode()
+    assert 'quotePrefix="1"' in raw, "le style est écrit dans le classeur, pas seulement lu par openpyxl"
+    rows = csv_rows(await editor.get(f"/feuilles-de-route/{world.ga_roadmap}/export.csv"))
+    assert "'=1+1" in [row[1] for row in rows[1:]], "le CSV, sans types, garde son apostrophe"
+
+
+async def test_csv_responses_name_their_charset_once(make_client, world):
+    editor = await signed_in(make_client, "ga_editor")
+    for path in (f"/feuilles-de-route/{world.ga_roadmap}/export.csv", f"/actions/{world.upcoming}/historique.csv",
+                 f"/feuilles-de-route/{world.ga_roadmap}/modele-import.csv"):
+        content_type = (await editor.get(path)).headers["content-type"]
+        assert content_type == "text/csv; charset=utf-8", (path, content_type)
+
+
+async def test_the_history_export_is_linked_from_the_action_page(make_client, world):
+    for person in ("ga_editor", "ga_reader", "reviewer"):
+        client = await signed_in(make_client, person)
+        page = await client.get(f"/actions/{world.upcoming}")
+        for fmt in ("xlsx", "csv"):
+            link = f'href="/actions/{world.upcoming}/historique.{fmt}"'
+            assert link in page.text, (person, fmt)
+            assert (await client.get(f"/actions/{world.upcoming}/historique.{fmt}")).status_code == 200
 
 
 async def test_the_export_keeps_the_page_filters(make_client, world):
@@ -195,7 +234,7 @@ async def test_an_actions_history_downloads_with_who_when_and_why(make_client, w
     sheet = book.active
     assert [c.value for c in sheet[1]] == rows[0]
     assert sheet["A2"].is_date and sheet.freeze_panes == "A2" and sheet.auto_filter.ref == "A1:E2"
-    assert sheet["E2"].value.startswith("'=") and sheet["E2"].data_type == "s"
+    assert sheet["E2"].value.startswith("=HYPERLINK") and sheet["E2"].data_type == "s" and sheet["E2"].quotePrefix
     disposition = (await editor.get(f"/actions/{world.upcoming}/historique.csv")).headers["content-disposition"]
     assert "filename*=UTF-8''" + quote("Historique – Guichet unique des associations") in disposition
 
@@ -286,10 +325,12 @@ async def test_the_writer_keeps_numbers_and_dates_and_neutralises_text():
     from datetime import datetime, timezone
     from decimal import Decimal
 
-    from tracker.exports.writer import Column, XlsxBuilder, csv_chunks, neutralise
+    from tracker.exports.writer import Column, XlsxBuilder, csv_chunks, neutralise, typed_value
 
     assert neutralise("=1") == "'=1" and neutralise("   @x") == "'   @x" and neutralise("\n\t=1") == "'\n\t=1"
     assert neutralise("Bonjour = salut") == "Bonjour = salut" and neutralise("") == ""
+    # The typed value keeps its guard: a writer that ignored the quote-prefix style would still write no formula.
+    assert typed_value(Column("T"), "=1") == "'=1" and typed_value(Column("T"), "=1").as_typed == "=1"
     columns = [Column("Territoire"), Column("Montant", "money"), Column("Jours", "integer"), Column("Taux", "decimal"),
                Column("Le", "date"), Column("À", "datetime")]
     summer = datetime(2026, 7, 1, 22, 15, tzinfo=timezone.utc)
@@ -313,12 +354,14 @@ async def test_the_writer_keeps_numbers_and_dates_and_neutralises_text():
     builder.save(buffer)
     sheet = load_workbook(io.BytesIO(buffer.getvalue())).active
     assert sheet.title.startswith("Essai") and not set("[]:*?/\\") & set(sheet.title)
-    assert sheet["A2"].value == "'=cmd|' /C calc'!A0" and sheet["A2"].data_type == "s"
+    assert sheet["A2"].value == "=cmd|' /C calc'!A0" and sheet["A2"].data_type == "s" and sheet["A2"].quotePrefix
     assert sheet["B2"].value == 12500.5 and sheet["B2"].data_type == "n" and "€" in sheet["B2"].number_format
     assert sheet["C2"].value == -3 and sheet["C2"].data_type == "n"
     assert sheet["E2"].is_date and sheet["E2"].value.date() == date(2026, 11, 27)
     assert sheet["F2"].is_date and (sheet["F2"].value.day, sheet["F2"].value.hour) == (2, 0)
-    assert sheet["B4"].value == "'-12" and sheet["F4"].value == "'=2"
+    assert sheet["B4"].value == "-12" and sheet["F4"].value == "=2"
+    assert sheet["B4"].data_type == sheet["F4"].data_type == "s" and sheet["B4"].quotePrefix and sheet["F4"].quotePrefix
+    assert not sheet["C3"].quotePrefix and not sheet["D4"].quotePrefix  # only text a spreadsheet could evaluate
     assert sheet.auto_filter.ref == "A1:F4"
 
 

@@ -7,6 +7,7 @@ import pytest
 
 from tests.factories import EMAILS, action
 from tests.htmltable import table_after
+from tracker.roadmaps.tables import Action
 
 pytestmark = pytest.mark.anyio
 
@@ -50,11 +51,41 @@ async def test_the_cross_territory_export_is_unpaginated_filtered_and_neutralise
 async def test_the_follow_up_and_codir_exports(client, world):
     await client.login(EMAILS["reviewer"])
     follow = read_csv(await client.get("/pilotage/relances/export.csv?jours=1"))
-    assert follow[0] == ["Motif", "Territoire", "Objet", "Date", "À contacter"]
+    assert follow[0] == ["Motif", "Territoire", "Objet", "Date", "Échéance", "À contacter"]
     assert any(r[2] == "Portage de repas" and r[0].startswith("En retard") for r in follow[1:])
     pack = read_csv(await client.get("/territoires/200071827/point-codir/export.csv"))
     assert pack[0][0] == "Rubrique"
     assert any(r[0] == "Passée en retard" and r[2] == "Portage de repas" for r in pack[1:])
+
+
+async def test_deadlines_are_date_columns_of_their_own(client, world):
+    """The CODIR pack's « passée en retard », « bloquée » and « prochaine échéance » rows, and the overdue actions
+    of « à relancer », give the deadline as a real date cell, never inside a text."""
+    deadlines = {a["title"]: a["deadline"] for a in await Action.select(Action.title, Action.deadline)}
+    await client.login(EMAILS["reviewer"])
+    for path, rubric, column in (
+        ("/territoires/200071827/point-codir/export", "Passée en retard", "Échéance"),
+        ("/pilotage/relances/export", "En retard sans note depuis 30 jours", "Échéance"),
+    ):
+        sheet = openpyxl.load_workbook(io.BytesIO((await client.get(f"{path}.xlsx")).content)).active
+        header = [c.value for c in sheet[1]]
+        at = header.index(column)
+        title_at = header.index("Action" if "Action" in header else "Objet")
+        rows = [r for r in sheet.iter_rows(min_row=2) if r[0].value == rubric]
+        assert rows, (path, rubric)
+        for r in rows:
+            cell = r[at]
+            assert cell.is_date and cell.value.date() == deadlines[r[title_at].value], (path, r[title_at].value)
+            assert not any("Échéance" in str(c.value or "") or "/20" in str(c.value or "") for c in r[title_at + 1:]
+                           if c is not cell and not c.is_date), "la date n’est plus dans un texte"
+        text = read_csv(await client.get(f"{path}.csv"))
+        csv_at = text[0].index(column)
+        overdue = next(r for r in text[1:] if r[0] == rubric and r[title_at] == "Portage de repas")
+        assert overdue[csv_at] == deadlines["Portage de repas"].strftime("%d/%m/%Y")
+    pack = read_csv(await client.get("/territoires/200071827/point-codir/export.csv"))
+    assert pack[0] == ["Rubrique", "Date", "Action", "Échéance", "Détail", "Par"]
+    upcoming = next(r for r in pack[1:] if r[0] == "Prochaine échéance" and r[2] == "Guichet unique des associations")
+    assert upcoming[3] == deadlines["Guichet unique des associations"].strftime("%d/%m/%Y")
 
 
 @pytest.mark.parametrize("person", ["ga_editor", "ga_reader", "vr_editor"])

@@ -53,6 +53,7 @@ from tracker.territories.routes import ROUTES as TERRITORY_ROUTES
 from tracker.web.account_admin import ROUTES as ACCOUNT_ADMIN_ROUTES
 from tracker.web.action_pages import ROUTES as ACTION_PAGE_ROUTES
 from tracker.web.home import PUBLIC_ROUTES as HOME_ROUTES
+from tracker.web.legal_pages import PUBLIC_ROUTES as LEGAL_ROUTES
 from tracker.web.partner_pages import ROUTES as PARTNER_PAGE_ROUTES
 from tracker.web.templating import template_config
 from tracker.web.territory_pages import ROUTES as TERRITORY_PAGE_ROUTES
@@ -182,6 +183,7 @@ def create_app() -> Litestar:
             *API_PUBLIC_ROUTES,
             *DEADLINE_PUBLIC_ROUTES,
             *MEMBER_PUBLIC_ROUTES,
+            *LEGAL_ROUTES,  # the pages public bodies must publish: anyone reads them
             # Everything else needs a signed-in person: one guard for all of them, not a check per handler.
             Router(path="/", guards=[signed_in], route_handlers=SIGNED_IN_ROUTES),
             create_static_files_router(path="/static", directories=[ROOT / "tracker" / "static"], name="static",

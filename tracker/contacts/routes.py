@@ -80,7 +80,7 @@ async def contact_export(request: Request, viewer: NamedDependency[Viewer], cont
     format = forms.read_export_format(request.query_params)
     data = await contacts.export_data(viewer, ident)
     if format == "csv":
-        body, media, ext = contacts.export_csv(data), "text/csv; charset=utf-8", "csv"
+        body, media, ext = contacts.export_csv(data), "text/csv", "csv"  # Litestar adds the charset
     else:
         body, media, ext = contacts.export_json(data), "application/json; charset=utf-8", "json"
     return Response(

@@ -5,6 +5,7 @@ import os
 import secrets
 import sys
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -65,3 +66,53 @@ def load_settings() -> Settings:
 
 
 settings = load_settings()
+
+
+# --- the publisher, as the pages public bodies must publish name it (/mentions-legales, /accessibilite,
+# /donnees-personnelles) -----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Publisher:
+    """Who publishes the service, who hosts it, whom to write to. An empty value shows as « non renseigné »."""
+
+    name: str
+    address: str
+    email: str
+    phone: str
+    director: str  # directeur ou directrice de la publication
+    host_name: str
+    host_address: str
+    host_phone: str
+    privacy_email: str  # délégué à la protection des données (DPO), or whoever answers the RGPD requests
+    accessibility_email: str  # where to report an accessibility problem
+    accessibility_declared_on: date  # date the accessibility declaration was made (or last updated)
+
+
+DEFAULT_ACCESSIBILITY_DATE = "2026-12-02"
+
+
+def load_publisher() -> Publisher:
+    env = os.environ.get
+    email = env("PUBLISHER_EMAIL", "contact@adgcf.example.org").strip()
+    declared = env("ACCESSIBILITY_DECLARED_ON", DEFAULT_ACCESSIBILITY_DATE).strip()
+    try:
+        declared_on = date.fromisoformat(declared)
+    except ValueError:
+        raise SystemExit(f"ACCESSIBILITY_DECLARED_ON : date attendue au format AAAA-MM-JJ, reçu {declared!r}") from None
+    return Publisher(
+        name=env("PUBLISHER_NAME", "ADGCF – Association des directeurs généraux des communautés de France").strip(),
+        address=env("PUBLISHER_ADDRESS", "").strip(),
+        email=email,
+        phone=env("PUBLISHER_PHONE", "").strip(),
+        director=env("PUBLICATION_DIRECTOR", "").strip(),
+        host_name=env("HOSTING_NAME", "").strip(),
+        host_address=env("HOSTING_ADDRESS", "").strip(),
+        host_phone=env("HOSTING_PHONE", "").strip(),
+        privacy_email=env("PRIVACY_EMAIL", "").strip() or email,
+        accessibility_email=env("ACCESSIBILITY_EMAIL", "").strip() or email,
+        accessibility_declared_on=declared_on,
+    )
+
+
+publisher = load_publisher()

@@ -153,7 +153,7 @@ async def calendar_feed(name: FromPath[str]) -> Response:
     if not name.endswith(".ics"):
         raise NotFound(feeds.NOT_FOUND)
     body = await feeds.calendar(name.removesuffix(".ics"))
-    return Response(content=body, media_type="text/calendar; charset=utf-8", headers={
+    return Response(content=body, media_type="text/calendar", headers={  # charset added by Litestar
         "Content-Disposition": 'inline; filename="echeances.ics"', "Cache-Control": "private, max-age=300",
         "X-Robots-Tag": "noindex",
     })

@@ -13,8 +13,9 @@ write-only mode into an anonymous temporary file (in a worker thread, so the eve
 streamed; the CSV is streamed as it is written.
 
 Every text cell is neutralised against formula injection (OWASP « CSV injection »): text whose first character,
-after any leading spaces, is = + - @ tab or carriage return gets a leading apostrophe. Numbers and dates stay
-numbers and dates. Characters XML forbids are dropped, so any text the database holds exports without error.
+after any leading spaces, is = + - @ tab or carriage return gets a leading apostrophe in CSV (which has no types);
+in XLSX it is written as typed, as a text cell with the quote-prefix style, so that spreadsheets neither evaluate it
+nor show a guard character. Numbers and dates stay numbers and dates. Characters XML forbids are dropped, so any text the database holds exports without error.
 """
 from __future__ import annotations
 
@@ -35,7 +36,7 @@ import anyio.to_thread
 from litestar.response import Stream
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
@@ -44,7 +45,7 @@ from tracker.core.french import PARIS
 PARIS_ZONE = ZoneInfo(PARIS)
 KINDS = ("text", "date", "datetime", "integer", "money", "decimal")
 XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
+CSV_MEDIA_TYPE = "text/csv"  # Litestar adds "; charset=utf-8" to every text/* type itself (once)
 FORMATS = ("xlsx", "csv")
 
 # First characters a spreadsheet may read as the start of a formula (OWASP CSV injection).
@@ -87,11 +88,23 @@ class Column:
 # --- cell values -----------------------------------------------------------------------------------------
 
 
+class Guarded(str):
+    """Text a spreadsheet could read as a formula, with its leading apostrophe (what the CSV writes). `as_typed`
+    is the text itself, which the XLSX writes as a text cell with the quote-prefix style. A writer that does not
+    know this class still writes the apostrophe: never a formula."""
+
+    __slots__ = ()
+
+    @property
+    def as_typed(self) -> str:
+        return str.__str__(self)[1:]
+
+
 def neutralise(text: str) -> str:
     """A leading apostrophe when the text could be read as a formula, also behind leading spaces."""
     for char in text:
         if char in FORMULA_TRIGGERS:
-            return "'" + text
+            return Guarded("'" + text)
         if not char.isspace():
             break
     return text
@@ -102,8 +115,8 @@ def clean_text(value: Any) -> str:
     a cell may hold."""
     if isinstance(value, bool):
         return "Oui" if value else "Non"
-    text = ILLEGAL_CHARACTERS_RE.sub("", str(value))
-    return neutralise(text)[:EXCEL_CELL_MAX]
+    text = neutralise(ILLEGAL_CHARACTERS_RE.sub("", str(value)))
+    return text if len(text) <= EXCEL_CELL_MAX else type(text)(text[:EXCEL_CELL_MAX])
 
 
 def _paris(value: datetime) -> datetime:
@@ -246,8 +259,17 @@ class XlsxBuilder:
 
     def _cell(self, column: Column, value: Any) -> Any:
         typed = typed_value(column, value)
-        if typed is None or isinstance(typed, str):
-            # A str never starts with "=" here (neutralised), so openpyxl keeps it as text.
+        if typed is None:
+            return None
+        if isinstance(typed, Guarded) or typed in ERROR_CODES:
+            # The text as typed, never a formula nor an error value: a text cell with the quote-prefix style, as a
+            # spreadsheet stores what a person typed after an apostrophe (and shows it without the apostrophe).
+            cell = WriteOnlyCell(self.sheet, value=typed.as_typed if isinstance(typed, Guarded) else str(typed))
+            cell.data_type = "s"
+            cell.quotePrefix = True
+            return cell
+        if isinstance(typed, str):
+            # Not Guarded, so it cannot start with "=": openpyxl keeps it as text.
             return typed
         cell = WriteOnlyCell(self.sheet, value=typed)
         cell.number_format = XLSX_FORMATS[column.kind]

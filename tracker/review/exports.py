@@ -87,45 +87,46 @@ async def follow_up_rows(request: Request, viewer: Viewer) -> tuple[str, list[Co
         return ", ".join(f"{p['name']} <{p['email']}> ({ROLE_LABELS.get(p['role'], p['role']).lower()})"
                          for p in data["contacts"].get(territory_id, []))
 
+    # « Date »: the last sign of life (update, answer, note); « Échéance »: the deadline an overdue action missed.
     columns = [Column("Motif", width=30), Column("Territoire", width=35), Column("Objet", width=45),
-               Column("Date", "datetime"), Column("À contacter", width=60)]
+               Column("Date", "datetime"), Column("Échéance", "date"), Column("À contacter", width=60)]
     rows: list[list[Any]] = []
     for r in data["idle"]:
-        rows.append([f"Sans mise à jour depuis {days} jours", r["name"], "", r["last_update"], people(r["id"])])
+        rows.append([f"Sans mise à jour depuis {days} jours", r["name"], "", r["last_update"], None, people(r["id"])])
     for c in data["unanswered"]:
         contacts = (", ".join(f"{p['full_name']} <{p['email']}>" for p in data["partner_contacts"].get(c["partner_id"], []))
                     if data["shows_partner_contacts"] else people(c["territory"]))
         rows.append(["Engagement sans réponse", c["territory_name"], f"{c['partner_name']} – {c['action_title']}",
-                     c["updated_at"], contacts])
+                     c["updated_at"], None, contacts])
     for a in data["silent"]:
         rows.append(["En retard sans note depuis 30 jours", a["territory_name"], a["title"], a["last_note"],
-                     people(a["territory_id"])])
+                     a["deadline"], people(a["territory_id"])])
     return f"À relancer – {_stamp()}", columns, rows
 
 
 async def codir_rows(request: Request, viewer: Viewer, siren: str) -> tuple[str, list[Column], list[Any]]:
     pack = await codir.meeting_pack(viewer, siren, read_pack_query(request.query_params).since)
+    # « Date »: when it happened; « Échéance »: the action's deadline, a date cell of its own (never inside a text).
     columns = [Column("Rubrique", width=28), Column("Date", "datetime"), Column("Action", width=50),
-               Column("Détail", width=45), Column("Par", width=25)]
+               Column("Échéance", "date"), Column("Détail", width=45), Column("Par", width=25)]
     rows: list[list[Any]] = []
     for c in pack["changes"]:
         detail = f"{STATUS_LABELS[c['from_value']]} → {STATUS_LABELS[c['to_value']]}"
         if c["comment"]:
             detail += f" : {c['comment']}"
-        rows.append(["Changement de statut", c["created_at"], c["title"], detail, c["actor_name"] or "Système"])
+        rows.append(["Changement de statut", c["created_at"], c["title"], None, detail, c["actor_name"] or "Système"])
     for c in pack["created"]:
-        rows.append(["Nouvelle action", c["created_at"], c["title"], "", c["actor_name"] or "Système"])
+        rows.append(["Nouvelle action", c["created_at"], c["title"], None, "", c["actor_name"] or "Système"])
     for a in pack["partner_answers"]:
         verb = "a confirmé" if a["to_value"] == "confirme" else "a décliné"
-        rows.append(["Réponse d’un partenaire", a["created_at"], a["title"], f"{a['partner_name']} {verb}", ""])
+        rows.append(["Réponse d’un partenaire", a["created_at"], a["title"], None, f"{a['partner_name']} {verb}", ""])
     for n in pack["notes"]:
-        rows.append(["Note de suivi", n["created_at"], n["title"], n["body"], n["author_name"]])
-    for a in pack["became_overdue"]:
-        rows.append(["Passée en retard", None, a["title"], f"Échéance {a['deadline'].strftime('%d/%m/%Y')}", ""])
-    for a in pack["blocked"]:
-        rows.append(["Bloquée", None, a["title"], a["pilot_name"] or "", ""])
-    for a in pack["upcoming"]:
-        rows.append(["Prochaine échéance", None, a["title"], f"Échéance {a['deadline'].strftime('%d/%m/%Y')}", ""])
+        rows.append(["Note de suivi", n["created_at"], n["title"], None, n["body"], n["author_name"]])
+    for rubric, key in (("Passée en retard", "became_overdue"), ("Bloquée", "blocked"),
+                        ("Prochaine échéance", "upcoming")):
+        for a in pack[key]:
+            pilot = f"Pilote : {a['pilot_name']}" if a["pilot_name"] else ""
+            rows.append([rubric, None, a["title"], a["deadline"], pilot, ""])
     name = f"Point CODIR {pack['territory']['name']} depuis le {pack['since'].strftime('%d-%m-%Y')}"
     return name, columns, rows
 
