@@ -3,6 +3,7 @@ the Nu HTML Checker (vnu) finds no error in the HTML the server sent. One crawl 
 axe run in each), then one Java process checks every page. A last test shows both checks catch a broken page."""
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import tempfile
@@ -45,7 +46,7 @@ def pages_for(server: LiveServer) -> dict[str, list[tuple[str, int]]]:
     signing = server.one("SELECT id FROM agreement WHERE state = 'a_signer'")  # Grand Angoulême – Charente Limousine
     in_force = server.one("SELECT id FROM agreement WHERE state = 'en_vigueur'")  # with an amendment
     obligation = server.one("SELECT id FROM obligation WHERE agreement = ? ORDER BY id", signing)
-    commitment = server.one("SELECT c.id FROM commitment c WHERE c.action = ? AND c.state = 'propose'", action)
+    commitment = server.one("SELECT id FROM commitment WHERE action = ? ORDER BY id", action)  # any state
     contact = server.one("SELECT id FROM partner_contact WHERE partner = ? ORDER BY id", partner)
 
     reading = [
@@ -109,25 +110,31 @@ async def _axe(page) -> list[dict]:
 async def crawl(chromium, live_server, sessions):
     folder = Path(tempfile.mkdtemp(prefix="suivi-pages-"))
     found = Crawl(folder=folder)
-    for role, addresses in pages_for(live_server).items():
-        fixture_role = FIXTURE_ROLE[role]
-        options = {"storage_state": await sessions(fixture_role)} if fixture_role else {}
-        # The page's CSP (script-src 'self') would refuse axe's inline script: bypassed for the crawl only.
-        context = await chromium.new_context(base_url=live_server.url, locale="fr-FR", bypass_csp=True, **options)
-        page = await context.new_page()
-        found.axe[role], found.problems[role] = {}, []
-        for number, (address, expected) in enumerate(addresses):
-            started = time.monotonic()
-            response = await page.goto(address)
-            if response.status != expected:
-                found.problems[role].append(f"{address} : {response.status} au lieu de {expected}")
-            name = f"{role}-{number:02d}.html"
-            (folder / name).write_bytes(await response.body())
-            found.files[name] = (role, address)
-            loaded = time.monotonic()
-            found.axe[role][address] = await _axe(page)
-            found.timings.append((address, loaded - started, time.monotonic() - loaded))
-        await context.close()
+    turns = asyncio.Semaphore(2)  # two roles at once: Chromium's renderers then use both cores
+
+    async def visit(role: str, addresses: list[tuple[str, int]]) -> None:
+        async with turns:
+            fixture_role = FIXTURE_ROLE[role]
+            options = {"storage_state": await sessions(fixture_role)} if fixture_role else {}
+            # The page's CSP (script-src 'self') would refuse axe's inline script: bypassed for the crawl only.
+            context = await chromium.new_context(base_url=live_server.url, locale="fr-FR", bypass_csp=True,
+                                                 **options)
+            page = await context.new_page()
+            found.axe[role], found.problems[role] = {}, []
+            for number, (address, expected) in enumerate(addresses):
+                started = time.monotonic()
+                response = await page.goto(address)
+                if response.status != expected:
+                    found.problems[role].append(f"{address} : {response.status} au lieu de {expected}")
+                name = f"{role}-{number:02d}.html"
+                (folder / name).write_bytes(await response.body())
+                found.files[name] = (role, address)
+                loaded = time.monotonic()
+                found.axe[role][address] = await _axe(page)
+                found.timings.append((address, loaded - started, time.monotonic() - loaded))
+            await context.close()
+
+    await asyncio.gather(*(visit(role, addresses) for role, addresses in pages_for(live_server).items()))
     yield found
     if os.environ.get("SUIVI_CRAWL_TIMINGS"):
         for address, load, check in found.timings:
