@@ -27,13 +27,32 @@ AXE_RUN = """async (tags) => {
                                       nodes: v.nodes.slice(0, 5).map(n => n.target.join(" "))}));
 }"""
 
+# GET routes that are not HTML pages (files, feeds, the API) or that the crawl cannot reach, each with its reason.
+NOT_PAGES = re.compile(r"^/(api|static)/|^/healthz$|\.(csv|xlsx|ics)$|/export(\.[a-z]+)?$|^/calendrier/")
+NOT_CRAWLED = {
+    "/feuilles-de-route/{roadmap_id:str}/import/{token:str}": "the preview of a file just sent: "
+                                                              "tests/test_imports.py",
+}
+
+
+def html_routes(app) -> set[str]:
+    return {route.path for route in app.routes if "GET" in getattr(route, "methods", ())
+            and not NOT_PAGES.search(route.path) and route.path not in NOT_CRAWLED}
+
+
+def route_pattern(path: str) -> re.Pattern:
+    return re.compile("^" + re.sub(r"\\\{[^}]*\\\}", "[^/?]+", re.escape(path)) + r"(\?.*)?$")
+
+
 ROLES = ["anonyme", "lecteur", "editeur", "referent", "partenaire", "revue", "admin"]
 FIXTURE_ROLE = {"anonyme": None, "lecteur": "reader", "editeur": "editor", "referent": "referent",
                 "partenaire": "partner", "revue": "reviewer", "admin": "admin"}
 
 
-def pages_for(server: LiveServer) -> dict[str, list[tuple[str, int]]]:
-    """{role: [(address, expected status)]}: every page type a person of that role meets, errors included."""
+def pages_for(server: LiveServer, routes: set[str]) -> dict[str, list[tuple[str, int | None]]]:
+    """{role: [(address, expected status, None: any but a 5xx)]}: every page type a person of that role meets,
+    errors included. Every page of the app without a parameter that is listed nowhere here is visited too (as an
+    administrator, then as an anonymous visitor), so that a new page is checked from its first day."""
     ga = GRAND_ANGOULEME
 
     def title(table: str, column: str, value: str) -> int:
@@ -65,7 +84,7 @@ def pages_for(server: LiveServer) -> dict[str, list[tuple[str, int]]]:
     # The lecteur sees every reading page; the other roles the pages that differ for them (their header, their
     # forms), with the roadmap, an action and home again, so that each role's own controls are checked.
     common = [("/", 200), (f"/feuilles-de-route/{roadmap}", 200), (f"/actions/{action}", 200)]
-    return {
+    pages = {
         "anonyme": [("/connexion", 200), ("/", 200), ("/connexion?suivant=/pilotage", 200),
                     ("/e/lien-inconnu-ou-expire-0000000000000000000000", 404), ("/page-qui-n-existe-pas", 404)],
         "lecteur": reading + [("/echeances", 200), (f"/actions/{action}/modifier", 403)],
@@ -88,8 +107,20 @@ def pages_for(server: LiveServer) -> dict[str, list[tuple[str, int]]]:
         ],
         "admin": common + [("/pilotage", 200), ("/rappels", 200), ("/ateliers/nouveau", 200),
                            ("/territoires/nouveau", 200), (f"/contrats/{signing}", 200),
-                           (f"/territoires/{ga}/rappels", 200)],
+                           (f"/territoires/{ga}/rappels", 200),
+                           # Forms of an agreement being drafted: the demo's are past that, they answer an error page.
+                           (f"/contrats/{signing}/modifier", None), (f"/contrats/{signing}/enregistrer", None),
+                           (f"/contrats/{signing}/obligations/nouvelle", None),
+                           (f"/obligations/{obligation}/modifier", None),
+                           (f"/contrats/{in_force}/avenants/nouveau", None),
+                           ("/rappels/arret/tout/jeton-inconnu-000000000000000000000000", None)],
     }
+    listed = {address for addresses in pages.values() for address, _ in addresses}
+    for path in sorted(routes):
+        if "{" not in path and path not in listed:
+            pages["admin"].append((path, None))
+            pages["anonyme"].append((path, None))
+    return pages
 
 
 @dataclass
@@ -99,6 +130,8 @@ class Crawl:
     axe: dict[str, dict[str, list]] = field(default_factory=dict)  # role: {address: violations}
     problems: dict[str, list[str]] = field(default_factory=dict)  # role: [unexpected status…]
     timings: list = field(default_factory=list)
+    routes: set[str] = field(default_factory=set)
+    pages: dict = field(default_factory=dict)
 
 
 async def _axe(page) -> list[dict]:
@@ -107,7 +140,7 @@ async def _axe(page) -> list[dict]:
 
 
 @pytest.fixture(scope="session")
-async def crawl(chromium, live_server, sessions):
+async def crawl(chromium, live_server, sessions, session_app):
     folder = Path(tempfile.mkdtemp(prefix="suivi-pages-"))
     found = Crawl(folder=folder)
     turns = asyncio.Semaphore(2)  # two roles at once: Chromium's renderers then use both cores
@@ -124,7 +157,7 @@ async def crawl(chromium, live_server, sessions):
             for number, (address, expected) in enumerate(addresses):
                 started = time.monotonic()
                 response = await page.goto(address)
-                if response.status != expected:
+                if (response.status >= 500) if expected is None else (response.status != expected):
                     found.problems[role].append(f"{address} : {response.status} au lieu de {expected}")
                 name = f"{role}-{number:02d}.html"
                 (folder / name).write_bytes(await response.body())
@@ -134,7 +167,9 @@ async def crawl(chromium, live_server, sessions):
                 found.timings.append((address, loaded - started, time.monotonic() - loaded))
             await context.close()
 
-    await asyncio.gather(*(visit(role, addresses) for role, addresses in pages_for(live_server).items()))
+    found.routes = html_routes(session_app)
+    found.pages = pages_for(live_server, found.routes)
+    await asyncio.gather(*(visit(role, addresses) for role, addresses in found.pages.items()))
     yield found
     if os.environ.get("SUIVI_CRAWL_TIMINGS"):
         for address, load, check in found.timings:
@@ -185,6 +220,13 @@ async def test_pages_are_valid_html_for_the_nu_checker(crawl, vnu_errors, role):
             lines.append(f"{crawl.files[name][1]} l.{message.get('lastLine')} : {message.get('message')} "
                          f"« {message.get('extract', '').strip()[:120]} »")
     assert not lines, f"vnu {vnu.VNU_VERSION} :\n" + "\n".join(lines)
+
+
+async def test_every_html_page_of_the_app_is_crawled(crawl):
+    addresses = [address for found in crawl.pages.values() for address, _ in found]
+    missing = sorted(path for path in crawl.routes if not any(route_pattern(path).match(a) for a in addresses))
+    assert not missing, ("pages jamais contrôlées par axe et vnu : ajoutez-les à pages_for() (ou, si ce n’est pas une "
+                         "page, à NOT_PAGES / NOT_CRAWLED avec la raison) : " + ", ".join(missing))
 
 
 async def test_both_checks_report_a_page_with_an_unlabelled_input_and_an_invalid_attribute(chromium, vnu_errors):
