@@ -44,6 +44,7 @@ def route_pattern(path: str) -> re.Pattern:
     return re.compile("^" + re.sub(r"\\\{[^}]*\\\}", "[^/?]+", re.escape(path)) + r"(\?.*)?$")
 
 
+LINK = re.compile(r"https?://[^/\s]+(/e/[A-Za-z0-9_-]+)")
 ROLES = ["anonyme", "lecteur", "editeur", "referent", "partenaire", "revue", "admin"]
 FIXTURE_ROLE = {"anonyme": None, "lecteur": "reader", "editeur": "editor", "referent": "referent",
                 "partenaire": "partner", "revue": "reviewer", "admin": "admin"}
@@ -84,8 +85,12 @@ def pages_for(server: LiveServer, routes: set[str]) -> dict[str, list[tuple[str,
     # The lecteur sees every reading page; the other roles the pages that differ for them (their header, their
     # forms), with the roadmap, an action and home again, so that each role's own controls are checked.
     common = [("/", 200), (f"/feuilles-de-route/{roadmap}", 200), (f"/actions/{action}", 200)]
+    # The signed link the demo sent (opening it records nothing; the crawl runs before the journeys use it).
+    sent = [LINK.search(mail.get_body(("plain",)).get_content()) for mail in server.outbox()]
+    links = [(found.group(1), 200) for found in sent if found][:1]
+    assert links, "la démonstration n’a envoyé aucun lien signé"
     pages = {
-        "anonyme": [("/connexion", 200), ("/", 200), ("/connexion?suivant=/pilotage", 200),
+        "anonyme": links + [("/connexion", 200), ("/", 200), ("/connexion?suivant=/pilotage", 200),
                     ("/e/lien-inconnu-ou-expire-0000000000000000000000", 404), ("/page-qui-n-existe-pas", 404)],
         "lecteur": reading + [("/echeances", 200), (f"/actions/{action}/modifier", 403)],
         "editeur": common + editing,
