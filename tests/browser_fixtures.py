@@ -56,7 +56,9 @@ async def chromium():
     if not (Path(CHROMIUM).is_file() or shutil.which(CHROMIUM)):
         pytest.fail(f"Chromium introuvable ({CHROMIUM}) : les tests dans le navigateur en ont besoin "
                     "(apt-get install chromium, ou SUIVI_CHROMIUM=chemin).", pytrace=False)
-    from playwright.async_api import async_playwright
+    from playwright.async_api import async_playwright, expect
+
+    expect.set_options(timeout=15_000)  # a loaded 2-core machine (CI, six people) may take more than 5 s
 
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=["--disable-gpu"])
