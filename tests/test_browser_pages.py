@@ -28,7 +28,8 @@ AXE_RUN = """async (tags) => {
 }"""
 
 # GET routes that are not HTML pages (files, feeds, the API) or that the crawl cannot reach, each with its reason.
-NOT_PAGES = re.compile(r"^/(api|static)/|^/healthz$|\.(csv|xlsx|ics)$|/export(\.[a-z]+)?$|^/calendrier/")
+# (/_banc/: the benchmark's ceiling route, which tests/test_bench.py adds to the session's app.)
+NOT_PAGES = re.compile(r"^/(api|static|_banc)/|^/healthz$|\.(csv|xlsx|ics)$|/export(\.[a-z]+)?$|^/calendrier/")
 NOT_CRAWLED = {
     "/feuilles-de-route/{roadmap_id:str}/import/{token:str}": "the preview of a file just sent: "
                                                               "tests/test_imports.py",
