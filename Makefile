@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test test-sqlite test-postgres install migrate demo bench
+.PHONY: run test test-sqlite test-postgres test-tools install migrate demo bench
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -26,7 +26,7 @@ run: demo
 	$(BIN)/python -m tracker serve --host $(HOST) --port $(PORT)
 
 # The whole suite on SQLite, then on PostgreSQL when one is reachable (required when REQUIRE_POSTGRES=1).
-test: install
+test: install test-tools
 	$(BIN)/python -m pytest --db=sqlite -q
 	@if $(BIN)/python -m tests.postgres_reachable; then \
 		$(BIN)/python -m pytest --db=postgres -q; \
@@ -35,6 +35,11 @@ test: install
 	else \
 		echo "*** PostgreSQL injoignable ($${TEST_DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/test}) : la suite n'a tourné que sur SQLite. ***"; \
 	fi
+
+# The Nu HTML Checker for the browser tests: vnu.jar (32 MB, not vendored) fetched once with npm into ~/.cache,
+# pinned and checked by SHA-256 (tests/vnu.py). axe-core is vendored in tests/vendor/.
+test-tools: install
+	$(BIN)/python -m tests.vnu >/dev/null
 
 # Network-scale benchmark (issue 15): needs wrk (apt-get install -y wrk). Options: make bench ARGS="--help".
 bench: install

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from tracker.core import clock
 import re
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 
 import arrow
 
@@ -27,6 +27,18 @@ def date_fr(value: date | datetime | None) -> str:
         value = arrow.get(value).to(PARIS).date()
     day = "1er" if value.day == 1 else str(value.day)
     return f"{day} {arrow.get(value).format('MMMM YYYY', locale='fr')}"
+
+
+def datetime_attr(value: date | datetime | None) -> str:
+    """The machine-readable value of `<time datetime>`: a date as 2026-11-27, a moment in UTC to the second,
+    2026-11-27T08:30:00Z (HTML allows at most three digits of a second's fraction; none are needed here)."""
+    if value is None:
+        return ""
+    if not isinstance(value, datetime):
+        return value.isoformat()
+    if value.tzinfo is None:  # stored in UTC
+        value = value.replace(tzinfo=timezone.utc)
+    return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def datetime_fr(value: datetime | None) -> str:

@@ -35,6 +35,7 @@ def _configure(engine: JinjaTemplateEngine) -> None:
     env.filters.update(
         date_fr=french.date_fr,
         datetime_fr=french.datetime_fr,
+        datetime_attr=french.datetime_attr,
         relative_fr=french.relative_fr,
         money_fr=french.money_fr,
         number_fr=french.number_fr,
