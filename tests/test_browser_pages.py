@@ -46,6 +46,7 @@ def route_pattern(path: str) -> re.Pattern:
 
 
 LINK = re.compile(r"https?://[^/\s]+(/e/[A-Za-z0-9_-]+)")
+INVITATION = re.compile(r"https?://[^/\s]+(/invitation/[A-Za-z0-9_-]+)")
 ROLES = ["anonyme", "lecteur", "editeur", "referent", "partenaire", "revue", "admin"]
 FIXTURE_ROLE = {"anonyme": None, "lecteur": "reader", "editeur": "editor", "referent": "referent",
                 "partenaire": "partner", "revue": "reviewer", "admin": "admin"}
@@ -90,6 +91,11 @@ def pages_for(server: LiveServer, routes: set[str]) -> dict[str, list[tuple[str,
     sent = [LINK.search(mail.get_body(("plain",)).get_content()) for mail in server.outbox()]
     links = [(found.group(1), 200) for found in sent if found][:1]
     assert links, "la démonstration n’a envoyé aucun lien signé"
+    # The invitation the demo left pending (opening it changes nothing), and the refusals of unknown links.
+    invited = [INVITATION.search(mail.get_body(("plain",)).get_content()) for mail in server.outbox()]
+    links += [(found.group(1), 200) for found in invited if found][:1]
+    assert len(links) == 2, "la démonstration n’a envoyé aucune invitation"
+    links += [("/invitation/" + "A" * 43, 404), ("/mot-de-passe/" + "A" * 43, None)]
     pages = {
         "anonyme": links + [("/connexion", 200), ("/", 200), ("/connexion?suivant=/pilotage", 200),
                     ("/e/lien-inconnu-ou-expire-0000000000000000000000", 404), ("/page-qui-n-existe-pas", 404)],
@@ -101,6 +107,7 @@ def pages_for(server: LiveServer, routes: set[str]) -> dict[str, list[tuple[str,
             (f"/contacts/{contact}/effacer", 200), ("/partenaires/nouveau", 200),
             (f"/partenaires/{partner}/modifier", 200), (f"/contrats/{signing}", 200),
             (f"/contrats/{signing}/parties", 200), ("/contrats/nouveau", 200), ("/pilotage", 403),
+            (f"/territoires/{ga}/membres", 200), (f"/territoires/{ga}/modifier", 403),
         ],
         "partenaire": [("/", 200), ("/engagements", 200), ("/echeances", 200), ("/partenaires", 200),
                        (f"/partenaires/{partner}", 200), ("/compte/echeances", 200), ("/compte/jetons", 200),
@@ -113,7 +120,8 @@ def pages_for(server: LiveServer, routes: set[str]) -> dict[str, list[tuple[str,
         ],
         "admin": common + [("/pilotage", 200), ("/rappels", 200), ("/ateliers/nouveau", 200),
                            ("/territoires/nouveau", 200), (f"/contrats/{signing}", 200),
-                           (f"/territoires/{ga}/rappels", 200),
+                           (f"/territoires/{ga}/rappels", 200), (f"/territoires/{ga}/membres", 200),
+                           (f"/territoires/{ga}/modifier", 200),
                            # Forms of an agreement being drafted: the demo's are past that, they answer an error page.
                            (f"/contrats/{signing}/modifier", None), (f"/contrats/{signing}/enregistrer", None),
                            (f"/contrats/{signing}/obligations/nouvelle", None),
