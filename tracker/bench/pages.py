@@ -72,7 +72,9 @@ class Bench:
             response = await client.post("/connexion", data={"email": email, "password": PASSWORD, "_csrf_token": token})
             if response.status_code != 303:
                 raise RuntimeError(f"connexion de {email} refusée ({response.status_code})")
-            return SignedIn(email, dict(client.cookies), token)
+            # The CSRF token is bound to the session: the signed-in pages carry a new one.
+            account = await client.get("/compte")
+            return SignedIn(email, dict(client.cookies), CSRF_FIELD.search(account.text).group(1))
 
     async def choose_editors(self) -> None:
         """One éditeur in each of `n` territories, so that the clients read and change different data."""
