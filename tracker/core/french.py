@@ -26,18 +26,11 @@ def typo(text: str) -> str:
     return _AFTER.sub("«" + NBSP, _BEFORE.sub(NBSP + r"\1", text))
 
 
-def _aware(value: datetime | str) -> datetime:
-    """A moment as an aware datetime: a naive one (or an ISO string without offset) is UTC, as stored."""
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    return value if value.tzinfo is not None else value.replace(tzinfo=timezone.utc)
-
-
 def date_fr(value: date | datetime | None) -> str:
     if value is None:
         return ""
     if isinstance(value, datetime):
-        value = _aware(value).astimezone(_PARIS).date()
+        value = clock.aware(value).astimezone(_PARIS).date()
     day = "1er" if value.day == 1 else str(value.day)
     return f"{day} {MONTHS[value.month]} {value.year:04d}"
 
@@ -57,7 +50,7 @@ def datetime_attr(value: date | datetime | None) -> str:
 def datetime_fr(value: datetime | None) -> str:
     if value is None:
         return ""
-    local = _aware(value).astimezone(_PARIS)
+    local = clock.aware(value).astimezone(_PARIS)
     return f"{date_fr(local.date())} à {local.hour}{NBSP}h{NBSP}{local.minute:02d}"
 
 
@@ -125,8 +118,8 @@ def relative_fr(value: date | datetime | None, now: datetime | None = None) -> s
     if value is None:
         return ""
     if isinstance(value, datetime):
-        moment = _aware(value)
-        text = _humanize(moment, _aware(now) if now else clock.now())
+        moment = clock.aware(value)
+        text = _humanize(moment, clock.aware(now) if now else clock.now())
         return "à l’instant" if text == "maintenant" else text
     today = clock.today()
     days = (value - today).days
