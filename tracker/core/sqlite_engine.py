@@ -57,6 +57,15 @@ def is_read(sql: str) -> bool:
     return bool(_WITH.match(sql)) and not _WRITE_WORD.search(sql)
 
 
+class _Generation:
+    """One thread pool and the connections its threads opened: `close()` ends both together, and a query that
+    comes meanwhile starts the next generation instead of using a connection being closed."""
+
+    def __init__(self, size: int, name: str) -> None:
+        self.executor = ThreadPoolExecutor(max_workers=size, thread_name_prefix=name)
+        self.opened: list[sqlite3.Connection] = []
+
+
 class Connections:
     """Threads that each keep one sqlite3 connection, opened on the thread's first job and closed by `close()`."""
 
@@ -67,62 +76,62 @@ class Connections:
         self._query_only = query_only
         self._local = threading.local()
         self._guard = threading.Lock()
-        self._opened: list[sqlite3.Connection] = []
-        self._executor: ThreadPoolExecutor | None = None
-        self.connects = 0  # connections opened since the engine was made (tests read it)
+        self._generation: _Generation | None = None
+        self.connects = 0  # connections opened since the engine was made
 
-    def _connection(self) -> sqlite3.Connection:
-        connection = getattr(self._local, "connection", None)
-        if connection is None:
-            # check_same_thread off only so that close() may close it from another thread once this one has ended.
-            connection = sqlite3.connect(**self._kwargs, check_same_thread=False)
-            connection.row_factory = dict_factory
-            connection.execute("PRAGMA foreign_keys = 1")
-            if self._query_only:
-                connection.execute("PRAGMA query_only = 1")
-            self._local.connection = connection
-            with self._guard:
-                self._opened.append(connection)
-                self.connects += 1
+    def _connection(self, generation: _Generation) -> sqlite3.Connection:
+        if getattr(self._local, "generation", None) is generation:
+            return self._local.connection
+        # check_same_thread off only so that close() may close it from another thread once this one has ended.
+        connection = sqlite3.connect(**self._kwargs, check_same_thread=False)
+        connection.row_factory = dict_factory
+        connection.execute("PRAGMA foreign_keys = 1")
+        if self._query_only:
+            connection.execute("PRAGMA query_only = 1")
+        self._local.generation, self._local.connection = generation, connection
+        with self._guard:
+            generation.opened.append(connection)
+            self.connects += 1
         return connection
 
-    def _fetch(self, sql: str, args: list[Any] | tuple) -> list[dict]:
-        cursor = self._connection().execute(sql, args)
+    def _fetch(self, generation: _Generation, sql: str, args: list[Any] | tuple) -> list[dict]:
+        cursor = self._connection(generation).execute(sql, args)
         try:
             return cursor.fetchall()
         finally:
             cursor.close()
 
-    def _call(self, function: Callable[[sqlite3.Connection], Any]) -> Any:
-        return function(self._connection())
+    def _call(self, generation: _Generation, function: Callable[[sqlite3.Connection], Any]) -> Any:
+        return function(self._connection(generation))
 
-    def _pool(self) -> ThreadPoolExecutor:
-        executor = self._executor
-        if executor is None:
+    def _current(self) -> _Generation:
+        generation = self._generation
+        if generation is None:
             with self._guard:
-                if self._executor is None:
-                    self._executor = ThreadPoolExecutor(max_workers=self.size, thread_name_prefix=self._name)
-                executor = self._executor
-        return executor
+                if self._generation is None:
+                    self._generation = _Generation(self.size, self._name)
+                generation = self._generation
+        return generation
 
     async def fetch(self, sql: str, args: list[Any] | tuple = ()) -> list[dict]:
         """One statement, executed and fetched in one hop to a thread of the pool."""
-        return await asyncio.get_running_loop().run_in_executor(self._pool(), self._fetch, sql, args)
+        generation = self._current()
+        return await asyncio.get_running_loop().run_in_executor(generation.executor, self._fetch, generation, sql, args)
 
     async def call(self, function: Callable[[sqlite3.Connection], Any]) -> Any:
         """`function(connection)` on a thread of the pool. Submitted at once: it runs even if the caller is
         cancelled while it waits, and, with one thread, in the order of submission."""
-        return await asyncio.get_running_loop().run_in_executor(self._pool(), self._call, function)
+        generation = self._current()
+        return await asyncio.get_running_loop().run_in_executor(generation.executor, self._call, generation, function)
 
     def close(self) -> None:
         """Wait for the threads to finish their jobs and end, then close their connections."""
         with self._guard:
-            executor, self._executor = self._executor, None
-        if executor is not None:
-            executor.shutdown(wait=True)
-        with self._guard:
-            opened, self._opened = self._opened, []
-        for connection in opened:
+            generation, self._generation = self._generation, None
+        if generation is None:
+            return
+        generation.executor.shutdown(wait=True)
+        for connection in generation.opened:
             connection.close()
 
 
