@@ -51,7 +51,7 @@ async def test_every_declared_index_is_in_the_migrated_schema(app):
 
 async def _network_shaped(world) -> dict[str, int]:
     """60 territories, each with a roadmap of 10 axes and ~65 actions (one in eight a sub-action), 20 members
-    with a session, 5 partners: selective filters, as on the national data set."""
+    with a session, 50 partners: selective filters, as on the national data set."""
     from tests.factories import roadmap, territory
 
     probe: dict[str, int] = {}
@@ -79,7 +79,7 @@ async def _network_shaped(world) -> dict[str, int]:
                                                last_seen_at=NOW, expires_at=NOW) for i, u in enumerate(users)])
         partners = await Partner.insert(*[Partner(name=f"Partenaire {i}", sector="associatif",
                                                   legal_form="association", created_at=NOW)
-                                          for i in range(300)]).returning(Partner.id)
+                                          for i in range(3000)]).returning(Partner.id)
         await PartnerTerritory.insert(*[PartnerTerritory(partner=p["id"], territory=territories[i % 60])
                                         for i, p in enumerate(partners)])
         parent = await Action.select(Action.parent).where(Action.parent.is_not_null()).first()
