@@ -110,14 +110,19 @@ class Bench:
         return token.group(0)
 
     async def calendar_address(self, person: SignedIn, siren: str) -> str | None:
-        """The path of a new feed of the territory's deadlines, made through the form of `/compte/echeances`."""
+        """The path of a new feed of the territory's deadlines, made through the form of `/compte/echeances` (with
+        the token that page's form carries: the one read before signing in belongs to no session)."""
+        page = await self.http.get("/compte/echeances", headers=person.headers())
+        form_token = CSRF_FIELD.search(page.text)
+        if page.status_code != 200 or form_token is None:
+            return None
         response = await self.http.post("/compte/calendriers", headers=person.headers(), data={
-            "portee": "territoire", "territoire": siren, "_csrf_token": person.csrf})
+            "portee": "territoire", "territoire": siren, "_csrf_token": form_token.group(1)})
         found = re.search(r"/calendrier/[^\"'<>\s]+\.ics", response.text)
         if response.status_code != 201 or found is None:
             return None
         feed_id = max(int(i) for i in re.findall(r"/compte/calendriers/(\d+)/revoquer", response.text))
-        self.feeds.append((person, feed_id))
+        self.feeds.append((SignedIn(person.email, person.cookies, form_token.group(1)), feed_id))
         return found.group(0)
 
     async def close(self) -> None:
