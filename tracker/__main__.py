@@ -176,9 +176,15 @@ def main(argv: list[str] | None = None) -> int:
     elif args.command == "serve":
         import uvicorn
 
+        from tracker.core.config import settings
         from tracker.core.logs import logging_config
         from tracker.demo import print_sign_in_help
 
+        if args.workers > 1 and not settings.database_url:
+            # Each process would have its own writer lock (tracker/core/sqlite_engine.py): correct, through SQLite's
+            # file lock and busy timeout, but the writers of different processes would wait there again.
+            print("Attention : plusieurs processus sur SQLite. Les écritures de processus différents s’attendent "
+                  "dans SQLite ; plusieurs workers sont un réglage pour PostgreSQL (DATABASE_URL).", file=sys.stderr)
         print_sign_in_help(args.host, args.port)
         uvicorn.run(
             "tracker.app:create_app",
