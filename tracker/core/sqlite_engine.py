@@ -124,6 +124,11 @@ class Connections:
         generation = self._current()
         return await asyncio.get_running_loop().run_in_executor(generation.executor, self._call, generation, function)
 
+    def submit(self, function: Callable[[sqlite3.Connection], Any]) -> None:
+        """`function(connection)` queued on the pool without waiting for it (a clean-up after a cancellation)."""
+        generation = self._current()
+        generation.executor.submit(self._call, generation, function)
+
     def close(self) -> None:
         """Wait for the threads to finish their jobs and end, then close their connections."""
         with self._guard:
@@ -190,7 +195,8 @@ class PooledTransaction(SQLiteTransaction):
         try:
             self.connection = WriterConnection(engine.writer)
             await engine.writer.call(_begin(self.transaction_type.value))
-        except BaseException:
+        except BaseException:  # cancelled while BEGIN was queued: it will run, so its ROLLBACK is queued after it
+            engine.writer.submit(_rollback)
             lock.release()
             raise
         self.pooled, self._held = True, lock
