@@ -131,7 +131,11 @@ async def clean_db(request: pytest.FixtureRequest, database: str, session_app):
     """An empty migrated schema for every test."""
     workdir: Path = request.config.suivi_workdir  # type: ignore[attr-defined]
     if database == "sqlite":
-        # Safe under the session's app because Piccolo's SQLite engine holds no connection between queries; checked.
+        # The engine keeps its connections (tracker/core/sqlite_engine.py): closed here, reopened by the next query,
+        # so that no connection sees the file replaced under it; checked.
+        from tracker.core.db import close_pool
+
+        await close_pool()
         assert not _held_open(workdir / "test.sqlite3"), "une connexion SQLite est restée ouverte entre deux tests"
         for suffix in ("-wal", "-shm"):
             (workdir / f"test.sqlite3{suffix}").unlink(missing_ok=True)

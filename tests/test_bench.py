@@ -36,3 +36,32 @@ def test_a_plan_becomes_a_lua_literal_with_its_strings_intact():
     plan = {"close": True, "clients": [{"paths": ["/a?b=1"], "comment": "Point d’étape \"x\"\n", "n": 3}]}
     assert _lua(plan) == '{["close"] = true, ["clients"] = {{["paths"] = {"/a?b=1"}, ' \
                          '["comment"] = "Point d’étape \\"x\\"\\n", ["n"] = 3}}}'
+
+
+
+async def test_the_bench_finds_the_calendar_feed_where_the_account_makes_it(app, world):
+    """Issue 11 put the feed's address on « Rappels et calendriers » (shown once, in the answer to its form): the
+    bench makes one per éditeur there, a calendar program reads it with the address alone, and the bench revokes
+    it at the end."""
+    import httpx
+
+    from tests.browser import Browser
+    from tests.factories import EMAILS
+    from tracker.bench.pages import Bench, SignedIn
+
+    def http() -> httpx.AsyncClient:
+        return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver")
+
+    async with http() as anonymous:
+        bench = Bench("http://testserver", 1)
+        await bench.http.aclose()
+        bench.http = http()  # the application itself rather than a server
+        await Browser(bench.http).login(EMAILS["ga_editor"])
+        # As the bench signs in: the token it holds is the sign-in page's, worth nothing once signed in.
+        person = SignedIn(EMAILS["ga_editor"], dict(bench.http.cookies), "jeton-de-la-page-de-connexion")
+        feed = await bench.calendar_address(person, "200071827")  # the world's Grand Angoulême
+        assert feed is not None and feed.startswith("/calendrier/") and feed.endswith(".ics")
+        calendar = await anonymous.get(feed)
+        assert calendar.status_code == 200 and calendar.text.startswith("BEGIN:VCALENDAR")
+        await bench.close()
+        assert (await anonymous.get(feed)).status_code == 404

@@ -109,6 +109,20 @@ async def _daily(dry_run: bool) -> int:
     return 1 if report.failed else 0
 
 
+def _run(work):
+    """`asyncio.run` of a command, whose database connections are closed before its event loop ends."""
+
+    async def run():
+        from tracker.core.db import close_pool
+
+        try:
+            return await work
+        finally:
+            await close_pool()
+
+    return asyncio.run(run())
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tracker")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -136,17 +150,17 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     if args.command == "migrate":
-        asyncio.run(_migrate())
+        _run(_migrate())
     elif args.command == "load-territories":
-        asyncio.run(_load_territories())
+        _run(_load_territories())
     elif args.command == "load-demo":
-        asyncio.run(_load_demo())
+        _run(_load_demo())
     elif args.command == "create-user":
-        return asyncio.run(_create_user(args))
+        return _run(_create_user(args))
     elif args.command == "contrats-echus":
-        asyncio.run(_expire_agreements())
+        _run(_expire_agreements())
     elif args.command == "quotidien":
-        return asyncio.run(_daily(args.dry_run))
+        return _run(_daily(args.dry_run))
     elif args.command in ("sauvegarde", "restauration"):
         from tracker import backups
 
@@ -162,9 +176,15 @@ def main(argv: list[str] | None = None) -> int:
     elif args.command == "serve":
         import uvicorn
 
+        from tracker.core.config import settings
         from tracker.core.logs import logging_config
         from tracker.demo import print_sign_in_help
 
+        if args.workers > 1 and not settings.database_url:
+            # Each process would have its own writer lock (tracker/core/sqlite_engine.py): correct, through SQLite's
+            # file lock and busy timeout, but the writers of different processes would wait there again.
+            print("Attention : plusieurs processus sur SQLite. Les écritures de processus différents s’attendent "
+                  "dans SQLite ; plusieurs workers sont un réglage pour PostgreSQL (DATABASE_URL).", file=sys.stderr)
         print_sign_in_help(args.host, args.port)
         uvicorn.run(
             "tracker.app:create_app",

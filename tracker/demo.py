@@ -4,6 +4,7 @@ would have entered them. Idempotent: a second run keeps what is there."""
 from __future__ import annotations
 
 from tracker.core import clock
+from tracker.core.db import analyse
 import arrow
 
 from tracker.accounts.passwords import hash_password
@@ -274,6 +275,7 @@ async def load_demo() -> None:
     await load_agreements_demo(users, partners, ids)
     await load_commitments_demo(partners, ids, contacts)
     await _invitation_demo(users)
+    await analyse()  # statistics for the query planners, once everything is in
 
 
 async def _invitation_demo(users: dict[str, int]) -> None:

@@ -20,7 +20,7 @@ class Membership(Table):
     """A user's role in one territory: lecteur, editeur or referent. Unique per (user, territory)."""
 
     user = ForeignKey(User, on_delete=OnDelete.cascade, null=False)
-    territory = ForeignKey(Territory, on_delete=OnDelete.cascade, null=False)
+    territory = ForeignKey(Territory, on_delete=OnDelete.cascade, null=False, index=True)
     role = Varchar(length=10)
 
 
@@ -28,7 +28,7 @@ class UserSession(Table):
     """Server-side session: the cookie holds a random token, the table only its SHA-256."""
 
     token_hash = Varchar(length=64, unique=True, index=True)
-    user = ForeignKey(User, on_delete=OnDelete.cascade, null=False)
+    user = ForeignKey(User, on_delete=OnDelete.cascade, null=False, index=True)
     created_at = Timestamptz()
     last_seen_at = Timestamptz()  # last use (written at most once a minute)
     expires_at = Timestamptz()

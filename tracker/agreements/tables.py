@@ -98,7 +98,7 @@ class Obligation(Table):
     created_at = Timestamptz()
     updated_at = Timestamptz()
     # The theme it belongs to (None: an agreement without themes, or written before themes were a list).
-    theme = ForeignKey(AgreementTheme, on_delete=OnDelete.restrict, null=True, default=None, index=False)
+    theme = ForeignKey(AgreementTheme, on_delete=OnDelete.restrict, null=True, default=None, index=True)
     # Added by an amendment, or ended by one (on the amendment's date): an ended obligation stays readable.
     added_by = ForeignKey(AgreementAmendment, on_delete=OnDelete.restrict, null=True, default=None, index=False)
     ended_by = ForeignKey(AgreementAmendment, on_delete=OnDelete.restrict, null=True, default=None, index=False)

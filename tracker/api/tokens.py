@@ -54,7 +54,7 @@ def state_of(row: dict, now: datetime | None = None) -> str:
     """actif, expire or revoque."""
     if row["revoked_at"] is not None:
         return "revoque"
-    if row["expires_at"] is not None and arrow.get(row["expires_at"]) <= arrow.get(now or arrow.get(clock.now())):
+    if row["expires_at"] is not None and clock.aware(row["expires_at"]) <= (now or clock.now()):
         return "expire"
     return "actif"
 
@@ -74,7 +74,8 @@ async def tokens_of(viewer: Viewer) -> list[dict]:
     for row in rows:
         row["state"] = state_of(row, now)
         # The last day it works, in Paris (expires_at is the midnight that ends it).
-        row["valid_until"] = arrow.get(row["expires_at"]).to(PARIS).shift(days=-1).date() if row["expires_at"] else None
+        row["valid_until"] = ((clock.aware(row["expires_at"]).astimezone(clock.PARIS) - timedelta(days=1)).date()
+                              if row["expires_at"] else None)
     return rows
 
 
@@ -162,16 +163,16 @@ async def viewer_for_api_token(token: str) -> Viewer:
     )
     if row is None or not row["is_active"]:
         raise refused
-    now = arrow.get(clock.now())
+    now = clock.now()
     if row["revoked_at"] is not None:
         raise TokenRefused("Ce jeton d’accès a été révoqué.", presented=True)
-    if row["expires_at"] is not None and arrow.get(row["expires_at"]) <= now:
+    if row["expires_at"] is not None and clock.aware(row["expires_at"]) <= now:
         raise TokenRefused("Ce jeton d’accès a expiré : créez-en un nouveau.", presented=True)
-    if row["last_used_at"] is None or now - arrow.get(row["last_used_at"]) > TOUCH_EVERY:
+    if row["last_used_at"] is None or now - clock.aware(row["last_used_at"]) > TOUCH_EVERY:
         async with write_transaction():
             # The condition again in the WHERE: several processes seeing the same token write once.
-            await ApiToken.update({ApiToken.last_used_at: now.datetime}).where(
+            await ApiToken.update({ApiToken.last_used_at: now}).where(
                 (ApiToken.id == row["id"])
-                & (ApiToken.last_used_at.is_null() | (ApiToken.last_used_at < (now - TOUCH_EVERY).datetime))
+                & (ApiToken.last_used_at.is_null() | (ApiToken.last_used_at < now - TOUCH_EVERY))
             )
     return await viewer_for_user(row)

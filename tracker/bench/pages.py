@@ -63,6 +63,7 @@ class Bench:
         self.http = httpx.AsyncClient(base_url=base_url, timeout=120)
         self.editors: list[Editor] = []
         self.tokens: list[tuple[SignedIn, int]] = []  # API tokens made for the bench, revoked at the end
+        self.feeds: list[tuple[SignedIn, int]] = []  # calendar addresses made for the bench, revoked at the end
 
     async def sign_in(self, email: str) -> SignedIn:
         """The sign-in form as a browser fills it; a fresh session each time."""
@@ -110,7 +111,26 @@ class Bench:
         self.tokens.append((person, token_id))
         return token.group(0)
 
+    async def calendar_address(self, person: SignedIn, siren: str) -> str | None:
+        """The path of a new feed of the territory's deadlines, made through the form of `/compte/echeances` (with
+        the token that page's form carries: the one read before signing in belongs to no session)."""
+        page = await self.http.get("/compte/echeances", headers=person.headers())
+        form_token = CSRF_FIELD.search(page.text)
+        if page.status_code != 200 or form_token is None:
+            return None
+        response = await self.http.post("/compte/calendriers", headers=person.headers(), data={
+            "portee": "territoire", "territoire": siren, "_csrf_token": form_token.group(1)})
+        found = re.search(r"/calendrier/[^\"'<>\s]+\.ics", response.text)
+        if response.status_code != 201 or found is None:
+            return None
+        feed_id = max(int(i) for i in re.findall(r"/compte/calendriers/(\d+)/revoquer", response.text))
+        self.feeds.append((SignedIn(person.email, person.cookies, form_token.group(1)), feed_id))
+        return found.group(0)
+
     async def close(self) -> None:
+        for person, feed_id in self.feeds:  # nor calendar addresses
+            await self.http.post(f"/compte/calendriers/{feed_id}/revoquer", data={"_csrf_token": person.csrf},
+                                 headers=person.headers())
         for person, token_id in self.tokens:  # the data set does not pile up tokens from run to run
             await self.http.post(f"/compte/jetons/{token_id}/revoquer", data={"_csrf_token": person.csrf},
                                  headers=person.headers())
@@ -213,18 +233,18 @@ async def status_change(bench: Bench) -> Page:
 
 
 async def calendar_feed(bench: Bench) -> Page | None:
-    """Hook for the deadline feed (DESIGN.md: `/calendrier/{token}.ics`, linked from `/compte`). Measured as soon as
-    the account page shows a feed address; until then the bench says it is absent."""
+    """The deadline feed (`/calendrier/{token}.ics`). Its address is made on « Rappels et calendriers »
+    (`/compte/echeances`, where issue 11 put it) and shown once, in the answer to the form: each éditeur makes the
+    address of its territory's deadlines, as a CODIR member subscribing their calendar would (revoked at the end).
+    A server without that form has no feed: the bench then says it is absent."""
     sessions = await bench.editor_sessions()
-    page = await bench.http.get("/compte", headers=sessions[0].headers())
-    if page.status_code != 200 or not re.search(r"/calendrier/[^\"'<>\s]+\.ics", page.text):
-        return None
     clients = []
-    for s in sessions:
-        account = await bench.http.get("/compte", headers=s.headers())
-        feed = re.search(r"/calendrier/[^\"'<>\s]+\.ics", account.text).group(0)
+    for person, editor in zip(sessions, bench.editors):
+        feed = await bench.calendar_address(person, editor.siren)
+        if feed is None:
+            return None
         clients.append(Client({}, [feed]))  # a calendar application subscribes with the address alone
-    return Page("calendrier", "flux de calendrier (.ics)", clients)
+    return Page("calendrier", "flux de calendrier (.ics, échéances d’un territoire)", clients)
 
 
 CATALOGUE: dict[str, tuple[str, Callable[[Bench], Awaitable[Page | None]]]] = {

@@ -223,7 +223,7 @@ async def usable_link(token: str, *, at: datetime | None = None) -> dict:
         raise LinkProblem("utilise", status_code=410, **where)
     if link["voided_at"] is not None:
         raise LinkProblem("remplace", status_code=410, **where)
-    if arrow.get(link["expires_at"]) <= arrow.get(at or clock.now()):
+    if clock.aware(link["expires_at"]) <= clock.aware(at or clock.now()):
         raise LinkProblem("expire", status_code=410, **where)
     if link["state"] != "propose":
         raise LinkProblem("sans_objet", status_code=410, **where)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from tracker.core import clock
 from collections.abc import Iterable
 
-import arrow
+from datetime import datetime
 from piccolo.query.functions.aggregate import Count
 
 from tracker.core.permissions import Viewer
@@ -73,12 +73,12 @@ def commitment_columns():
     )
 
 
-def _link_status(link: dict, now: arrow.Arrow) -> str:
+def _link_status(link: dict, now: datetime) -> str:
     if link["used_at"] is not None:
         return "utilise"
     if link["voided_at"] is not None:
         return "remplace"
-    if arrow.get(link["expires_at"]) <= now:
+    if clock.aware(link["expires_at"]) <= now:
         return "expire"
     return "valide"
 
@@ -113,7 +113,7 @@ async def enrich(rows: list[dict], *, with_links: bool) -> list[dict]:
                 comment["author_label"] = comment["author_name"]
             comments[comment["commitment"]].append(comment)
         if with_links:
-            now = arrow.get(clock.now())
+            now = clock.now()
             for link in await (
                 CommitmentLink.select(
                     CommitmentLink.commitment,

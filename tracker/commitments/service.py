@@ -1,9 +1,7 @@
 """Commitments: what the pages read, recording a new commitment, comments. State changes are in lifecycle.py."""
 from __future__ import annotations
 
-from datetime import datetime
-
-import arrow
+from datetime import date, datetime
 
 from tracker.commitments import lifecycle
 from tracker.commitments.forms import NewCommitment
@@ -163,7 +161,7 @@ async def my_commitments(viewer: Viewer, group: str | None) -> dict:
         return {"groups": [], "total": 0}
     where = Commitment.partner.is_in(list(viewer.partner_ids)) & Commitment.action.confidential.eq(False)
     rows = await enrich(await Commitment.select(*commitment_columns()).where(where), with_links=False)
-    far = arrow.get("9999-12-31").date()
+    far = date.max  # 9999-12-31: undated last
     rows.sort(key=lambda r: (r["due"] or far, r["id"]))
     groups = [
         {"code": code, "title": title, "rows": [r for r in rows if r["state"] in states]}

@@ -196,7 +196,7 @@ async def export_data(viewer: Viewer, contact_id: int) -> dict:
     contact = await managed_contact(viewer, contact_id)
 
     def when(value) -> str | None:
-        return arrow.get(value).isoformat() if value else None
+        return clock.aware(value).isoformat() if value else None
 
     links = await CommitmentLink.select(
         CommitmentLink.commitment, CommitmentLink.created_at, CommitmentLink.expires_at, CommitmentLink.used_at,

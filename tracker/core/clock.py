@@ -22,6 +22,14 @@ def today() -> date:
     return now().astimezone(PARIS).date()
 
 
+def aware(value: datetime | str) -> datetime:
+    """A stored moment as an aware datetime: naive (or an ISO text without offset, as SQLite gives an aggregate)
+    means UTC, as stored. `datetime.fromisoformat`, never arrow's parser: this runs once per row (issue 15)."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value if value.tzinfo is not None else value.replace(tzinfo=timezone.utc)
+
+
 @contextmanager
 def fixed_at(moment: datetime) -> Iterator[datetime]:
     """Freeze the clock at `moment` (aware) for the duration of the block."""

@@ -1,4 +1,7 @@
-"""Database engine and the one way to open a write transaction."""
+"""Database engine, the one way to open a write transaction, and planner statistics after bulk loads.
+
+On SQLite the engine is `PooledSQLiteEngine` (tracker/core/sqlite_engine.py): kept reader connections, one writer
+connection behind an in-process lock. On PostgreSQL, Piccolo's engine with asyncpg's pool."""
 from __future__ import annotations
 
 import sqlite3
@@ -9,14 +12,19 @@ from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine, TransactionType
 
 from tracker.core.config import settings
+from tracker.core.sqlite_engine import PooledSQLiteEngine
+
+
+ANALYSIS_LIMIT = 1000
 
 
 def make_engine() -> SQLiteEngine | PostgresEngine:
     if settings.database_url:
         return PostgresEngine(config={"dsn": settings.database_url})
     settings.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
-    # Piccolo opens one connection per query: wait for the lock rather than fail at once.
-    return SQLiteEngine(path=str(settings.sqlite_path), timeout=30)
+    # Writers of this process queue on the engine's lock; the busy timeout is for other processes (a command, a
+    # backup) that write the same file.
+    return PooledSQLiteEngine(path=str(settings.sqlite_path), timeout=30)
 
 
 def engine() -> SQLiteEngine | PostgresEngine:
@@ -41,8 +49,10 @@ def prepare_sqlite_file() -> None:
 
 @asynccontextmanager
 async def write_transaction() -> AsyncIterator[None]:
-    """A transaction for writes. On SQLite it takes the write lock at BEGIN (IMMEDIATE) so that
-    concurrent requests queue instead of failing with "database is locked" on upgrade."""
+    """A transaction for writes. On SQLite it runs on the engine's one writer connection, holding the engine's
+    asyncio lock from BEGIN IMMEDIATE to COMMIT/ROLLBACK: the process's writers queue in the event loop, in order,
+    rather than in SQLite's busy handler; IMMEDIATE takes SQLite's write lock at BEGIN, so that another process's
+    writer never makes this one fail with "database is locked" on upgrade."""
     db = engine()
     if isinstance(db, SQLiteEngine):
         async with db.transaction(transaction_type=TransactionType.immediate):
@@ -59,9 +69,30 @@ async def start_pool() -> None:
 
 
 async def close_pool() -> None:
+    """At shutdown (the app's, a command's): PostgreSQL's pool, or SQLite's kept connections."""
     db = engine()
     if isinstance(db, PostgresEngine):
-        await db.close_connection_pool()
+        if db.pool is not None:
+            await db.close_connection_pool()
+    elif isinstance(db, PooledSQLiteEngine):
+        await db.close_connections()
+
+
+async def analyse(*tables: str) -> None:
+    """Planner statistics after a bulk load (the territories, the demo, an import), on both databases: without
+    them SQLite's planner guesses row counts and may pick a full scan over an index, and PostgreSQL's autovacuum
+    may be off or late. `tables` narrows it (an import touches a few); none means the whole database. Bounded:
+    SQLite reads at most `ANALYSIS_LIMIT` rows per index (`PRAGMA analysis_limit`, the approximation SQLite
+    recommends), PostgreSQL samples its default 30,000 rows per table. A PostgreSQL role that does not own a table
+    gets a warning for it, never an error."""
+    db = engine()
+    async with write_transaction():
+        if isinstance(db, SQLiteEngine):
+            await db.run_ddl(f"PRAGMA analysis_limit = {ANALYSIS_LIMIT}")
+            for name in tables or ("",):  # SQLite's ANALYZE takes one table at a time
+                await db.run_ddl(f'ANALYZE "{name}"' if name else "ANALYZE")
+        else:
+            await db.run_ddl("ANALYZE " + ", ".join(f'"{name}"' for name in tables) if tables else "ANALYZE")
 
 
 def name_contains(column, text: str):

@@ -1,15 +1,21 @@
 """French formatting: dates « 27 novembre 2026 », relative times, money « 12 500 € », typography."""
 from __future__ import annotations
 
-from tracker.core import clock
 import re
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
-import arrow
+from tracker.core import clock
 
+# These filters run once per row of a page: plain `datetime`/`date` arithmetic and `zoneinfo`, no parsing and no
+# arrow (issue 15). Their output is arrow 1.4's, byte for byte (`format('MMMM YYYY', locale='fr')`, `humanize(…,
+# locale='fr')`): tests/test_french.py compares them over thousands of values.
 PARIS = "Europe/Paris"
+_PARIS = ZoneInfo(PARIS)
 NBSP = "\u00a0"
 NNBSP = "\u202f"  # espace fine insécable, the thousands separator
+MONTHS = ("", "janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
+          "novembre", "décembre")
 
 _BEFORE = re.compile(r"[ \t]+([:;?!»])")
 _AFTER = re.compile(r"«[ \t]+")
@@ -24,9 +30,9 @@ def date_fr(value: date | datetime | None) -> str:
     if value is None:
         return ""
     if isinstance(value, datetime):
-        value = arrow.get(value).to(PARIS).date()
+        value = clock.aware(value).astimezone(_PARIS).date()
     day = "1er" if value.day == 1 else str(value.day)
-    return f"{day} {arrow.get(value).format('MMMM YYYY', locale='fr')}"
+    return f"{day} {MONTHS[value.month]} {value.year:04d}"
 
 
 def datetime_attr(value: date | datetime | None) -> str:
@@ -44,8 +50,67 @@ def datetime_attr(value: date | datetime | None) -> str:
 def datetime_fr(value: datetime | None) -> str:
     if value is None:
         return ""
-    local = arrow.get(value).to(PARIS)
-    return f"{date_fr(local.date())} à {local.format('H')}{NBSP}h{NBSP}{local.format('mm')}"
+    local = clock.aware(value).astimezone(_PARIS)
+    return f"{date_fr(local.date())} à {local.hour}{NBSP}h{NBSP}{local.minute:02d}"
+
+
+def _add_months(moment: datetime, months: int) -> datetime:
+    """`moment` moved by whole months, the day clipped to the month's last (as dateutil's relativedelta)."""
+    index = moment.year * 12 + moment.month - 1 + months
+    year, month = divmod(index, 12)
+    month += 1
+    last = (date(year + month // 12, month % 12 + 1, 1) - timedelta(days=1)).day
+    return moment.replace(year=year, month=month, day=min(moment.day, last))
+
+
+def _calendar_months(later: datetime, earlier: datetime) -> int:
+    """Whole months from `earlier` to `later`, plus one when more than 14 days remain (arrow's humanize)."""
+    months = (later.year - earlier.year) * 12 + later.month - earlier.month
+    while later < _add_months(earlier, months):
+        months -= 1
+    months = months + (1 if (later - _add_months(earlier, months)).days > 14 else 0)
+    return min(months, 12)
+
+
+def _ago(count: str, sign: int) -> str:
+    return f"il y a {count}" if sign < 0 else f"dans {count}"
+
+
+_MINUTE, _HOUR, _DAY, _WEEK, _YEAR = 60, 3600, 86400, 604800, 31536000
+_MONTH = 86400 * 30.5
+
+
+def _humanize(value: datetime, other: datetime) -> str:
+    """arrow 1.4's `humanize(other, locale='fr')` with the « auto » granularity."""
+    delta = int(round((value - other).total_seconds()))
+    sign = -1 if delta < 0 else 1
+    diff = abs(delta)
+    if diff < 10:
+        return "maintenant"
+    if diff < _MINUTE:
+        return _ago(f"{diff} secondes", sign)
+    if diff < _MINUTE * 2:
+        return _ago("une minute", sign)
+    if diff < _HOUR:
+        return _ago(f"{max(diff // _MINUTE, 2)} minutes", sign)
+    if diff < _HOUR * 2:
+        return _ago("une heure", sign)
+    if diff < _DAY:
+        return _ago(f"{max(diff // _HOUR, 2)} heures", sign)
+    if diff < _DAY * 2:
+        return _ago("un jour", sign)
+    if diff < _WEEK:
+        return _ago(f"{max(diff // _DAY, 2)} jours", sign)
+    months = _calendar_months(other, value) if value < other else _calendar_months(value, other)
+    if months >= 1 and diff < _YEAR:
+        return _ago("un mois" if months == 1 else f"{months} mois", sign)
+    if diff < _WEEK * 2:
+        return _ago("une semaine", sign)
+    if diff < _MONTH:
+        return _ago(f"{max(diff // _WEEK, 2)} semaines", sign)
+    if diff < _YEAR * 2:
+        return _ago("un an", sign)
+    return _ago(f"{max(diff // _YEAR, 2)} ans", sign)
 
 
 def relative_fr(value: date | datetime | None, now: datetime | None = None) -> str:
@@ -53,17 +118,21 @@ def relative_fr(value: date | datetime | None, now: datetime | None = None) -> s
     if value is None:
         return ""
     if isinstance(value, datetime):
-        text = arrow.get(value).humanize(arrow.get(now) if now else arrow.get(clock.now()), locale="fr")
+        moment = clock.aware(value)
+        text = _humanize(moment, clock.aware(now) if now else clock.now())
         return "à l’instant" if text == "maintenant" else text
-    days = (value - clock.today()).days
+    today = clock.today()
+    days = (value - today).days
     if days == 0:
         return "aujourd'hui"
     if days == 1:
         return "demain"
     if days == -1:
         return "hier"
-    other = arrow.get(clock.today())
-    return arrow.get(value).humanize(other, locale="fr", granularity="day" if abs(days) < 45 else "auto")
+    if abs(days) < 45:  # arrow's « day » granularity: always in days
+        return _ago(f"{abs(days)} jours", days)
+    midnight = datetime(value.year, value.month, value.day, tzinfo=timezone.utc)
+    return _humanize(midnight, datetime(today.year, today.month, today.day, tzinfo=timezone.utc))
 
 
 def money_fr(amount: int | float | None) -> str:

@@ -15,7 +15,7 @@ import anyio.to_thread
 
 from tracker.commitments import service as commitments
 from tracker.core import clock
-from tracker.core.db import write_transaction
+from tracker.core.db import analyse, write_transaction
 from tracker.core.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
 from tracker.core.permissions import Viewer
 from tracker.imports.files import RawSheet, read_file
@@ -33,6 +33,8 @@ from tracker.roadmaps.forms import ActionInput
 from tracker.roadmaps.lifecycle import change_action_status
 
 PENDING_FOR = timedelta(hours=6)
+# What an import writes many rows into: their statistics are refreshed after it (core.db.analyse).
+IMPORTED_TABLES = ("action", "commitment", "partner", "partner_territory", "roadmap_axis", "action_note", "history_entry")
 REFUSED = "Votre rôle ne permet pas d’importer des actions dans cette feuille de route."
 EXPIRED = ("Cet aperçu n’est plus disponible (il expire au bout de six heures, ou une fois l’import fait) : "
            "déposez à nouveau le fichier.")
@@ -259,5 +261,6 @@ async def commit(viewer: Viewer, roadmap_id: int, token: str, decisions: CommitI
         )
         await record.save()
         await PendingImport.delete().where(PendingImport.id == pending["id"])
+    await analyse(*IMPORTED_TABLES)  # a bulk load: the planners' statistics follow it, after the commit
     return {"id": record.id, "created_actions": record.created_actions, "updated_actions": record.updated_actions,
             "conflicts": record.conflicts}

@@ -13,7 +13,7 @@ class PendingImport(Table, tablename="pending_import"):
     and is deleted once imported or after a few hours."""
 
     token_hash = Varchar(length=64, unique=True)
-    roadmap = ForeignKey(Roadmap, on_delete=OnDelete.cascade, null=False)
+    roadmap = ForeignKey(Roadmap, on_delete=OnDelete.cascade, null=False, index=True)
     author = ForeignKey(User, on_delete=OnDelete.cascade, null=False)
     file_name = Varchar(length=200)
     content = Bytea()

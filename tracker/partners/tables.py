@@ -27,7 +27,7 @@ class PartnerTerritory(Table):
     """The territories a partner works with. Unique per (partner, territory)."""
 
     partner = ForeignKey(Partner, on_delete=OnDelete.cascade, null=False)
-    territory = ForeignKey(Territory, on_delete=OnDelete.cascade, null=False)
+    territory = ForeignKey(Territory, on_delete=OnDelete.cascade, null=False, index=True)
 
 
 class PartnerContact(Table):

@@ -39,7 +39,7 @@ class Roadmap(Table):
 
 
 class Axis(Table, tablename="roadmap_axis"):
-    roadmap = ForeignKey(Roadmap, on_delete=OnDelete.cascade, null=False)
+    roadmap = ForeignKey(Roadmap, on_delete=OnDelete.cascade, null=False, index=True)
     position = Integer(default=0)
     title = Varchar(length=200)
 
@@ -47,8 +47,8 @@ class Axis(Table, tablename="roadmap_axis"):
 class Action(Table):
     roadmap = ForeignKey(Roadmap, on_delete=OnDelete.restrict, null=False, index=True)
     territory = ForeignKey(Territory, on_delete=OnDelete.restrict, null=False, index=True)
-    axis = ForeignKey(Axis, on_delete=OnDelete.set_null, null=True, default=None)
-    parent = ForeignKey("self", on_delete=OnDelete.restrict, null=True, default=None)
+    axis = ForeignKey(Axis, on_delete=OnDelete.set_null, null=True, default=None, index=True)
+    parent = ForeignKey("self", on_delete=OnDelete.restrict, null=True, default=None, index=True)
     title = Varchar(length=200)
     description = Text()
     module = Integer(null=True, default=None)

@@ -62,7 +62,7 @@ def epci_rows() -> list[dict[str, str]]:
 
 async def load_epci() -> int:
     """Insert the EPCI that are missing; existing rows (maybe edited by an administrator) are kept."""
-    from tracker.core.db import write_transaction
+    from tracker.core.db import analyse, write_transaction
     from tracker.territories.search import search_key
     from tracker.territories.tables import Territory
 
@@ -89,4 +89,6 @@ async def load_epci() -> int:
     async with write_transaction():
         for start in range(0, len(missing), 200):
             await Territory.insert(*missing[start : start + 200]).on_conflict(action="DO NOTHING")
+    if missing:
+        await analyse("territory")
     return len(missing)
