@@ -2,10 +2,9 @@
 what became overdue, what is blocked, what is due next."""
 from __future__ import annotations
 
-from tracker.core import clock
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 
-import arrow
+from tracker.core import clock
 
 from tracker.core.permissions import Viewer
 from tracker.commitments.tables import Commitment
@@ -40,7 +39,7 @@ async def meeting_pack(viewer: Viewer, siren: str, since: date | None) -> dict:
     meeting = await last_meeting(tid)
     origin = "paramètre" if since else ("réunion" if meeting else "défaut")
     since = since or meeting or clock.today() - timedelta(days=DEFAULT_DAYS)
-    start = arrow.get(since, tzinfo=PARIS).floor("day").to("UTC").datetime  # from midnight, Paris time
+    start = datetime.combine(since, time.min, tzinfo=PARIS).astimezone(timezone.utc)  # from midnight, Paris time
     today = clock.today()
 
     actions = await Action.select(
