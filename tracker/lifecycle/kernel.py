@@ -218,11 +218,12 @@ async def deferred() -> AsyncIterator[None]:
         yield
     finally:
         _deferred.reset(token)
-    for subject, callbacks in list(_observers.items()):
-        changes = [change for change in waiting if change.subject == subject]
-        if changes:
-            for callback in callbacks:
-                await callback(changes)
+    calls: dict[Observer, list[Touched]] = {}  # each observer once, with every change of its subjects
+    for change in waiting:
+        for callback in _observers.get(change.subject, ()):
+            calls.setdefault(callback, []).append(change)
+    for callback, changes in calls.items():
+        await callback(changes)
 
 
 def _stamp(table: type[Table], when: datetime) -> dict:
