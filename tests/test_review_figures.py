@@ -72,7 +72,7 @@ async def test_kept_figures_equal_a_rebuild_after_a_burst_of_concurrent_changes(
         editors.append(client)
     # ...while an éditeur creates an action and writes a note, a partner confirms, an agreement goes back to
     # negotiation.
-    ga_editor, second_editor, partner, referent = (await make_client() for _ in range(4))
+    ga_editor, second_editor, partner, referent = [await make_client() for _ in range(4)]
     await ga_editor.login(EMAILS["ga_editor"])
     await second_editor.login(EMAILS["ga_editor"])
     await partner.login(PARTNER_EMAILS["sa_contact"])

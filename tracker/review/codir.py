@@ -16,7 +16,6 @@ from tracker.review.tables import CodirMeeting
 from tracker.roadmaps.statuses import CLOSED
 from tracker.roadmaps.tables import Action, ActionNote
 from tracker.territories.service import territory_for
-from tracker.core.french import PARIS
 
 DEFAULT_DAYS = 30
 UPCOMING_DAYS = 60
@@ -39,7 +38,7 @@ async def meeting_pack(viewer: Viewer, siren: str, since: date | None) -> dict:
     meeting = await last_meeting(tid)
     origin = "paramètre" if since else ("réunion" if meeting else "défaut")
     since = since or meeting or clock.today() - timedelta(days=DEFAULT_DAYS)
-    start = datetime.combine(since, time.min, tzinfo=PARIS).astimezone(timezone.utc)  # from midnight, Paris time
+    start = datetime.combine(since, time.min, tzinfo=clock.PARIS).astimezone(timezone.utc)  # from midnight, Paris
     today = clock.today()
 
     actions = await Action.select(
