@@ -3,7 +3,8 @@
   counts by status and module, last update, commitments by state and sector, agreements by state;
 - `realised_month`: per territory, audience and month, entries into « réalisée » minus entries out of it;
 - `action_open_deadline`: a partial index on open actions' deadline (« en retard » is counted at read time from it,
-  never kept: it changes with the date); `action_note_created_at` and `commitment_proposed` for « à relancer ».
+  never kept: it changes with the date); `action_note_created_at`, `commitment_proposed` and
+  `membership_by_territory` for « à relancer ».
 
 Both tables start empty: `python -m tracker recalculer-indicateurs` fills them (`migrate` runs it when they are empty
 and actions exist). A frozen snapshot: plain SQL with the table names written out, nothing imported from `tracker`."""
@@ -45,13 +46,17 @@ INDEXES = [
     'CREATE UNIQUE INDEX "realised_month_uniq" ON "realised_month" ("territory", "audience", "month")',
     # The network's curve: a sum by month over one audience, read from the index alone.
     'CREATE INDEX "realised_month_audience" ON "realised_month" ("audience", "month", "territory", "delta")',
-    """CREATE INDEX "action_open_deadline" ON "action" ("deadline", "territory", "confidential")
+    # « En retard » per territory, read from this index alone (status is in it so that it covers the query).
+    """CREATE INDEX "action_open_deadline" ON "action" ("deadline", "territory", "confidential", "status")
        WHERE "status" NOT IN ('abandonnee', 'realisee')""",
     'CREATE INDEX IF NOT EXISTS "action_note_created_at" ON "action_note" ("created_at")',
     """CREATE INDEX "commitment_proposed" ON "commitment" ("updated_at") WHERE "state" = 'propose'""",
+    # « À relancer »: whom to contact in the territories listed (without it, SQLite reads every account).
+    'CREATE INDEX "membership_by_territory" ON "membership" ("territory")',
 ]
 
 BACKWARDS = [
+    'DROP INDEX "membership_by_territory"',
     'DROP INDEX "commitment_proposed"',
     'DROP INDEX IF EXISTS "action_note_created_at"',
     'DROP INDEX "action_open_deadline"',

@@ -95,9 +95,9 @@ async def dashboard(viewer: Viewer, filters: DashboardFilters) -> dict:
         row = territories.get(g["territory"])
         if row is None:
             continue
-        row["commitments"] = json.loads(g["commitments"])
-        row["commitment_sectors"] = json.loads(g["commitment_sectors"])
-        row["agreements"] = json.loads(g["agreements"])
+        row["commitments"] = _counts(g["commitments"])
+        row["commitment_sectors"] = _counts(g["commitment_sectors"])
+        row["agreements"] = _counts(g["agreements"])
         row["last_update"] = figures.instant(g["last_update"])
         if not g["total"]:
             continue  # no action this viewer counts (as before: no figure by module)
@@ -145,20 +145,32 @@ async def dashboard(viewer: Viewer, filters: DashboardFilters) -> dict:
     }
 
 
+# Integers read as expressions (CAST): Piccolo's SQLite engine would otherwise pass each value of an INTEGER column
+# through a Python converter (16,000 calls for the network's 1,255 rows, most of the query's time).
 _FIGURE_COLUMNS = ", ".join(
-    ["territory", "total", *[f"s_{code}" for code in STATUS_LABELS], *[f"m_{m}" for m in MODULE_TITLES],
+    [*[f"CAST({name} AS INTEGER) AS {name}" for name in ("territory", "total", *[f"s_{code}" for code in STATUS_LABELS],
+                                                         *[f"m_{m}" for m in MODULE_TITLES])],
      "last_update", "commitments", "commitment_sectors", "agreements"])
 _NEVER = datetime.min.replace(tzinfo=timezone.utc)
 # Word for word the condition of the partial index `action_open_deadline`, so that the planners use it.
 _OPEN = '"status" NOT IN (' + ", ".join(f"'{code}'" for code in sorted(CLOSED)) + ")"
 
 
+def _counts(text: str) -> dict:
+    """A kept JSON object of counts (most territories have none: no parsing for them)."""
+    return {} if text == "{}" else json.loads(text)
+
+
 async def overdue_by_territory(viewer: Viewer, today: date) -> list[dict]:
     """Per territory, the open actions whose deadline has passed, as this viewer counts them: never kept (it changes
     with the date, with no write), counted now from the partial index on open actions' deadline."""
-    scope = viewer.actions_scope_sql("territory", "confidential", sqlite=is_sqlite())
+    sqlite = is_sqlite()
+    scope = viewer.actions_scope_sql("territory", "confidential", sqlite=sqlite)
+    # SQLite's planner prefers a full scan of another index that gives the rows in territory order (2.5 times
+    # slower on the national data set): told which index to read. PostgreSQL chooses by itself.
+    indexed = " INDEXED BY action_open_deadline" if sqlite else ""
     return await Action.raw(
-        f"SELECT territory, COUNT(*) AS n FROM action WHERE {_OPEN} AND deadline < {{}} AND {scope} "
+        f"SELECT CAST(territory AS INTEGER) AS territory, COUNT(*) AS n FROM action{indexed} WHERE {_OPEN} AND deadline < {{}} AND {scope} "
         "GROUP BY territory",
         today,
     )
