@@ -70,8 +70,8 @@ def _audiences(confidential: Any) -> tuple[str, ...]:
 
 async def compute(territory_ids: Sequence[int] | None = None) -> tuple[list[dict], list[dict]]:
     """The rows of both tables, rebuilt from the base tables and the history, for `territory_ids` (None: the whole
-    network), in five grouped queries whatever their number. A territory gets rows only when it has an action, a
-    commitment or an agreement; a month only when its delta is not zero. Rows come sorted."""
+    network), in one statement of five grouped queries whatever their number. A territory gets rows only when it
+    has an action, a commitment or an agreement; a month only when its delta is not zero. Rows come sorted."""
     from tracker.roadmaps.tables import Action  # any table: the queries below are raw SQL
 
     figures: dict[tuple[int, str], dict] = {}
@@ -88,57 +88,54 @@ async def compute(territory_ids: Sequence[int] | None = None) -> tuple[list[dict
         if value is not None and (target["last_update"] is None or value > target["last_update"]):
             target["last_update"] = value
 
-    for g in await Action.raw(
-        "SELECT territory, confidential, status, module, COUNT(*) AS n, MAX(updated_at) AS at FROM action "
-        f"WHERE 1 = 1{_in('territory', territory_ids)} GROUP BY territory, confidential, status, module"
-    ):
-        for audience in _audiences(g["confidential"]):
-            target = row(g["territory"], audience)
-            target["total"] += g["n"]
-            if f"s_{g['status']}" in target:
-                target[f"s_{g['status']}"] += g["n"]
-            if g["module"] in MODULE_TITLES:
-                target[f"m_{g['module']}"] += g["n"]
-            later(target, g["at"])
-    for g in await Action.raw(
-        "SELECT a.territory AS territory, a.confidential AS confidential, MAX(n.created_at) AS at "
-        f"FROM action_note n JOIN action a ON a.id = n.action WHERE 1 = 1{_in('a.territory', territory_ids)} "
-        "GROUP BY a.territory, a.confidential"
-    ):
-        for audience in _audiences(g["confidential"]):
-            later(row(g["territory"], audience), g["at"])
-    for g in await Action.raw(
-        "SELECT c.territory AS territory, a.confidential AS confidential, c.state AS state, p.sector AS sector, "
-        "COUNT(*) AS n FROM commitment c JOIN action a ON a.id = c.action LEFT JOIN partner p ON p.id = c.partner "
-        f"WHERE 1 = 1{_in('c.territory', territory_ids)} GROUP BY c.territory, a.confidential, c.state, p.sector"
-    ):
-        for audience in _audiences(g["confidential"]):
-            target = row(g["territory"], audience)
-            target["commitments"][g["state"]] = target["commitments"].get(g["state"], 0) + g["n"]
-            sector = g["sector"] or ""
-            target["commitment_sectors"][sector] = target["commitment_sectors"].get(sector, 0) + g["n"]
-    for g in await Action.raw(
-        "SELECT ap.territory AS territory, ag.state AS state, COUNT(*) AS n FROM agreement_party ap "
-        f"JOIN agreement ag ON ag.id = ap.agreement WHERE 1 = 1{_in('ap.territory', territory_ids)} "
-        "GROUP BY ap.territory, ag.state"
-    ):
-        for audience in AUDIENCES:
-            row(g["territory"], audience)["agreements"][g["state"]] = g["n"]
-
-    month = _month_sql()
+    # One statement (a change pays one round trip, not five), one shape of row: what it counts (`kind`), the
+    # territory, the action's confidential flag, two keys, a count and a time.
+    month, false = _month_sql(), "0" if is_sqlite() else "false"
     deltas: dict[tuple[int, str, str], int] = {}
     for g in await Action.raw(
-        f"SELECT h.territory AS territory, a.confidential AS confidential, {month} AS month, "
+        "SELECT 'action' AS kind, territory, confidential, status AS k1, CAST(module AS TEXT) AS k2, COUNT(*) AS n, "
+        f"MAX(updated_at) AS at FROM action WHERE 1 = 1{_in('territory', territory_ids)} "
+        "GROUP BY territory, confidential, status, module "
+        "UNION ALL SELECT 'note', a.territory, a.confidential, NULL, NULL, 0, MAX(n.created_at) "
+        f"FROM action_note n JOIN action a ON a.id = n.action WHERE 1 = 1{_in('a.territory', territory_ids)} "
+        "GROUP BY a.territory, a.confidential "
+        "UNION ALL SELECT 'commitment', c.territory, a.confidential, c.state, p.sector, COUNT(*), NULL "
+        "FROM commitment c JOIN action a ON a.id = c.action LEFT JOIN partner p ON p.id = c.partner "
+        f"WHERE 1 = 1{_in('c.territory', territory_ids)} GROUP BY c.territory, a.confidential, c.state, p.sector "
+        f"UNION ALL SELECT 'agreement', ap.territory, {false}, ag.state, NULL, COUNT(*), NULL "
+        f"FROM agreement_party ap JOIN agreement ag ON ag.id = ap.agreement WHERE 1 = 1{_in('ap.territory', territory_ids)} "
+        "GROUP BY ap.territory, ag.state "
+        f"UNION ALL SELECT 'month', h.territory, a.confidential, {month}, NULL, "
         "SUM(CASE WHEN h.to_value = 'realisee' THEN 1 ELSE 0 END) - "
-        "SUM(CASE WHEN h.from_value = 'realisee' THEN 1 ELSE 0 END) AS delta "
+        "SUM(CASE WHEN h.from_value = 'realisee' THEN 1 ELSE 0 END), NULL "
         "FROM history_entry h JOIN action a ON a.id = h.subject_id "
         "WHERE h.subject_type = 'action' AND (h.to_value = 'realisee' OR h.from_value = 'realisee') "
         f"AND h.territory IS NOT NULL{_in('h.territory', territory_ids)} "
         f"GROUP BY h.territory, a.confidential, {month}"
     ):
-        for audience in _audiences(g["confidential"]):
-            key = (g["territory"], audience, g["month"])
-            deltas[key] = deltas.get(key, 0) + int(g["delta"])
+        kind, territory, n = g["kind"], int(g["territory"]), int(g["n"])
+        if kind == "month":
+            for audience in _audiences(g["confidential"]):
+                key = (territory, audience, g["k1"])
+                deltas[key] = deltas.get(key, 0) + n
+            continue
+        for audience in AUDIENCES if kind == "agreement" else _audiences(g["confidential"]):
+            target = row(territory, audience)
+            if kind == "action":
+                target["total"] += n
+                if f"s_{g['k1']}" in target:
+                    target[f"s_{g['k1']}"] += n
+                if g["k2"] is not None and f"m_{int(g['k2'])}" in target:
+                    target[f"m_{int(g['k2'])}"] += n
+                later(target, g["at"])
+            elif kind == "note":
+                later(target, g["at"])
+            elif kind == "commitment":
+                target["commitments"][g["k1"]] = target["commitments"].get(g["k1"], 0) + n
+                sector = g["k2"] or ""
+                target["commitment_sectors"][sector] = target["commitment_sectors"].get(sector, 0) + n
+            else:
+                target["agreements"][g["k1"]] = n
     months = [{"territory": t, "audience": a, "month": m, "delta": d}
               for (t, a, m), d in sorted(deltas.items()) if d]
     return [figures[key] for key in sorted(figures)], months
