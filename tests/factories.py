@@ -1,4 +1,7 @@
-"""Test data, created directly in the database: each test then acts through HTTP."""
+"""Test data, created directly in the database: each test then acts through HTTP. Like every writer outside the
+kernel, the factories of actions, commitments, agreements and parties tell the kernel's observers
+(`lifecycle.touched`), which keep the review's figures; a test that writes other rows directly (a note, a history
+entry) calls `figures_rebuilt()` before reading the review pages."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -9,6 +12,7 @@ import arrow
 from tests.browser import PASSWORD
 from tracker.accounts.passwords import make_hasher
 from tracker.accounts.tables import Membership, User
+from tracker import lifecycle
 from tracker.core.db import write_transaction
 from tracker.history.tables import HistoryEntry
 from tracker.partners.tables import Partner, PartnerTerritory
@@ -90,7 +94,16 @@ async def action(roadmap_id: int, territory_id: int, title: str, *, status: str 
                  deadline=deadline, start_on=start_on, module=module, axis=axis, pilot=pilot,
                  confidential=confidential, parent=parent, version=1, created_at=now, updated_at=now)
     await row.save()
+    await lifecycle.touched("action", row.id, territory_id)
     return row.id
+
+
+async def figures_rebuilt() -> None:
+    """The review's kept figures rebuilt from the base tables and the history, after rows written behind the
+    kernel's back (a note, a history entry, an update)."""
+    from tracker.review.figures import rebuild
+
+    await rebuild()
 
 
 async def history_count(action_id: int) -> int:
@@ -101,7 +114,7 @@ async def history_count(action_id: int) -> int:
 
 async def build_world() -> World:
     # One transaction: one connection and one commit for the whole world, instead of one per row.
-    async with write_transaction():
+    async with write_transaction(), lifecycle.deferred():  # the review's figures: once, at the end
         return await _build_world()
 
 
@@ -169,6 +182,7 @@ async def agreement(territory_id: int, title: str, *, state: str = "brouillon", 
     row = Agreement(title=title, purpose="", territory=territory_id, state=state, in_force_on=in_force_on,
                     ends_on=ends_on, version=1, created_at=now, updated_at=now)
     await row.save()
+    await lifecycle.touched("agreement", row.id, territory_id)
     return row.id
 
 
@@ -179,6 +193,7 @@ async def party(agreement_id: int, territory_id: int, position: int, *, delibera
                          signed_on=deliberation_on if signed_by else None,
                          signed_at=arrow.utcnow().datetime if signed_by else None, signed_by=signed_by)
     await row.save()
+    await lifecycle.touched("agreement", agreement_id, territory_id)
     return row.id
 
 
@@ -203,7 +218,7 @@ async def history_of(subject_type: str, subject_id: int) -> list[dict]:
 async def build_agreement_world(world: World, *, state: str = "a_signer") -> AgreementWorld:
     """Grand Angoulême (from build_world) and Charente Limousine, both having deliberated, neither signed,
     one obligation each."""
-    async with write_transaction():  # one connection and one commit, as build_world
+    async with write_transaction(), lifecycle.deferred():  # one connection and one commit, as build_world
         return await _build_agreement_world(world, state)
 
 
@@ -271,6 +286,7 @@ async def commitment(action_id: int, partner_id: int, *, role: str = "contribute
                          description=description, amount=amount, amount_unit=unit, state=state, version=1,
                          created_at=now, updated_at=now)
     await created.save()
+    await lifecycle.touched("commitment", created.id, row["territory"])
     return created.id
 
 
@@ -281,7 +297,7 @@ async def commitment_history_count(commitment_id: int) -> int:
 
 
 async def build_partner_world(world: World) -> PartnerWorld:
-    async with write_transaction():  # one connection and one commit, as build_world
+    async with write_transaction(), lifecycle.deferred():  # one connection and one commit, as build_world
         return await _build_partner_world(world)
 
 

@@ -1,5 +1,5 @@
-"""Command line: python -m tracker {migrate,load-territories,load-demo,create-user,contrats-echus,quotidien,
-sauvegarde,restauration,serve}."""
+"""Command line: python -m tracker {migrate,load-territories,load-demo,create-user,recalculer-indicateurs,
+contrats-echus,quotidien,sauvegarde,restauration,serve}."""
 from __future__ import annotations
 
 import argparse
@@ -14,6 +14,20 @@ async def _migrate() -> None:
 
     prepare_sqlite_file()
     await forwards(app_name="tracker", migration_id="all", fake=False)
+    from tracker.review.tables import TerritoryFigures
+    from tracker.roadmaps.tables import Action
+
+    if not await TerritoryFigures.exists() and await Action.exists():  # figures new to an existing database
+        await _recalculate()
+
+
+async def _recalculate() -> None:
+    """The review's kept figures and monthly curve, rebuilt from the base tables and the history."""
+    from tracker.review.figures import rebuild
+
+    done = await rebuild()
+    print(f"Indicateurs recalculés : {done['territoires']} territoires, {done['mois']} lignes mensuelles, "
+          f"en {done['secondes']} s.")
 
 
 async def _load_territories() -> None:
@@ -136,6 +150,8 @@ def main(argv: list[str] | None = None) -> int:
     create.add_argument("--reviewer", action="store_true")
     create.add_argument("--invitation", action="store_true",
                         help="affiche un lien d'invitation à usage unique au lieu de lire le mot de passe sur l'entrée")
+    commands.add_parser("recalculer-indicateurs",
+                        help="reconstruit les indicateurs du pilotage à partir des données et de l'historique")
     commands.add_parser("contrats-echus", help="déclare échus les contrats en vigueur dont la date de fin est passée")
     daily = commands.add_parser("quotidien", help="chaque jour : contrats échus, puis rappels et points par courriel")
     daily.add_argument("--dry-run", action="store_true", help="affiche ce qui serait fait, sans rien écrire ni envoyer")
@@ -148,6 +164,10 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--workers", type=int, default=1)
     args = parser.parse_args(argv)
+    if args.command != "migrate":  # the kernel keeps the review's figures in the transaction of every change
+        from tracker.review.figures import install
+
+        install()
 
     if args.command == "migrate":
         _run(_migrate())
@@ -157,6 +177,8 @@ def main(argv: list[str] | None = None) -> int:
         _run(_load_demo())
     elif args.command == "create-user":
         return _run(_create_user(args))
+    elif args.command == "recalculer-indicateurs":
+        _run(_recalculate())
     elif args.command == "contrats-echus":
         _run(_expire_agreements())
     elif args.command == "quotidien":

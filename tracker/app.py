@@ -57,6 +57,7 @@ from tracker.web.legal_pages import PUBLIC_ROUTES as LEGAL_ROUTES
 from tracker.web.partner_pages import ROUTES as PARTNER_PAGE_ROUTES
 from tracker.web.templating import template_config
 from tracker.web.territory_pages import ROUTES as TERRITORY_PAGE_ROUTES
+from tracker.review import figures as review_figures
 
 log = logging.getLogger("tracker")
 
@@ -174,6 +175,7 @@ SIGNED_IN_ROUTES = [
 
 
 def create_app() -> Litestar:
+    review_figures.install()  # the kernel keeps the review's figures in the transaction of every change
     return Litestar(
         route_handlers=[
             healthz,

@@ -23,6 +23,7 @@ from tracker.partners.forms import PartnerInput
 from tracker.roadmaps.lifecycle import change_action_status
 from tracker.roadmaps import service as roadmaps
 from tracker.roadmaps.forms import ActionInput, WorkshopInput
+from tracker.review import figures as review_figures
 from tracker.roadmaps.tables import Action
 from tracker.territories.tables import Territory
 
@@ -275,6 +276,8 @@ async def load_demo() -> None:
     await load_agreements_demo(users, partners, ids)
     await load_commitments_demo(partners, ids, contacts)
     await _invitation_demo(users)
+    done = await review_figures.rebuild()  # kept by every change above too: this checks nothing was missed
+    print(f"Indicateurs du pilotage recalculés : {done['territoires']} territoires.")
     await analyse()  # statistics for the query planners, once everything is in
 
 

@@ -21,7 +21,7 @@ from tracker.history.tables import HistoryEntry
 from tracker.members.tables import Invitation, MembershipEvent
 from tracker.imports.tables import PendingImport, RoadmapImport
 from tracker.partners.tables import Partner, PartnerAttachment, PartnerContact, PartnerTerritory
-from tracker.review.tables import CodirMeeting
+from tracker.review.tables import CodirMeeting, RealisedMonth, TerritoryFigures
 from tracker.roadmaps.tables import Action, ActionNote, Axis, Roadmap, Workshop
 from tracker.territories.tables import Territory
 
@@ -40,6 +40,8 @@ TABLES = [
     ActionNote,
     HistoryEntry,
     CodirMeeting,
+    TerritoryFigures,
+    RealisedMonth,
     # contrats de réciprocité
     Agreement,
     AgreementTheme,

@@ -103,6 +103,7 @@ async def remove_party(viewer: Viewer, agreement_id: int, party_id: int, *, at: 
         ):
             raise InvalidInput(f"Des actions de {party['name']} sont liées au contrat : retirez d’abord ces liens.")
         await AgreementParty.delete().where((AgreementParty.id == party_id) & (AgreementParty.agreement == agreement_id))
+        await lifecycle.touched(AGREEMENT.subject, agreement_id, party["territory"])  # its figures lose the agreement
         await lifecycle.record(subject=AGREEMENT.subject, subject_id=agreement_id, territory_id=agreement["territory"],
                                source=agreement["state"], target="partie_retiree", actor=viewer, at=at,
                                comment=f"{party['name']} retiré du contrat{' (témoin)' if witness else ''}.")

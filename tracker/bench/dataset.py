@@ -100,11 +100,15 @@ async def build(actions_wanted: int) -> dict:
     await insert(HistoryEntry, history_rows)
     await insert(ActionNote, [ActionNote(action=a["id"], author=rng.choice(user_ids), body="Point d’étape.",
                                          created_at=now.datetime) for a in actions[::5]])
+    from tracker.review.figures import rebuild
+
+    figures = await rebuild()  # the rows above were written in bulk, outside the kernel
     return {
         "territories": len(territories),
         "users": len(user_ids),
         "actions": len(actions),
         "history": len(history_rows),
+        "indicateurs_s": figures["secondes"],
         "seconds": round(time.perf_counter() - started, 1),
     }
 

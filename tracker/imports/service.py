@@ -30,6 +30,7 @@ from tracker.partners.forms import PartnerInput
 from tracker.partners.kinds import LEGAL_FORM_LABELS
 from tracker.roadmaps import service as roadmaps
 from tracker.roadmaps.forms import ActionInput
+from tracker import lifecycle
 from tracker.roadmaps.lifecycle import change_action_status
 
 PENDING_FOR = timedelta(hours=6)
@@ -203,7 +204,7 @@ async def commit(viewer: Viewer, roadmap_id: int, token: str, decisions: CommitI
     pending = await _pending(viewer, roadmap_id, token)
     sheet, read = await anyio.to_thread.run_sync(_read, pending["content"], pending["file_name"])
     now = clock.now()
-    async with write_transaction():
+    async with write_transaction(), lifecycle.deferred():  # the figures kept for the review: once, at the end
         # Planned again inside the transaction: the database as it is when the import is written.
         plan = await make_plan(acting, roadmap, sheet, read, file_name=pending["file_name"],
                                content_sha256=pending["content_sha256"],

@@ -14,12 +14,21 @@ Nothing is written when anything refuses. The history is append-only (database t
 module: `apply`, `record_created` (`record_created_many`) and `record` (events that are not a change of state: a signature, a
 deliberation…).
 
+Observers: other layers keep figures derived from these tables (the review's per-territory figures) without the
+kernel knowing them: `observe(subject, callback)` registers a callback, called inside the write transaction of every
+change of that subject (`record`, hence `apply` and `record_created`; `record_created_many`; `save_edit`) with what
+changed (`Touched`). Writers outside the kernel (a note, a party removed) call `touched` themselves. When a callback
+raises, the change rolls back with it. Inside `deferred()`, the calls wait until the block ends (an import: one
+refresh for hundreds of changes), still inside its transaction.
+
 Recording afterwards: an event that happened before it was typed in (an agreement signed in 2017, recorded today)
 is written with `at=` its real date and `recorded_at=` the time of writing (usually `clock.now()`): the entry keeps
 both, and the row's `updated_at` is the time of writing. Without `recorded_at`, `at` only backdates (demo, import)."""
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
+from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -156,6 +165,65 @@ class Machine:
     @property
     def modified(self) -> str:
         return "modifiée" if self.feminine else "modifié"
+
+
+@dataclass(frozen=True)
+class Touched:
+    """What a write changed, handed to the observers of its subject inside its transaction. `subject_id` None: many
+    rows of the subject in `territory_id` (an import); `territory_id` None: the observer finds it."""
+
+    subject: str
+    subject_id: int | None
+    territory_id: int | None = None
+
+
+Observer = Callable[[Sequence[Touched]], Awaitable[None]]
+_observers: dict[str, list[Observer]] = {}
+_deferred: ContextVar[list[Touched] | None] = ContextVar("lifecycle_deferred", default=None)
+
+
+def observe(subject: str, callback: Observer) -> None:
+    """Call `callback` with the changes of `subject` inside their write transaction. Registering the same callback
+    twice registers it once (the app factory and the command line both register theirs)."""
+    callbacks = _observers.setdefault(subject, [])
+    if callback not in callbacks:
+        callbacks.append(callback)
+
+
+async def touched(subject: str, subject_id: int | None, territory_id: int | None = None) -> None:
+    """Tell the observers of `subject` that a row was written. Call it inside the write transaction, from every
+    writer outside the kernel (the kernel's own functions call it already)."""
+    if not _observers.get(subject):
+        return
+    change = Touched(subject, subject_id, territory_id)
+    waiting = _deferred.get()
+    if waiting is not None:
+        if change not in waiting:
+            waiting.append(change)
+        return
+    for callback in _observers[subject]:
+        await callback([change])
+
+
+@asynccontextmanager
+async def deferred() -> AsyncIterator[None]:
+    """Inside a write transaction: the observers are called once at the end of the block, with every change made in
+    it (nothing is called when the block raises: the transaction rolls back anyway)."""
+    if _deferred.get() is not None:  # already deferred by an outer block
+        yield
+        return
+    waiting: list[Touched] = []
+    token = _deferred.set(waiting)
+    try:
+        yield
+    finally:
+        _deferred.reset(token)
+    calls: dict[Observer, list[Touched]] = {}  # each observer once, with every change of its subjects
+    for change in waiting:
+        for callback in _observers.get(change.subject, ()):
+            calls.setdefault(callback, []).append(change)
+    for callback, changes in calls.items():
+        await callback(changes)
 
 
 def _stamp(table: type[Table], when: datetime) -> dict:
@@ -314,6 +382,7 @@ async def save_edit(
         )
         if not updated:
             raise Conflict(await conflict_message(machine, subject_id))
+        await touched(machine.subject, subject_id)
     return version + 1
 
 
@@ -351,6 +420,7 @@ async def record(
             recorded_at=recorded_at,
         )
     )
+    await touched(subject, subject_id, territory_id)
 
 
 async def record_created(
@@ -393,3 +463,4 @@ async def record_created_many(
     ]
     for start in range(0, len(entries), 500):
         await HistoryEntry.insert(*entries[start:start + 500])
+    await touched(machine.subject, None, territory_id)

@@ -1,7 +1,6 @@
 """The ADGCF's pages: /pilotage, /pilotage/actions, /pilotage/relances. HTTP only; figures in service.py."""
 from __future__ import annotations
 
-import hashlib
 from urllib.parse import urlencode
 
 from litestar import Request, get, post
@@ -13,7 +12,7 @@ from tracker.core.permissions import Viewer
 from tracker.agreements.states import AGREEMENT_STATE_LABELS
 from tracker.partners.kinds import SECTOR_LABELS
 from tracker.core.errors import InvalidInput
-from tracker.review import cache, codir, service
+from tracker.review import codir, service
 from tracker.review.forms import read_meeting
 from tracker.review.queries import (
     SORTS,
@@ -35,10 +34,8 @@ def _url(path: str, query: dict[str, str]) -> str:
 
 
 async def _progress(viewer: Viewer, territory_ids: list[int] | None) -> list:
-    """Rebuilt from the whole history: kept a few minutes (review/cache.py), per audience and territory set."""
-    scope = "tout" if territory_ids is None else hashlib.sha256(",".join(map(str, territory_ids)).encode()).hexdigest()
-    key = f"realisees:{'admin' if viewer.is_admin else 'adgcf'}:{scope}"
-    return await cache.cached(key, lambda: service.realised_by_month(viewer, territory_ids))
+    """The kept monthly deltas (review/figures.py), summed: up to date with every change, no cache needed."""
+    return await service.realised_by_month(viewer, territory_ids)
 
 
 @get("/pilotage", name="review_dashboard")

@@ -1,4 +1,4 @@
-from piccolo.columns import Date, ForeignKey, Timestamptz
+from piccolo.columns import Date, ForeignKey, Integer, Text, Timestamptz, Varchar
 from piccolo.columns.base import OnDelete
 from piccolo.table import Table
 
@@ -13,3 +13,38 @@ class CodirMeeting(Table):
     held_on = Date()
     recorded_by = ForeignKey(User, on_delete=OnDelete.restrict, null=False)
     created_at = Timestamptz()
+
+
+class TerritoryFigures(Table, tablename="territory_figures"):
+    """The network review's figures of one territory, as one audience sees them: `tout` (administrators: every
+    action) or `public` (ADGCF reviewers: confidential actions left out). Written only by review/figures.py, inside
+    the transaction of every change (the kernel's observers), rebuilt by `recalculer-indicateurs`. « En retard »
+    is not kept: it changes with the date, and is counted at read time from an index."""
+
+    territory = ForeignKey(Territory, on_delete=OnDelete.cascade, null=False)
+    audience = Varchar(length=6)
+    total = Integer(default=0)
+    s_a_venir = Integer(default=0)
+    s_en_cours = Integer(default=0)
+    s_en_pause = Integer(default=0)
+    s_bloquee = Integer(default=0)
+    s_realisee = Integer(default=0)
+    s_abandonnee = Integer(default=0)
+    m_1 = Integer(default=0)
+    m_2 = Integer(default=0)
+    m_3 = Integer(default=0)
+    m_4 = Integer(default=0)
+    last_update = Timestamptz(null=True, default=None)  # the latest edit or status change of an action, or note
+    commitments = Text(default="{}")  # JSON: state → count
+    commitment_sectors = Text(default="{}")  # JSON: partner's sector → count
+    agreements = Text(default="{}")  # JSON: agreement state → parties of this territory in that state
+
+
+class RealisedMonth(Table, tablename="realised_month"):
+    """The monthly « réalisées » curve of one territory (months cut in UTC): entries into « réalisée » minus entries
+    out of it that month, from the history. The network's curve is their sum, accumulated."""
+
+    territory = ForeignKey(Territory, on_delete=OnDelete.cascade, null=False)
+    audience = Varchar(length=6)
+    month = Varchar(length=7)  # YYYY-MM
+    delta = Integer(default=0)

@@ -370,6 +370,7 @@ async def add_note(viewer: Viewer, action_id: int, body: str, *, at: datetime | 
     await commentable_action(viewer, action_id)
     async with write_transaction():
         await ActionNote.insert(ActionNote(action=action_id, author=viewer.user_id, body=body, created_at=at or clock.now()))
+        await lifecycle.touched(ACTION.subject, action_id)  # a note dates the territory's last update
 
 
 # --- workshops (administrators) ---------------------------------------------------------------------------

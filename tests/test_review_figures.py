@@ -1,0 +1,187 @@
+"""The review's figures are kept by the life-cycle kernel in the transaction of each change (review/figures.py):
+after a burst of concurrent changes they equal a rebuild from the base tables and the history, a refused or
+rolled-back change leaves them as they were, and « en retard » follows the date with no write."""
+from datetime import datetime, time, timedelta
+
+import anyio
+import pytest
+
+from tests.factories import (
+    EMAILS,
+    PARTNER_EMAILS,
+    action,
+    build_agreement_world,
+    build_partner_world,
+    roadmap,
+    territory,
+    user,
+)
+from tests.htmltable import table_after
+from tracker import lifecycle
+from tracker.accounts.tables import User
+from tracker.core import clock
+from tracker.core.db import write_transaction
+from tracker.core.permissions import Viewer
+from tracker.review import figures
+from tracker.roadmaps.lifecycle import change_action_status
+from tracker.roadmaps.tables import Action
+
+pytestmark = pytest.mark.anyio
+
+
+async def _territories_with_actions(count: int, per_territory: int) -> list[tuple[int, int, str, list[int]]]:
+    """(territory, roadmap, its éditeur's address, its actions « en cours »), written in one transaction."""
+    made = []
+    async with write_transaction(), lifecycle.deferred():
+        for t in range(count):
+            tid = await territory(f"2100000{t:02d}", f"CC Rafale {t}", kind="CC")
+            rid = await roadmap(tid)
+            email = f"editeur{t}@rafale.example.org"
+            await user(email, f"Éditeur {t}", roles={tid: "editeur"})
+            ids = [await action(rid, tid, f"Action {t}-{i}", status="en_cours", module=1 + i % 4)
+                   for i in range(per_territory)]
+            made.append((tid, rid, email, ids))
+    return made
+
+
+async def _status_forms(client, roadmap_id: int, ids: list[int]) -> dict[int, dict]:
+    await client.get(f"/feuilles-de-route/{roadmap_id}")
+    forms = {}
+    for action_id in ids:
+        fields = dict(client.form(f"/actions/{action_id}/statut").fields)
+        fields.pop("_csrf_token")  # sent by htmx in a header
+        forms[action_id] = fields
+    return forms
+
+
+async def test_kept_figures_equal_a_rebuild_after_a_burst_of_concurrent_changes(make_client, world):
+    deal = await build_agreement_world(world)
+    partners = await build_partner_world(world)
+    network = await _territories_with_actions(4, 5)
+    before = {row["territory"]: row for row in (await figures.kept())[0] if row["audience"] == figures.EVERY}
+
+    # 20 status changes at once on 4 territories (half to « réalisée »: the monthly curve moves too)...
+    editors, jobs = [], []
+    for tid, rid, email, ids in network:
+        client = await make_client()
+        await client.login(email)
+        forms = await _status_forms(client, rid, ids)
+        for n, action_id in enumerate(ids):
+            jobs.append((client, action_id, {**forms[action_id], "status": "realisee" if n % 2 else "en_pause",
+                                             "comment": "Point d’étape"}))
+        editors.append(client)
+    # ...while an éditeur creates an action and writes a note, a partner confirms, an agreement goes back to
+    # negotiation.
+    ga_editor, second_editor, partner, referent = [await make_client() for _ in range(4)]
+    await ga_editor.login(EMAILS["ga_editor"])
+    await second_editor.login(EMAILS["ga_editor"])
+    await partner.login(PARTNER_EMAILS["sa_contact"])
+    await referent.login(EMAILS["ga_referent"])
+    statuses: list[int] = []
+
+    async def change(client, action_id: int, fields: dict) -> None:
+        statuses.append((await client.post(f"/actions/{action_id}/statut", fields, htmx=True)).status_code)
+
+    async def create() -> None:
+        path = f"/feuilles-de-route/{world.ga_roadmap}/actions/nouvelle"
+        statuses.append((await ga_editor.submit(path, path, {"title": "Action de la rafale", "module": "3"})).status_code)
+
+    async def note() -> None:
+        statuses.append((await second_editor.submit(f"/actions/{world.upcoming}", f"/actions/{world.upcoming}/notes",
+                                                    {"body": "Note de la rafale"})).status_code)
+
+    async def confirm() -> None:
+        statuses.append((await partner.submit("/engagements", f"/engagements/{partners.ga_commitment}/etat",
+                                              {"status": "confirme"})).status_code)
+
+    async def renegotiate() -> None:
+        statuses.append((await referent.submit(f"/contrats/{deal.agreement}", f"/contrats/{deal.agreement}/etat",
+                                               {"status": "en_negociation", "comment": "Texte à revoir"})).status_code)
+
+    async with anyio.create_task_group() as group:
+        for client, action_id, fields in jobs:
+            group.start_soon(change, client, action_id, fields)
+        for job in (create, note, confirm, renegotiate):
+            group.start_soon(job)
+    assert sorted(statuses) == [200] * 20 + [303] * 4, statuses
+
+    kept = await figures.kept()
+    assert kept == await figures.compute(None)  # row for row, both tables
+    after = {row["territory"]: row for row in kept[0] if row["audience"] == figures.EVERY}
+    for tid, _, _, ids in network:
+        assert after[tid]["s_realisee"] == 2 and after[tid]["s_en_pause"] == 3 and before[tid]["s_en_cours"] == 5
+    assert after[world.ga]["total"] == before[world.ga]["total"] + 1
+    assert after[world.ga]["commitments"]["confirme"] == before[world.ga]["commitments"].get("confirme", 0) + 1
+    assert after[deal.cl]["agreements"] == {"en_negociation": 1} != before[deal.cl]["agreements"]
+    months = {(m["territory"], m["audience"]): m["delta"] for m in kept[1]}
+    assert all(months[(tid, audience)] == 2 for tid, *_ in network for audience in figures.AUDIENCES)
+
+
+async def test_a_note_and_an_edit_outside_the_life_cycles_move_the_figures_too(client, world):
+    before = {(r["territory"], r["audience"]): r for r in (await figures.kept())[0]}
+    await client.login(EMAILS["vr_editor"])
+    response = await client.submit(f"/actions/{world.vr_action}", f"/actions/{world.vr_action}/notes",
+                                   {"body": "Une note"})
+    assert response.status_code == 303
+    edited = await client.submit(f"/actions/{world.vr_action}/modifier", f"/actions/{world.vr_action}/modifier",
+                                 {"module": "3"})
+    assert edited.status_code == 303
+    kept = await figures.kept()
+    assert kept == await figures.compute(None)
+    after = {(r["territory"], r["audience"]): r for r in kept[0]}
+    assert after[(world.vr, "public")]["last_update"] > before[(world.vr, "public")]["last_update"]
+    assert after[(world.vr, "public")]["m_3"] == before[(world.vr, "public")]["m_3"] + 1
+
+
+async def test_a_refused_change_leaves_the_figures_as_they_were(make_client, world):
+    first, second, reader = await make_client(), await make_client(), await make_client()
+    for client, who in ((first, "ga_editor"), (second, "ga_referent"), (reader, "ga_reader")):
+        await client.login(EMAILS[who])
+    stale = await _status_forms(second, world.ga_roadmap, [world.upcoming])
+    moved = await first.submit(f"/actions/{world.upcoming}", f"/actions/{world.upcoming}/statut",
+                               {"status": "realisee"})
+    assert moved.status_code == 303
+    kept = await figures.kept()
+
+    conflict = await second.post(f"/actions/{world.upcoming}/statut",
+                                 {**stale[world.upcoming], "status": "en_cours"}, htmx=True)
+    assert conflict.status_code == 409
+    forbidden = await reader.post(f"/actions/{world.overdue}/statut",
+                                  {"status": "realisee", "version": "1", "comment": ""})
+    assert forbidden.status_code == 403
+    assert await figures.kept() == kept
+
+    # A change the kernel wrote, figures included, then rolled back with its transaction.
+    found = await User.select(User.id).where(User.email == EMAILS["ga_editor"]).first()
+    editor = Viewer(user_id=found["id"], email=EMAILS["ga_editor"], roles={world.ga: "editeur"})
+    with pytest.raises(RuntimeError):
+        async with write_transaction():
+            await change_action_status(editor, world.overdue, "realisee", "", 1)
+            assert await figures.kept() != kept  # written inside the transaction…
+            raise RuntimeError("refusé après coup")
+    assert await figures.kept() == kept  # …and gone with it
+    assert (await Action.select(Action.status).where(Action.id == world.overdue).first())["status"] == "en_cours"
+
+
+async def test_overdue_counts_follow_the_date_with_no_write(client, world):
+    today = clock.today()
+    async with write_transaction(), lifecycle.deferred():
+        await action(world.vr_roadmap, world.vr, "Échéance demain", status="en_cours",
+                     deadline=today + timedelta(days=1))
+    kept = await figures.kept()
+
+    async def overdue() -> dict[str, int]:
+        await client.login(EMAILS["reviewer"])  # a session of that day (one two days old has ended)
+        table = table_after((await client.get("/pilotage")).text, 'class="table dashboard"')
+        return {name: next(int(r[9]) for r in table[1:] if r[0].startswith(name))
+                for name in ("CA du Grand Angoulême", "CA Valence Romans Agglo")}
+
+    with clock.fixed_at(datetime.combine(today, time(9), tzinfo=clock.PARIS)):
+        before = await overdue()
+    with clock.fixed_at(datetime.combine(today + timedelta(days=2), time(9), tzinfo=clock.PARIS)):
+        after = await overdue()
+        follow = await client.get("/pilotage/relances")
+    assert after["CA Valence Romans Agglo"] == before["CA Valence Romans Agglo"] + 1
+    assert after["CA du Grand Angoulême"] == before["CA du Grand Angoulême"]
+    assert "Échéance demain" in follow.text.split('id="retards"')[1]
+    assert await figures.kept() == kept  # nothing was written: « en retard » is not kept
