@@ -188,7 +188,7 @@ async def _empty_postgres() -> None:
 
 
 def reset_stores() -> None:
-    """Every module-level `_store` (sign-in throttle, reminders...) starts empty: a fresh one on first use."""
+    """Every module-level `_store` (the sign-in throttle) starts empty: a fresh one on first use."""
     for name, module in list(sys.modules.items()):
         if name.startswith("tracker.") and getattr(module, "_store", None) is not None:
             module._store = None  # type: ignore[attr-defined]
