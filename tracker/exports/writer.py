@@ -141,12 +141,17 @@ async def csv_chunks(columns: Sequence[Column], rows: Iterable[Any] | AsyncItera
 
 async def _xlsx(columns: Sequence[Column], batches: _Batches, sheet: str) -> AsyncIterator[bytes]:
     book = StreamedWorkbook(columns, sheet)
-    yield await anyio.to_thread.run_sync(book.start)
-    async for data, count in batches.rendered(sheet_rows, 2):
-        chunk = await anyio.to_thread.run_sync(book.add, data, count)
-        if chunk:
-            yield chunk
-    yield await anyio.to_thread.run_sync(book.finish)
+    try:
+        yield await anyio.to_thread.run_sync(book.start)
+        async for data, count in batches.rendered(sheet_rows, 2):
+            chunk = await anyio.to_thread.run_sync(book.add, data, count)
+            if chunk:
+                yield chunk
+        last = await anyio.to_thread.run_sync(book.finish)
+    except BaseException:
+        book.abandon()
+        raise
+    yield last
 
 
 async def xlsx_chunks(

@@ -290,3 +290,10 @@ class StreamedWorkbook:
                            compresslevel=COMPRESS_LEVEL)
         self._zip.close()
         return self._sink.take()
+
+    def abandon(self) -> None:
+        """After an error or a client gone: close what is open, and throw away what it writes."""
+        if self._sheet is not None and not self._sheet.closed:
+            self._sheet.close()
+        self._zip.close()
+        self._sink.take()
