@@ -61,7 +61,7 @@ async def dashboard_rows(request: Request, viewer: Viewer) -> tuple[str, list[Co
     return f"Pilotage du réseau – {_stamp()}", columns, rows
 
 
-ACTION_BATCH = 1000  # actions read from the database at a time by the cross-territory export
+ACTION_BATCH = 500  # actions read from the database at a time by the cross-territory export
 
 
 async def _actions_in_batches(viewer: Viewer, search: ActionSearch) -> AsyncIterator[dict]:
