@@ -325,7 +325,7 @@ async def test_the_writer_keeps_numbers_and_dates_and_neutralises_text():
     from datetime import datetime, timezone
     from decimal import Decimal
 
-    from tracker.exports.writer import Column, XlsxBuilder, csv_chunks, neutralise, typed_value
+    from tracker.exports.writer import Column, csv_chunks, neutralise, typed_value, xlsx_chunks
 
     assert neutralise("=1") == "'=1" and neutralise("   @x") == "'   @x" and neutralise("\n\t=1") == "'\n\t=1"
     assert neutralise("Bonjour = salut") == "Bonjour = salut" and neutralise("") == ""
@@ -348,11 +348,8 @@ async def test_the_writer_keeps_numbers_and_dates_and_neutralises_text():
     # A value that does not fit its column is exported as neutralised text, never as a formula.
     assert lines[3] == ["Oui", "'-12", "x", "y", "pas une date", "'=2"]
 
-    builder = XlsxBuilder(columns, "Essai : [1]/2")
-    builder.append([row async for row in rows()])
-    buffer = io.BytesIO()
-    builder.save(buffer)
-    sheet = load_workbook(io.BytesIO(buffer.getvalue())).active
+    written = b"".join([chunk async for chunk in xlsx_chunks(columns, rows(), "Essai : [1]/2")])
+    sheet = load_workbook(io.BytesIO(written)).active
     assert sheet.title.startswith("Essai") and not set("[]:*?/\\") & set(sheet.title)
     assert sheet["A2"].value == "=cmd|' /C calc'!A0" and sheet["A2"].data_type == "s" and sheet["A2"].quotePrefix
     assert sheet["B2"].value == 12500.5 and sheet["B2"].data_type == "n" and "€" in sheet["B2"].number_format

@@ -4,7 +4,7 @@ with the same filters and permissions as the pages. Each list is one function pr
 from __future__ import annotations
 
 from tracker.core import clock
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable
 from typing import Any
 
 import arrow
@@ -19,15 +19,17 @@ from tracker.exports.writer import Column, export_response
 from tracker.partners.kinds import SECTOR_LABELS
 from tracker.review import codir, service
 from tracker.review.queries import (
+    ActionSearch,
     read_action_search,
     read_dashboard_filters,
     read_follow_up_query,
     read_pack_query,
 )
-from tracker.roadmaps.statuses import STATUS_LABELS
+from tracker.roadmaps.statuses import STATUS_LABELS, is_overdue
+from tracker.roadmaps.tables import Action
 from tracker.territories.reference import KIND_LABELS, departement_name, region_name
 
-Producer = Callable[..., Awaitable[tuple[str, list[Column], list[Any]]]]
+Producer = Callable[..., Awaitable[tuple[str, list[Column], Iterable[Any] | AsyncIterable[Any]]]]
 
 
 def _stamp() -> str:
@@ -59,23 +61,61 @@ async def dashboard_rows(request: Request, viewer: Viewer) -> tuple[str, list[Co
     return f"Pilotage du réseau – {_stamp()}", columns, rows
 
 
-async def actions_rows(request: Request, viewer: Viewer) -> tuple[str, list[Column], list[Any]]:
+ACTION_BATCH = 500  # actions read from the database at a time by the cross-territory export
+
+
+async def _actions_in_batches(viewer: Viewer, search: ActionSearch) -> AsyncIterator[dict]:
+    """The actions of the cross-territory list, in the page's order (deadline, then number; actions without a
+    deadline last, on both databases), read `ACTION_BATCH` at a time by keyset pagination: each query starts
+    after the last row of the one before (an index range on `deadline`), so no query reads the rows already sent,
+    and memory holds one batch whatever the size of the network."""
+    today = clock.today()
+    where = service._search_condition(viewer, search, today)
+    columns = service.ACTION_LIST_COLUMNS
+    last: dict | None = None
+    while True:  # actions with a deadline, by (deadline, id)
+        after = Action.deadline.is_not_null()
+        if last is not None:
+            after = (Action.deadline >= last["deadline"]) & (
+                (Action.deadline > last["deadline"]) | (Action.id > last["id"]))
+        rows = await Action.select(*columns).where(where & after).order_by(
+            Action.deadline, Action.id).limit(ACTION_BATCH)
+        for row in rows:
+            row["overdue"] = is_overdue(row["status"], row["deadline"], today)
+            yield row
+        if len(rows) < ACTION_BATCH:
+            break
+        last = rows[-1]
+    last_id = 0
+    while True:  # then those without one, by id
+        rows = await Action.select(*columns).where(
+            where & Action.deadline.is_null() & (Action.id > last_id)).order_by(Action.id).limit(ACTION_BATCH)
+        for row in rows:
+            row["overdue"] = False
+            yield row
+        if len(rows) < ACTION_BATCH:
+            break
+        last_id = rows[-1]["id"]
+
+
+async def actions_rows(request: Request, viewer: Viewer) -> tuple[str, list[Column], AsyncIterable[Any]]:
     service.require_reviewer(viewer)
-    result = await service.search_actions(viewer, read_action_search(request.query_params), paginate=False)
+    search = read_action_search(request.query_params)
     columns = [
         Column("Action", width=50), Column("Territoire", width=35), Column("SIREN"), Column("Pilote", width=30),
         Column("Secteur du pilote"), Column("Module", "integer"), Column("Statut"), Column("En retard"),
         Column("Échéance", "date"), Column("Dernière mise à jour", "datetime"),
     ]
-    rows = [
-        [
-            a["title"], a["territory_name"], a["siren"], a["pilot_name"] or "",
-            SECTOR_LABELS.get(a["pilot_sector"] or "", ""), a["module"], STATUS_LABELS[a["status"]],
-            "Oui" if a["overdue"] else "Non", a["deadline"], a["updated_at"],
-        ]
-        for a in result["rows"]
-    ]
-    return f"Actions du réseau – {_stamp()}", columns, rows
+
+    async def rows() -> AsyncIterator[list[Any]]:
+        async for a in _actions_in_batches(viewer, search):
+            yield [
+                a["title"], a["territory_name"], a["siren"], a["pilot_name"] or "",
+                SECTOR_LABELS.get(a["pilot_sector"] or "", ""), a["module"], STATUS_LABELS[a["status"]],
+                "Oui" if a["overdue"] else "Non", a["deadline"], a["updated_at"],
+            ]
+
+    return f"Actions du réseau – {_stamp()}", columns, rows()
 
 
 async def follow_up_rows(request: Request, viewer: Viewer) -> tuple[str, list[Column], list[Any]]:
