@@ -1,0 +1,128 @@
+"""Where one request's time goes, in process: `python -m tracker.bench.profile --pages feuille,pilotage`.
+
+Uses the data set `make bench` built (var/bench.sqlite3, or DATABASE_URL / the bench's PostgreSQL database with
+`--engine postgres`), the same pages as `make bench` (signed in through the forms), but asks the application
+directly (httpx's ASGI transport, one request at a time, no server, no network). It prints each page's mean and
+median time per request and, with `--cprofile N`, the N functions with the most own time and the N with the most
+cumulative time. Figures only, nothing asserted: a tool for finding the cause, `make bench` for the measure."""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import os
+import pstats
+import statistics
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_POSTGRES = "postgresql://postgres@127.0.0.1:5432/suivi_bench"
+
+
+def parse(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m tracker.bench.profile", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--engine", choices=["sqlite", "postgres"], default="sqlite")
+    parser.add_argument("--pages", default="feuille,action,action-longue,pilotage,pilotage-actions,relances,codir,"
+                                           "api,statut,calendrier")
+    parser.add_argument("--requests", type=int, default=30, help="per page, after 3 unmeasured ones")
+    parser.add_argument("--cprofile", type=int, default=0, metavar="N", help="print the N costliest functions")
+    return parser.parse_args(argv)
+
+
+async def run(args: argparse.Namespace) -> None:
+    import httpx
+
+    from tracker.bench import pages as bench_pages
+    from tracker.app import create_app
+
+    app = create_app()
+    async with app.lifespan():
+        bench = bench_pages.Bench("http://bench", 1)
+        await bench.http.aclose()
+        transport = httpx.ASGITransport(app=app)
+        bench.http = httpx.AsyncClient(transport=transport, base_url="http://bench", timeout=120)
+        original = httpx.AsyncClient
+
+        class InProcess(original):  # Bench.sign_in opens its own client: the same application, in process
+            def __init__(self, *a, **kw):
+                kw.pop("base_url", None)
+                super().__init__(*a, transport=transport, base_url="http://bench", **kw)
+
+        bench_pages.httpx.AsyncClient = InProcess
+        try:
+            await bench.choose_editors()
+            for key in args.pages.split(","):
+                page = await bench_pages.CATALOGUE[key][1](bench)
+                if page is None:
+                    print(f"{key}: absent")
+                    continue
+                await measure(bench.http, page, args)
+        finally:
+            await bench.close()
+            bench_pages.httpx.AsyncClient = original
+
+
+def requests_of(page, n: int):
+    """(method, path, headers, body) for n requests, round-robin over the page's clients as wrk.lua sends them."""
+    out = []
+    i = 0
+    while len(out) < n:
+        client = page.clients[i % len(page.clients)]
+        i += 1
+        if page.mode == "status":
+            action = client.actions[(i // len(page.clients)) % len(client.actions)]
+            target = "a_venir" if action["status"] == "en_cours" else "en_cours"
+            body = {"_csrf_token": client.csrf, "status": target, "version": str(action["version"]),
+                    "comment": client.comment}
+            out.append(("POST", f"{client.prefix}{action['id']}{client.suffix}", client.headers, body, action, target))
+        else:
+            path = client.paths[(i // len(page.clients)) % len(client.paths)]
+            out.append(("GET", path, client.headers, None, None, None))
+    return out
+
+
+async def measure(http, page, args) -> None:
+    plan = requests_of(page, args.requests + 3)
+    times = []
+    profiler = cProfile.Profile() if args.cprofile else None
+    for n, (method, path, headers, body, action, target) in enumerate(plan):
+        start = time.perf_counter()
+        if n >= 3 and profiler:
+            profiler.enable()
+        response = await http.request(method, path, headers=headers, data=body)
+        if n >= 3 and profiler:
+            profiler.disable()
+        elapsed = time.perf_counter() - start
+        if response.status_code != page.expected:
+            print(f"  {method} {path}: {response.status_code} (attendu {page.expected})")
+        if action is not None and response.status_code == 303:
+            action["version"] += 1
+            action["status"] = target
+        if n >= 3:
+            times.append(elapsed * 1000)
+    print(f"{page.key}: {len(times)} requêtes, moyenne {statistics.mean(times):.1f} ms, "
+          f"médiane {statistics.median(times):.1f} ms, min {min(times):.1f} ms")
+    if profiler:
+        stats = pstats.Stats(profiler)
+        stats.sort_stats("tottime").print_stats(args.cprofile)
+        stats.sort_stats("cumulative").print_stats(args.cprofile)
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse(argv)
+    if args.engine == "sqlite":
+        os.environ.pop("DATABASE_URL", None)
+        os.environ.setdefault("SQLITE_PATH", str(ROOT / "var" / "bench.sqlite3"))
+    else:
+        os.environ.setdefault("DATABASE_URL", DEFAULT_POSTGRES)
+    os.environ.setdefault("MAIL_BACKEND", "console")
+    import logging
+
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("tracker.audit").setLevel(logging.WARNING)
+    asyncio.run(run(args))
+
+
+if __name__ == "__main__":
+    main()
