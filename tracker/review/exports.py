@@ -38,7 +38,7 @@ def _stamp() -> str:
 
 async def dashboard_rows(request: Request, viewer: Viewer) -> tuple[str, list[Column], list[Any]]:
     service.require_reviewer(viewer)
-    board = await service.dashboard(viewer, read_dashboard_filters(request.query_params))
+    board = await service.dashboard(viewer, read_dashboard_filters(request.query_params), every_row=True)
     columns = [
         Column("Territoire", width=40), Column("SIREN"), Column("Type"), Column("Département"), Column("Région"),
         Column("Actions", "integer"),
@@ -56,7 +56,7 @@ async def dashboard_rows(request: Request, viewer: Viewer) -> tuple[str, list[Co
             ", ".join(f"{n} {AGREEMENT_STATE_LABELS.get(s, s).lower()}" for s, n in r["agreements"].items()),
             r["last_update"],
         ]
-        for r in board["all_rows"]
+        for r in board["rows"]
     ]
     return f"Pilotage du réseau – {_stamp()}", columns, rows
 

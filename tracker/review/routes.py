@@ -33,9 +33,6 @@ def _url(path: str, query: dict[str, str]) -> str:
     return path + (f"?{urlencode(query)}" if query else "")
 
 
-async def _progress(viewer: Viewer, territory_ids: list[int] | None) -> list:
-    """The kept monthly deltas (review/figures.py), summed: up to date with every change, no cache needed."""
-    return await service.realised_by_month(viewer, territory_ids)
 
 
 @get("/pilotage", name="review_dashboard")
@@ -64,7 +61,7 @@ async def review_dashboard(request: Request, viewer: NamedDependency[Viewer]) ->
         ),
         "progress": line_chart(
             "Actions réalisées en fin de mois (12 derniers mois)",
-            await _progress(viewer, None if board["all"] else board["territory_ids"]),
+            await service.realised_by_month(viewer, filters),  # kept monthly deltas: no cache needed
             ("Fin de mois", "Actions réalisées"),
         ),
     }

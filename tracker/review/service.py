@@ -49,108 +49,156 @@ def _overdue(today: date):
 
 
 # --- dashboard ----------------------------------------------------------------------------------------------
+# Filtering, sorting, totals and pagination happen in SQL over the kept figures (`territory_figures`) joined to the
+# territories; Python builds dicts for the rows shown only (100). Every value a request brings is bound with `{}`
+# (the filters were validated by queries.py); the SQL text holds only constants and integers.
+
+# The order of Python's `str.lower()` and code points, as both databases say it: ASCII letters lowered (SQLite's
+# `lower`, PostgreSQL's under the "C" collation), compared byte by byte. (Differs from `str.lower()` only between
+# two names that differ by the case of an accented capital; none in the national list.)
+_NAME_KEY = {True: "lower(t.name)", False: 'lower(t.name COLLATE "C")'}
+_FIGURE_NAMES = ("total", *[f"s_{code}" for code in STATUS_LABELS], *[f"m_{m}" for m in MODULE_TITLES])
 
 
-def _matches(row: dict, filters: DashboardFilters) -> bool:
-    return (
-        (not filters.region or row["region"] == filters.region)
-        and (not filters.departement or row["departement"] == filters.departement)
-        and (not filters.kind or row["kind"] == filters.kind)
-        and (not filters.module or filters.module in row["modules"])
-        and (not filters.year or filters.year in row["years"])
-    )
+def _territories_where(filters: DashboardFilters) -> tuple[str, list]:
+    """SQL on `t` (territory): the territories with a roadmap that pass the filters, and its arguments. The
+    module and the year may come from different roadmaps of the territory (as « its modules », « its years »)."""
+    where, args = ["t.id IN (SELECT r.territory FROM roadmap r)"], []
+    if filters.module:
+        where.append("t.id IN (SELECT r.territory FROM roadmap r JOIN workshop w ON w.id = r.workshop "
+                     "WHERE w.module_primary = {} OR w.module_secondary = {})")
+        args += [filters.module, filters.module]
+    if filters.year:
+        where.append("t.id IN (SELECT r.territory FROM roadmap r JOIN workshop w ON w.id = r.workshop "
+                     "WHERE w.held_on >= {} AND w.held_on < {})")
+        args += [date(filters.year, 1, 1), date(filters.year + 1, 1, 1)]
+    for column, value in (("region", filters.region), ("departement", filters.departement), ("kind", filters.kind)):
+        if value:
+            where.append(f"t.{column} = {{}}")
+            args.append(value)
+    return " AND ".join(where), args
 
 
-async def dashboard(viewer: Viewer, filters: DashboardFilters) -> dict:
+def _overdue_grouped(viewer: Viewer, sqlite: bool) -> str:
+    """SQL: per territory, its overdue actions as this viewer counts them (one argument: today)."""
+    scope = viewer.actions_scope_sql("territory", "confidential", sqlite=sqlite)
+    indexed = " INDEXED BY action_open_deadline" if sqlite else ""  # see overdue_by_territory
+    return (f"SELECT territory, COUNT(*) AS n FROM action{indexed} WHERE {_OPEN} AND deadline < {{}} AND {scope} "
+            "GROUP BY territory")
+
+
+def _order(filters: DashboardFilters, sqlite: bool) -> str:
+    """ORDER BY of the dashboard: the chosen column, then the name (ascending, as a stable sort after one by name
+    would leave it), then the id (two territories may share a name). A territory without a figures row counts zero actions and no update."""
+    name = _NAME_KEY[sqlite]
+    direction = " DESC" if filters.descending else ""
+    keys = {
+        "territoire": [name],
+        "actions": ["COALESCE(f.total, 0)"],
+        "realise": ["CASE WHEN f.total > 0 THEN CAST(f.s_realisee AS DOUBLE PRECISION) / f.total ELSE 0.0 END"],
+        "retard": ["COALESCE(o.n, 0)"],
+        "bloquees": ["COALESCE(f.s_bloquee, 0)"],
+        "maj": ["CASE WHEN f.last_update IS NULL THEN 0 ELSE 1 END", "f.last_update"],  # never: the oldest
+    }[filters.sort]
+    tail = [] if filters.sort == "territoire" else [name]
+    return ", ".join([*(k + direction for k in keys), *tail, "t.id"])
+
+
+async def dashboard(viewer: Viewer, filters: DashboardFilters, *, every_row: bool = False) -> dict:
+    """The page of territories `filters.page` (every row with `every_row`: the download), and the totals of all
+    the territories that pass the filters. Four queries whatever the size of the network."""
     require_reviewer(viewer)
     today = clock.today()
-    roadmaps = await Roadmap.select(
-        Roadmap.id,
-        Roadmap.territory.id.as_alias("territory_id"),
-        Roadmap.territory.siren.as_alias("siren"),
-        Roadmap.territory.name.as_alias("name"),
-        Roadmap.territory.kind.as_alias("kind"),
-        Roadmap.territory.departement.as_alias("departement"),
-        Roadmap.territory.region.as_alias("region"),
-        Roadmap.workshop.held_on.as_alias("held_on"),
-        Roadmap.workshop.module_primary.as_alias("module_primary"),
-        Roadmap.workshop.module_secondary.as_alias("module_secondary"),
-    )
-    territories: dict[int, dict] = {}
-    for r in roadmaps:
-        row = territories.setdefault(r["territory_id"], {
-            "id": r["territory_id"], "siren": r["siren"], "name": r["name"], "kind": r["kind"],
-            "departement": r["departement"], "region": r["region"], "modules": set(), "years": set(),
-            "roadmaps": 0, "by_status": dict.fromkeys(STATUS_LABELS, 0), "total": 0, "overdue": 0,
-            "last_update": None, "by_module": {}, "commitments": {}, "commitment_sectors": {}, "agreements": {},
-        })
-        row["roadmaps"] += 1
-        row["modules"].update(m for m in (r["module_primary"], r["module_secondary"]) if m)
-        row["years"].add(r["held_on"].year)
-    # The kept figures (review/figures.py), as this viewer counts them; « en retard » from the index, today.
-    for g in await TerritoryFigures.raw(
-        f"SELECT {_FIGURE_COLUMNS} FROM territory_figures "
-        f"WHERE {figures.audience_condition(viewer.is_admin, viewer.roles)}"
-    ):
-        row = territories.get(g["territory"])
-        if row is None:
-            continue
-        row["commitments"] = _counts(g["commitments"])
-        row["commitment_sectors"] = _counts(g["commitment_sectors"])
-        row["agreements"] = _counts(g["agreements"])
-        row["last_update"] = figures.instant(g["last_update"])
-        if not g["total"]:
-            continue  # no action this viewer counts (as before: no figure by module)
-        row["by_status"] = {code: int(g[f"s_{code}"]) for code in STATUS_LABELS}
-        row["by_module"] = {m: int(g[f"m_{m}"]) for m in MODULE_TITLES}
-        row["by_module"][None] = int(g["total"]) - sum(row["by_module"].values())
-    for g in await overdue_by_territory(viewer, today):
-        row = territories.get(g["territory"])
-        if row is not None:
-            row["overdue"] = int(g["n"])
+    sqlite = is_sqlite()
+    where, args = _territories_where(filters)
+    audience = figures.audience_condition(viewer.is_admin, viewer.roles, "f")
+    joined = f"territory t LEFT JOIN territory_figures f ON f.territory = t.id AND {audience}"
 
-    rows = [row for row in territories.values() if _matches(row, filters)]
+    sums = ", ".join(f"CAST(COALESCE(SUM(f.{n}), 0) AS INTEGER) AS {n}" for n in _FIGURE_NAMES)
+    scope = viewer.actions_scope_sql("a.territory", "a.confidential", sqlite=sqlite)
+    indexed = " INDEXED BY action_open_deadline" if sqlite else ""
+    # Without filters every territory holding an action is on the dashboard (an action belongs to a roadmap of its
+    # territory: `action.roadmap` is required and restricts the roadmap's removal): no need to name them.
+    among, among_args = ((f" AND a.territory IN (SELECT t.id FROM territory t WHERE {where})", args)
+                         if filters.active else ("", []))
+    totals_row = (await TerritoryFigures.raw(
+        f"SELECT CAST(COUNT(*) AS INTEGER) AS territories, {sums}, "
+        f"(SELECT CAST(COUNT(*) AS INTEGER) FROM action a{indexed} WHERE a.{_OPEN} AND a.deadline < {{}} "
+        f"AND {scope}{among}) AS overdue FROM {joined} WHERE {where}",
+        today, *among_args, *args,
+    ))[0]
+    count = int(totals_row["territories"])
+    pages = max(1, -(-count // DASHBOARD_PAGE))
+
+    # The rows shown: sorted and cut in SQL; « en retard » joined from the index (grouped) only when it sorts, else
+    # counted for the shown rows alone.
+    columns = ", ".join(f"CAST(COALESCE(f.{n}, 0) AS INTEGER) AS {n}" for n in _FIGURE_NAMES)
+    select = (f"SELECT CAST(t.id AS INTEGER) AS id, t.siren, t.name, t.kind, t.departement, t.region, {columns}, "
+              "f.last_update AS last_update, f.commitments AS commitments, f.agreements AS agreements")
+    order = _order(filters, sqlite)
+    cut, cut_args = ("", []) if every_row else (
+        " LIMIT {} OFFSET {}", [DASHBOARD_PAGE, (filters.page - 1) * DASHBOARD_PAGE])
+    if filters.sort == "retard":
+        rows = await TerritoryFigures.raw(
+            f"{select}, CAST(COALESCE(o.n, 0) AS INTEGER) AS overdue FROM {joined} "
+            f"LEFT JOIN ({_overdue_grouped(viewer, sqlite)}) o ON o.territory = t.id "
+            f"WHERE {where} ORDER BY {order}{cut}",
+            today, *args, *cut_args,
+        )
+    else:
+        rows = await TerritoryFigures.raw(f"{select} FROM {joined} WHERE {where} ORDER BY {order}{cut}",
+                                          *args, *cut_args)
+        overdue = {}
+        if rows:
+            shown = ",".join(str(int(r["id"])) for r in rows)
+            overdue = {int(g["territory"]): int(g["n"]) for g in await Action.raw(
+                f"SELECT CAST(territory AS INTEGER) AS territory, COUNT(*) AS n FROM action "
+                f"WHERE territory IN ({shown}) AND {_OPEN} AND deadline < {{}} AND "
+                f"{viewer.actions_scope_sql('territory', 'confidential', sqlite=sqlite)} GROUP BY territory",
+                today,
+            )}
+        for row in rows:
+            row["overdue"] = overdue.get(row["id"], 0)
     for row in rows:
-        row["total"] = sum(row["by_status"].values())
-        row["share_done"] = row["by_status"]["realisee"] / row["total"] if row["total"] else 0.0
+        row["by_status"] = {code: row.pop(f"s_{code}") for code in STATUS_LABELS}
         row["blocked"] = row["by_status"]["bloquee"]
-    keys = {
-        "territoire": lambda r: r["name"].lower(),
-        "actions": lambda r: r["total"],
-        "realise": lambda r: r["share_done"],
-        "retard": lambda r: r["overdue"],
-        "bloquees": lambda r: r["blocked"],
-        "maj": lambda r: r["last_update"] or _NEVER,
-    }
-    rows.sort(key=lambda r: r["name"].lower())
-    rows.sort(key=keys[filters.sort], reverse=filters.descending)
+        row["share_done"] = row["by_status"]["realisee"] / row["total"] if row["total"] else 0.0
+        row["last_update"] = figures.instant(row["last_update"])
+        row["commitments"] = _counts(row["commitments"] or "{}")
+        row["agreements"] = _counts(row["agreements"] or "{}")
+
+    by_sector = dict.fromkeys(SECTOR_LABELS, 0)
+    for g in await TerritoryFigures.raw(_sector_sums(sqlite, joined, where), *args):
+        if g["sector"] in by_sector:
+            by_sector[g["sector"]] = int(g["n"])
+    by_module = {m: int(totals_row[f"m_{m}"]) for m in MODULE_TITLES}
+    by_module[None] = int(totals_row["total"]) - sum(by_module.values())
     totals = {
-        "by_status": {code: sum(r["by_status"][code] for r in rows) for code in STATUS_LABELS},
-        "overdue": sum(r["overdue"] for r in rows),
-        "by_module": {m: sum(r["by_module"].get(m, 0) for r in rows) for m in (*MODULE_TITLES, None)},
-        "by_sector": {code: sum(r["commitment_sectors"].get(code, 0) for r in rows) for code in SECTOR_LABELS},
+        "by_status": {code: int(totals_row[f"s_{code}"]) for code in STATUS_LABELS},
+        "overdue": int(totals_row["overdue"]),
+        "by_module": by_module,
+        "by_sector": by_sector,
     }
     totals["total"] = sum(totals["by_status"].values())
-    pages = max(1, -(-len(rows) // DASHBOARD_PAGE))
-    shown = rows[(filters.page - 1) * DASHBOARD_PAGE : filters.page * DASHBOARD_PAGE]
     return {
-        "rows": shown,
-        "all_rows": rows,
-        "count": len(rows),
+        "rows": rows,
+        "count": count,
         "page": min(filters.page, pages),
         "pages": pages,
         "totals": totals,
-        "territory_ids": [r["id"] for r in rows],
-        "all": len(rows) == len(territories),
     }
 
 
-# Integers read as expressions (CAST): Piccolo's SQLite engine would otherwise pass each value of an INTEGER column
-# through a Python converter (16,000 calls for the network's 1,255 rows, most of the query's time).
-_FIGURE_COLUMNS = ", ".join(
-    [*[f"CAST({name} AS INTEGER) AS {name}" for name in ("territory", "total", *[f"s_{code}" for code in STATUS_LABELS],
-                                                         *[f"m_{m}" for m in MODULE_TITLES])],
-     "last_update", "commitments", "commitment_sectors", "agreements"])
+def _sector_sums(sqlite: bool, joined: str, where: str) -> str:
+    """SQL: the kept commitments by partner's sector (a JSON object per row), summed over the filtered rows."""
+    if sqlite:
+        each, value = "json_each(f.commitment_sectors) j", "j.value"
+    else:
+        each, value = "json_each_text(f.commitment_sectors::json) j", "CAST(j.value AS INTEGER)"
+    return (f"SELECT j.key AS sector, CAST(SUM({value}) AS INTEGER) AS n FROM {joined} CROSS JOIN {each} "
+            f"WHERE {where} AND length(f.commitment_sectors) > 2 GROUP BY j.key")  # not '{}'""")
+
+
 _NEVER = datetime.min.replace(tzinfo=timezone.utc)
 # Word for word the condition of the partial index `action_open_deadline`, so that the planners use it.
 _OPEN = '"status" NOT IN (' + ", ".join(f"'{code}'" for code in sorted(CLOSED)) + ")"
@@ -176,15 +224,19 @@ async def overdue_by_territory(viewer: Viewer, today: date) -> list[dict]:
     )
 
 
-async def realised_by_month(viewer: Viewer, territory_ids: list[int] | None, months: int = 12) -> list[tuple[str, int]]:
+async def realised_by_month(viewer: Viewer, filters: DashboardFilters | None = None,
+                            months: int = 12) -> list[tuple[str, int]]:
     """How many actions were réalisées at each month end (months cut in UTC): the kept monthly deltas of the
     territories (review/figures.py: entries into `realisee` minus entries out of it, from the history), summed
-    over the network and accumulated."""
-    where = figures.audience_condition(viewer.is_admin, viewer.roles)
-    if territory_ids is not None:
-        where += " AND territory IN (" + ",".join(str(int(t)) for t in territory_ids or [0]) + ")"
+    over the network (or over the territories that pass the dashboard's `filters`, when some are set) and
+    accumulated."""
+    where, args = figures.audience_condition(viewer.is_admin, viewer.roles), []
+    if filters is not None and filters.active:
+        territories, args = _territories_where(filters)
+        where += f" AND territory IN (SELECT t.id FROM territory t WHERE {territories})"
     rows = await RealisedMonth.raw(
-        f"SELECT month, SUM(delta) AS delta FROM realised_month WHERE {where} GROUP BY month ORDER BY month"
+        f"SELECT month, CAST(SUM(delta) AS INTEGER) AS delta FROM realised_month WHERE {where} "
+        "GROUP BY month ORDER BY month", *args
     )
     deltas = {row["month"]: int(row["delta"]) for row in rows}
     end = arrow.get(clock.now()).floor("month")
@@ -283,14 +335,26 @@ async def contacts_of(territory_ids: list[int]) -> dict[int, list[dict]]:
 
 
 async def follow_ups(viewer: Viewer, idle_days: int = IDLE_DAYS, limit: int | None = 100) -> dict:
-    """The three lists of « à relancer »; the overdue-without-note list holds at most `limit` actions (None: all),
-    `silent_total` says how many there are."""
+    """The three lists of « à relancer », each chosen in SQL and holding at most `limit` rows (None: all, the
+    download); `idle_total`, `unanswered_total` and `silent_total` say how many there are."""
     require_reviewer(viewer)
-    board = await dashboard(viewer, DashboardFilters())
     now = clock.now()
-    idle_since = now - timedelta(days=idle_days)
-    idle = [r for r in board["all_rows"] if r["last_update"] is None or r["last_update"] < idle_since]
-    idle.sort(key=lambda r: r["last_update"] or _NEVER)
+    sqlite = is_sqlite()
+    # Territories with a roadmap whose last update (as this viewer counts it) is older than `idle_days`, or that
+    # never had one: the oldest silence first (never first of all), then by name.
+    cut = " LIMIT {}" if limit else ""
+    idle = await TerritoryFigures.raw(
+        "SELECT CAST(t.id AS INTEGER) AS id, t.siren, t.name, f.last_update AS last_update, "
+        "CAST(COUNT(*) OVER () AS INTEGER) AS n "
+        "FROM territory t LEFT JOIN territory_figures f ON f.territory = t.id AND "
+        f"{figures.audience_condition(viewer.is_admin, viewer.roles, 'f')} "
+        "WHERE t.id IN (SELECT r.territory FROM roadmap r) AND (f.last_update IS NULL OR f.last_update < {}) "
+        f"ORDER BY CASE WHEN f.last_update IS NULL THEN 0 ELSE 1 END, f.last_update, {_NAME_KEY[sqlite]}, t.id{cut}",
+        now - timedelta(days=idle_days), *([limit] if limit else []),
+    )
+    idle_total = int(idle[0]["n"]) if idle else 0
+    for row in idle:
+        row["last_update"] = figures.instant(row["last_update"])
 
     today = clock.today()
     note_limit = now - timedelta(days=30)
@@ -311,7 +375,7 @@ async def follow_ups(viewer: Viewer, idle_days: int = IDLE_DAYS, limit: int | No
     }
     for a in silent:
         a["last_note"] = last_notes.get(a["id"])
-    unanswered = await Commitment.select(
+    unanswered_query = Commitment.select(
         Commitment.id, Commitment.role, Commitment.updated_at, Commitment.territory,
         Commitment.territory.name.as_alias("territory_name"), Commitment.partner.id.as_alias("partner_id"),
         Commitment.partner.name.as_alias("partner_name"), Commitment.action.id.as_alias("action_id"),
@@ -320,7 +384,14 @@ async def follow_ups(viewer: Viewer, idle_days: int = IDLE_DAYS, limit: int | No
         (Commitment.state == "propose")
         & (Commitment.updated_at < now - timedelta(days=UNANSWERED_DAYS))
         & viewer.actions_scope(Commitment.territory, Commitment.action.confidential)
-    ).order_by(Commitment.updated_at)
+    ).order_by(Commitment.updated_at).order_by(Commitment.id)
+    unanswered = await (unanswered_query.limit(limit) if limit else unanswered_query)
+    unanswered_total = len(unanswered)
+    if limit and unanswered_total == limit:  # perhaps more: counted
+        unanswered_total = await Commitment.count().where(
+            (Commitment.state == "propose")
+            & (Commitment.updated_at < now - timedelta(days=UNANSWERED_DAYS))
+            & viewer.actions_scope(Commitment.territory, Commitment.action.confidential))
     # A partner's contacts are personal data shown only to those who write to them (Viewer.can_see_contacts): an
     # administrator here, never an ADGCF reviewer (F7), who goes through the territory's référents instead.
     partner_contacts: dict[int, list[dict]] = {}
@@ -334,9 +405,9 @@ async def follow_ups(viewer: Viewer, idle_days: int = IDLE_DAYS, limit: int | No
             partner_contacts.setdefault(c["partner"], []).append(c)
     contacts = await contacts_of(list({r["id"] for r in idle} | {a["territory_id"] for a in silent}
                                       | {u["territory"] for u in unanswered}))
-    return {"idle": idle, "idle_days": idle_days, "silent": silent, "contacts": contacts,
+    return {"idle": idle, "idle_total": idle_total, "idle_days": idle_days, "silent": silent, "contacts": contacts,
             "silent_total": silent_total,
-            "unanswered": unanswered, "unanswered_days": UNANSWERED_DAYS, "partner_contacts": partner_contacts,
+            "unanswered": unanswered, "unanswered_total": unanswered_total, "unanswered_days": UNANSWERED_DAYS, "partner_contacts": partner_contacts,
             "shows_partner_contacts": viewer.is_admin,
             "kinds": {**{k: KIND_LABELS[k] for k in EPCI_KINDS}, **{k: KIND_LABELS[k] for k in OTHER_KINDS}}}
 
