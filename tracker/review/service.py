@@ -294,10 +294,19 @@ async def search_actions(viewer: Viewer, search: ActionSearch, *, paginate: bool
     require_reviewer(viewer)
     today = clock.today()
     where = _search_condition(viewer, search, today)
-    total = await Action.count().where(where)
     by_status = dict.fromkeys(STATUS_LABELS, 0)
-    for g in await Action.select(Action.status, Count(Action.id).as_alias("n")).where(where).group_by(Action.status):
-        by_status[g["status"]] = g["n"]
+    if search == ActionSearch(page=search.page):
+        # No filter: the viewer's actions are exactly what the kept figures count for them (the audiences are the
+        # rule of `actions_scope`, kept in the transaction of every change), 2,510 rows instead of 39,000.
+        sums = ", ".join(f"CAST(COALESCE(SUM(s_{code}), 0) AS INTEGER) AS s_{code}" for code in STATUS_LABELS)
+        kept = (await TerritoryFigures.raw(f"SELECT {sums} FROM territory_figures "
+                                           f"WHERE {figures.audience_condition(viewer.is_admin, viewer.roles)}"))[0]
+        by_status = {code: int(kept[f"s_{code}"]) for code in STATUS_LABELS}
+    else:
+        for g in await Action.select(Action.status, Count(Action.id).as_alias("n")).where(where).group_by(
+                Action.status):
+            by_status[g["status"]] = g["n"]
+    total = sum(by_status.values())
     query = Action.select(*ACTION_LIST_COLUMNS).where(where).order_by(Action.deadline).order_by(Action.id)
     if paginate:
         query = query.limit(PAGE_SIZE).offset((search.page - 1) * PAGE_SIZE)
@@ -357,24 +366,26 @@ async def follow_ups(viewer: Viewer, idle_days: int = IDLE_DAYS, limit: int | No
         row["last_update"] = figures.instant(row["last_update"])
 
     today = clock.today()
-    note_limit = now - timedelta(days=30)
-    # Overdue actions with no note in the last 30 days, chosen in SQL so that only `limit` rows come back.
-    silent_where = _visible_actions(viewer) & _overdue(today) & Action.id.not_in(
-        ActionNote.select(ActionNote.action).where(ActionNote.created_at >= note_limit)
+    # Overdue actions with no note in the last 30 days: the `limit` most overdue picked from the partial index
+    # `action_open_deadline` (ids only), then joined for those rows alone; their count in the same statement.
+    scope = viewer.actions_scope_sql("a.territory", "a.confidential", sqlite=sqlite)
+    indexed = " INDEXED BY action_open_deadline" if sqlite else ""
+    silent_sql = (f"FROM action a{indexed} WHERE a.{_OPEN} AND a.deadline < {{}} AND {scope} "
+                  "AND a.id NOT IN (SELECT n.action FROM action_note n WHERE n.created_at >= {})")
+    silent_args = [today, now - timedelta(days=30)]
+    silent = await Action.raw(
+        f"WITH s AS (SELECT a.id {silent_sql} ORDER BY a.deadline, a.id{cut}) "
+        "SELECT CAST(a.id AS INTEGER) AS id, a.title, a.status, a.deadline, "
+        "CAST(a.territory AS INTEGER) AS territory_id, t.name AS territory_name, p.name AS pilot_name, "
+        "(SELECT MAX(n.created_at) FROM action_note n WHERE n.action = a.id) AS last_note, "
+        f"(SELECT CAST(COUNT(*) AS INTEGER) {silent_sql}) AS total "
+        "FROM s JOIN action a ON a.id = s.id JOIN territory t ON t.id = a.territory "
+        "LEFT JOIN partner p ON p.id = a.pilot ORDER BY a.deadline, a.id",
+        *silent_args, *([limit] if limit else []), *silent_args,
     )
-    silent_total = await Action.count().where(silent_where)
-    query = Action.select(*ACTION_LIST_COLUMNS, Action.territory.id.as_alias("territory_id")).where(
-        silent_where
-    ).order_by(Action.deadline).order_by(Action.id)
-    silent = await (query.limit(limit) if limit else query)
-    last_notes = {
-        g["action"]: figures.instant(g["at"])
-        for g in await ActionNote.select(ActionNote.action, Max(ActionNote.created_at).as_alias("at")).where(
-            ActionNote.action.is_in([a["id"] for a in silent] or [0])
-        ).group_by(ActionNote.action)
-    }
+    silent_total = int(silent[0]["total"]) if silent else 0
     for a in silent:
-        a["last_note"] = last_notes.get(a["id"])
+        a["last_note"] = figures.instant(a["last_note"])
     unanswered_query = Commitment.select(
         Commitment.id, Commitment.role, Commitment.updated_at, Commitment.territory,
         Commitment.territory.name.as_alias("territory_name"), Commitment.partner.id.as_alias("partner_id"),
