@@ -80,9 +80,9 @@ async def meeting_pack(viewer: Viewer, siren: str, since: date | None) -> dict:
     ).order_by(HistoryEntry.created_at)
     commitments = {
         c["id"]: c
-        for c in await Commitment.select(
+        for c in (await Commitment.select(
             Commitment.id, Commitment.action, Commitment.partner.name.as_alias("partner_name"), Commitment.role,
-        ).where(Commitment.id.is_in([a["subject_id"] for a in answers] or [0]))
+        ).where(Commitment.id.is_in([a["subject_id"] for a in answers])) if answers else [])
     }
     partner_answers = []
     for answer in answers:
