@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from litestar.plugins.jinja import JinjaTemplateEngine
+from markupsafe import Markup
 from litestar.template.config import TemplateConfig
 
 from tracker.core.permissions import ANONYMOUS, ROLE_LABELS
@@ -14,7 +15,8 @@ from tracker.agreements.states import (
 from tracker.commitments.confirmations import describe as describe_confirmation
 from tracker.commitments.states import BADGE_CLASS, ROLE_LABELS as COMMITMENT_ROLE_LABELS
 from tracker.commitments.states import STATE_LABELS as COMMITMENT_STATE_LABELS
-from tracker.core.config import ROOT
+from tracker.auth.csrf import CSRF_FIELD, CURRENT_TOKEN
+from tracker.core.config import ROOT, settings
 from tracker.partners.kinds import LEGAL_FORM_LABELS, LEGAL_FORMS, SECTOR_LABELS
 from tracker.roadmaps.statuses import MODULE_TITLES, PRIORITY_LABELS, STATUS_LABELS
 from tracker.territories.reference import (
@@ -28,9 +30,16 @@ from tracker.core import french
 HTMX_SCRIPT = "/static/htmx-2.0.11.min.js"
 
 
+def csrf_field() -> Markup:
+    """The hidden field every form sends (`_csrf_token`), with the token of the request being answered."""
+    return Markup('<input type="hidden" name="{}" value="{}">').format(CSRF_FIELD, CURRENT_TOKEN.get())
+
+
 def _configure(engine: JinjaTemplateEngine) -> None:
     env = engine.engine
     env.trim_blocks = True
+    # A template is read from disk once per process; with DEBUG, Jinja checks its file's date at each render.
+    env.auto_reload = settings.debug
     env.lstrip_blocks = True
     env.filters.update(
         date_fr=french.date_fr,
@@ -44,6 +53,7 @@ def _configure(engine: JinjaTemplateEngine) -> None:
         region_name=region_name,
     )
     env.globals.update(
+        csrf_field=csrf_field,
         viewer=ANONYMOUS,  # pages rendered before anyone is known (errors, sign-in) see the anonymous visitor
         STATUS_LABELS=STATUS_LABELS,
         PRIORITY_LABELS=PRIORITY_LABELS,
