@@ -45,3 +45,23 @@ async def test_every_form_of_a_page_and_of_a_fragment_carries_the_token_of_the_s
     await client.login(EMAILS["ga_editor"])
     again = await client.get(f"/feuilles-de-route/{world.ga_roadmap}")
     assert set(TOKEN_FIELD.findall(again.text)) == {HTMX_TOKEN.search(again.text).group(1)} != {session_token}
+
+
+def test_a_dicts_keys_and_methods_read_in_a_template_as_jinja_reads_them():
+    """The faster attribute read (tracker/web/templating.py) answers what Jinja's own does: keys for names, dict's
+    methods for its own names, an undefined value for a missing key."""
+    from jinja2 import Environment, StrictUndefined, UndefinedError
+
+    from tracker.web.templating import _getattr_for
+
+    source = "{{ row.title }}|{{ row.items()|list|length }}|{{ row.get('n') }}|{{ row.missing is defined }}"
+    row = {"title": "Guichet", "n": 3}
+    plain = Environment()
+    faster = Environment()
+    faster.getattr = _getattr_for(faster)
+    assert faster.from_string(source).render(row=row) == plain.from_string(source).render(row=row) \
+        == "Guichet|2|3|False"
+    strict = Environment(undefined=StrictUndefined)
+    strict.getattr = _getattr_for(strict)
+    with pytest.raises(UndefinedError):
+        strict.from_string("{{ row.missing }}").render(row=row)

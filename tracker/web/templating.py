@@ -30,6 +30,27 @@ from tracker.core import french
 HTMX_SCRIPT = "/static/htmx-2.0.11.min.js"
 
 
+_DICT_ATTRIBUTES = frozenset(dir(dict))
+
+
+def _getattr_for(env):
+    """Jinja's `row.title` on a dict first tries `getattr(row, "title")`, which raises AttributeError for any name
+    that is not one of dict's own attributes, then reads `row["title"]`: an exception per cell (5.7 % of the event
+    loop's samples on the roadmap page at 8 clients). The same answer, without the exception: a plain dict's key
+    is read at once when the name is not one of dict's attributes (`items`, `get`… keep their meaning)."""
+    generic = env.getattr
+
+    def getattr_(obj, attribute):
+        if type(obj) is dict and attribute not in _DICT_ATTRIBUTES:
+            try:
+                return obj[attribute]
+            except KeyError:
+                return env.undefined(obj=obj, name=attribute)
+        return generic(obj, attribute)
+
+    return getattr_
+
+
 def csrf_field() -> Markup:
     """The hidden field every form sends (`_csrf_token`), with the token of the request being answered."""
     return Markup('<input type="hidden" name="{}" value="{}">').format(CSRF_FIELD, CURRENT_TOKEN.get())
@@ -40,6 +61,7 @@ def _configure(engine: JinjaTemplateEngine) -> None:
     env.trim_blocks = True
     # A template is read from disk once per process; with DEBUG, Jinja checks its file's date at each render.
     env.auto_reload = settings.debug
+    env.getattr = _getattr_for(env)
     env.lstrip_blocks = True
     env.filters.update(
         date_fr=french.date_fr,
