@@ -87,78 +87,86 @@ def _overdue_grouped(viewer: Viewer, sqlite: bool) -> str:
             "GROUP BY territory")
 
 
-def _order(filters: DashboardFilters, sqlite: bool) -> str:
-    """ORDER BY of the dashboard: the chosen column, then the name (ascending, as a stable sort after one by name
-    would leave it), then the id (two territories may share a name). A territory without a figures row counts zero actions and no update."""
-    name = _NAME_KEY[sqlite]
-    direction = " DESC" if filters.descending else ""
-    keys = {
-        "territoire": [name],
+def _sort_keys(filters: DashboardFilters, sqlite: bool) -> list[str]:
+    """The dashboard's sort keys before the name: the chosen column (a territory without a figures row counts zero
+    actions and no update; « jamais » is the oldest update)."""
+    return {
+        "territoire": [_NAME_KEY[sqlite]],
         "actions": ["COALESCE(f.total, 0)"],
         "realise": ["CASE WHEN f.total > 0 THEN CAST(f.s_realisee AS DOUBLE PRECISION) / f.total ELSE 0.0 END"],
         "retard": ["COALESCE(o.n, 0)"],
         "bloquees": ["COALESCE(f.s_bloquee, 0)"],
-        "maj": ["CASE WHEN f.last_update IS NULL THEN 0 ELSE 1 END", "f.last_update"],  # never: the oldest
+        "maj": ["CASE WHEN f.last_update IS NULL THEN 0 ELSE 1 END", "f.last_update"],
     }[filters.sort]
-    tail = [] if filters.sort == "territoire" else [name]
+
+
+def _order(keys: list[str], filters: DashboardFilters, sqlite: bool) -> str:
+    """ORDER BY: the keys in the chosen direction, then the name ascending (as a stable sort after one by name
+    would leave it), then the id (two territories may share a name)."""
+    direction = " DESC" if filters.descending else ""
+    tail = [] if filters.sort == "territoire" else [_NAME_KEY[sqlite]]
     return ", ".join([*(k + direction for k in keys), *tail, "t.id"])
 
 
 async def dashboard(viewer: Viewer, filters: DashboardFilters, *, every_row: bool = False) -> dict:
     """The page of territories `filters.page` (every row with `every_row`: the download), and the totals of all
-    the territories that pass the filters. Four queries whatever the size of the network."""
+    the territories that pass the filters. Three queries whatever the size of the network."""
     require_reviewer(viewer)
     today = clock.today()
     sqlite = is_sqlite()
     where, args = _territories_where(filters)
     audience = figures.audience_condition(viewer.is_admin, viewer.roles, "f")
     joined = f"territory t LEFT JOIN territory_figures f ON f.territory = t.id AND {audience}"
-
-    sums = ", ".join(f"CAST(COALESCE(SUM(f.{n}), 0) AS INTEGER) AS {n}" for n in _FIGURE_NAMES)
     scope = viewer.actions_scope_sql("a.territory", "a.confidential", sqlite=sqlite)
     indexed = " INDEXED BY action_open_deadline" if sqlite else ""
-    # Without filters every territory holding an action is on the dashboard (an action belongs to a roadmap of its
-    # territory: `action.roadmap` is required and restricts the roadmap's removal): no need to name them.
-    among, among_args = ((f" AND a.territory IN (SELECT t.id FROM territory t WHERE {where})", args)
-                         if filters.active else ("", []))
-    totals_row = (await TerritoryFigures.raw(
-        f"SELECT CAST(COUNT(*) AS INTEGER) AS territories, {sums}, "
-        f"(SELECT CAST(COUNT(*) AS INTEGER) FROM action a{indexed} WHERE a.{_OPEN} AND a.deadline < {{}} "
-        f"AND {scope}{among}) AS overdue FROM {joined} WHERE {where}",
-        today, *among_args, *args,
-    ))[0]
+    overdue_total = (f"(SELECT CAST(COUNT(*) AS INTEGER) FROM action a{indexed} WHERE a.{_OPEN} "
+                     f"AND a.deadline < {{}} AND {scope}")
+
+    # Totals: the kept figures summed, « en retard » counted from the partial index. Without filters, every
+    # territory that holds an action or a commitment is on the dashboard (an action belongs to a roadmap of its
+    # territory: `action.roadmap` is required and restricts the roadmap's removal; a commitment to an action), so
+    # the figures are summed without naming the territories, and only the count reads the roadmaps.
+    sums = ", ".join(f"CAST(COALESCE(SUM(f.{n}), 0) AS INTEGER) AS {n}" for n in _FIGURE_NAMES)
+    if filters.active:
+        totals_row = (await TerritoryFigures.raw(
+            f"SELECT CAST(COUNT(*) AS INTEGER) AS territories, {sums}, {overdue_total} "
+            f"AND a.territory IN (SELECT t.id FROM territory t WHERE {where})) AS overdue FROM {joined} WHERE {where}",
+            today, *args, *args,
+        ))[0]
+    else:
+        totals_row = (await TerritoryFigures.raw(
+            "SELECT (SELECT CAST(COUNT(DISTINCT r.territory) AS INTEGER) FROM roadmap r) AS territories, "
+            f"{sums}, {overdue_total}) AS overdue FROM territory_figures f WHERE {audience}",
+            today,
+        ))[0]
     count = int(totals_row["territories"])
     pages = max(1, -(-count // DASHBOARD_PAGE))
 
-    # The rows shown: sorted and cut in SQL; « en retard » joined from the index (grouped) only when it sorts, else
-    # counted for the shown rows alone.
-    columns = ", ".join(f"CAST(COALESCE(f.{n}, 0) AS INTEGER) AS {n}" for n in _FIGURE_NAMES)
-    select = (f"SELECT CAST(t.id AS INTEGER) AS id, t.siren, t.name, t.kind, t.departement, t.region, {columns}, "
-              "f.last_update AS last_update, f.commitments AS commitments, f.agreements AS agreements")
-    order = _order(filters, sqlite)
+    # The rows shown: their ids sorted and cut in SQL (with their sort keys), then read for them alone, « en
+    # retard » included (from the grouped index when it sorts, else counted for each shown row).
+    keys = _sort_keys(filters, sqlite)
+    picked = ", ".join(f"{k} AS k{i}" for i, k in enumerate(keys))
     cut, cut_args = ("", []) if every_row else (
         " LIMIT {} OFFSET {}", [DASHBOARD_PAGE, (filters.page - 1) * DASHBOARD_PAGE])
+    columns = ", ".join(f"CAST(COALESCE(f.{n}, 0) AS INTEGER) AS {n}" for n in _FIGURE_NAMES)
     if filters.sort == "retard":
-        rows = await TerritoryFigures.raw(
-            f"{select}, CAST(COALESCE(o.n, 0) AS INTEGER) AS overdue FROM {joined} "
-            f"LEFT JOIN ({_overdue_grouped(viewer, sqlite)}) o ON o.territory = t.id "
-            f"WHERE {where} ORDER BY {order}{cut}",
-            today, *args, *cut_args,
-        )
+        page = (f"SELECT t.id AS id, {picked} FROM {joined} LEFT JOIN ({_overdue_grouped(viewer, sqlite)}) o "
+                f"ON o.territory = t.id WHERE {where} ORDER BY {_order(keys, filters, sqlite)}{cut}")
+        page_args, overdue = [today, *args, *cut_args], "CAST(p.k0 AS INTEGER)"
     else:
-        rows = await TerritoryFigures.raw(f"{select} FROM {joined} WHERE {where} ORDER BY {order}{cut}",
-                                          *args, *cut_args)
-        overdue = {}
-        if rows:
-            shown = ",".join(str(int(r["id"])) for r in rows)
-            overdue = {int(g["territory"]): int(g["n"]) for g in await Action.raw(
-                f"SELECT CAST(territory AS INTEGER) AS territory, COUNT(*) AS n FROM action "
-                f"WHERE territory IN ({shown}) AND {_OPEN} AND deadline < {{}} AND "
-                f"{viewer.actions_scope_sql('territory', 'confidential', sqlite=sqlite)} GROUP BY territory",
-                today,
-            )}
-        for row in rows:
-            row["overdue"] = overdue.get(row["id"], 0)
+        page = f"SELECT t.id AS id, {picked} FROM {joined} WHERE {where} ORDER BY {_order(keys, filters, sqlite)}{cut}"
+        # Per shown territory: the planners read an index that starts with the territory (not the partial one).
+        page_args, overdue = [*args, *cut_args], (
+            f"(SELECT CAST(COUNT(*) AS INTEGER) FROM action a WHERE a.territory = t.id AND a.{_OPEN} "
+            f"AND a.deadline < {{}} AND {scope})")
+    rows = await TerritoryFigures.raw(
+        f"SELECT CAST(t.id AS INTEGER) AS id, t.siren, t.name, t.kind, t.departement, t.region, {columns}, "
+        f"f.last_update AS last_update, f.commitments AS commitments, f.agreements AS agreements, "
+        f"{overdue} AS overdue FROM ({page}) p JOIN territory t ON t.id = p.id "
+        f"LEFT JOIN territory_figures f ON f.territory = t.id AND {audience} "
+        f"ORDER BY {_order([f'p.k{i}' for i in range(len(keys))], filters, sqlite)}",
+        *([] if filters.sort == "retard" else [today]), *page_args,
+    )
     for row in rows:
         row["by_status"] = {code: row.pop(f"s_{code}") for code in STATUS_LABELS}
         row["blocked"] = row["by_status"]["bloquee"]
@@ -166,9 +174,12 @@ async def dashboard(viewer: Viewer, filters: DashboardFilters, *, every_row: boo
         row["last_update"] = figures.instant(row["last_update"])
         row["commitments"] = _counts(row["commitments"] or "{}")
         row["agreements"] = _counts(row["agreements"] or "{}")
+        row["overdue"] = int(row["overdue"])
 
     by_sector = dict.fromkeys(SECTOR_LABELS, 0)
-    for g in await TerritoryFigures.raw(_sector_sums(sqlite, joined, where), *args):
+    sectors = (_sector_sums(sqlite, joined, where) if filters.active
+               else _sector_sums(sqlite, "territory_figures f", audience))
+    for g in await TerritoryFigures.raw(sectors, *(args if filters.active else [])):
         if g["sector"] in by_sector:
             by_sector[g["sector"]] = int(g["n"])
     by_module = {m: int(totals_row[f"m_{m}"]) for m in MODULE_TITLES}
@@ -189,14 +200,15 @@ async def dashboard(viewer: Viewer, filters: DashboardFilters, *, every_row: boo
     }
 
 
-def _sector_sums(sqlite: bool, joined: str, where: str) -> str:
-    """SQL: the kept commitments by partner's sector (a JSON object per row), summed over the filtered rows."""
+def _sector_sums(sqlite: bool, source: str, where: str) -> str:
+    """SQL: the kept commitments by partner's sector (a JSON object per row of `f`), summed over the rows of
+    `source` that pass `where`."""
     if sqlite:
         each, value = "json_each(f.commitment_sectors) j", "j.value"
     else:
         each, value = "json_each_text(f.commitment_sectors::json) j", "CAST(j.value AS INTEGER)"
-    return (f"SELECT j.key AS sector, CAST(SUM({value}) AS INTEGER) AS n FROM {joined} CROSS JOIN {each} "
-            f"WHERE {where} AND length(f.commitment_sectors) > 2 GROUP BY j.key")  # not '{}'""")
+    return (f"SELECT j.key AS sector, CAST(SUM({value}) AS INTEGER) AS n FROM {source} CROSS JOIN {each} "
+            f"WHERE {where} AND length(f.commitment_sectors) > 2 GROUP BY j.key")  # not "{}"
 
 
 _NEVER = datetime.min.replace(tzinfo=timezone.utc)
@@ -370,8 +382,8 @@ async def follow_ups(viewer: Viewer, idle_days: int = IDLE_DAYS, limit: int | No
     # `action_open_deadline` (ids only), then joined for those rows alone; their count in the same statement.
     scope = viewer.actions_scope_sql("a.territory", "a.confidential", sqlite=sqlite)
     indexed = " INDEXED BY action_open_deadline" if sqlite else ""
-    silent_sql = (f"FROM action a{indexed} WHERE a.{_OPEN} AND a.deadline < {{}} AND {scope} "
-                  "AND a.id NOT IN (SELECT n.action FROM action_note n WHERE n.created_at >= {})")
+    silent_sql = (f"FROM action a{indexed} WHERE a.{_OPEN} AND a.deadline < {{}} AND {scope} AND NOT EXISTS "
+                  "(SELECT 1 FROM action_note n WHERE n.action = a.id AND n.created_at >= {})")
     silent_args = [today, now - timedelta(days=30)]
     silent = await Action.raw(
         f"WITH s AS (SELECT a.id {silent_sql} ORDER BY a.deadline, a.id{cut}) "
