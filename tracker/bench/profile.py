@@ -75,10 +75,7 @@ def requests_of(page, n: int):
         i += 1
         if page.mode == "status":
             action = client.actions[(i // len(page.clients)) % len(client.actions)]
-            target = "a_venir" if action["status"] == "en_cours" else "en_cours"
-            body = {"_csrf_token": client.csrf, "status": target, "version": str(action["version"]),
-                    "comment": client.comment}
-            out.append(("POST", f"{client.prefix}{action['id']}{client.suffix}", client.headers, body, action, target))
+            out.append(("POST", f"{client.prefix}{action['id']}{client.suffix}", client.headers, client, action, None))
         else:
             path = client.paths[(i // len(page.clients)) % len(client.paths)]
             out.append(("GET", path, client.headers, None, None, None))
@@ -90,7 +87,12 @@ async def measure(http, page, args) -> None:
     times = []
     cpu = 0.0
     profiler = cProfile.Profile() if args.cprofile else None
-    for n, (method, path, headers, body, action, target) in enumerate(plan):
+    for n, (method, path, headers, client, action, _) in enumerate(plan):
+        body = target = None
+        if action is not None:  # the status and version it has now (an action comes round again after a lap)
+            target = "a_venir" if action["status"] == "en_cours" else "en_cours"
+            body = {"_csrf_token": client.csrf, "status": target, "version": str(action["version"]),
+                    "comment": client.comment}
         start = time.perf_counter()
         cpu_start = time.process_time()
         if n >= 3 and profiler:
