@@ -109,3 +109,17 @@ def test_the_row_components_write_the_bytes_the_macros_they_replace_wrote():
         expected = reference.render(s=status, d=deadline, o=overdue)
         assert globals_.render(s=status, d=deadline, o=overdue) == expected, (status, deadline, overdue)
     assert "&lt;inconnu &amp; &#34;x&#34;&gt;" in globals_.render(s="<inconnu & \"x\">", d=None, o=False)
+
+
+def test_a_status_selects_options_are_those_the_loop_wrote():
+    from jinja2 import Environment
+
+    from tracker.roadmaps.statuses import STATUS_LABELS
+    from tracker.web.templating import status_options
+
+    loop = Environment(autoescape=True).from_string(
+        '{% for code, label in STATUS_LABELS.items() %}<option value="{{ code }}" {% if chosen == code %}selected'
+        '{% endif %}>{{ label }}</option>{% endfor %}')
+    for chosen in [*STATUS_LABELS, None, "", "inconnu", "<b>"]:
+        assert str(status_options(chosen)) == loop.render(STATUS_LABELS=STATUS_LABELS, chosen=chosen), chosen
+    assert str(status_options("bloquee")).count(" selected>") == 1

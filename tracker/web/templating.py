@@ -76,6 +76,22 @@ def due(deadline, overdue=False) -> Markup:
     return shown + Markup(" ") + _OVERDUE if overdue else shown
 
 
+def _options(selected) -> Markup:
+    return Markup("").join(
+        Markup('<option value="{}" {}>{}</option>').format(code, Markup("selected") if code == selected else "", label)
+        for code, label in STATUS_LABELS.items())
+
+
+_STATUS_OPTIONS = {code: _options(code) for code in [*STATUS_LABELS, None]}
+
+
+def status_options(selected) -> Markup:
+    """The `<option>`s of a status `<select>`, `selected` chosen: the same bytes as the loop over STATUS_LABELS the
+    templates wrote per row, made once per status."""
+    found = _STATUS_OPTIONS.get(selected) if isinstance(selected, str) or selected is None else None
+    return found if found is not None else _options(selected)
+
+
 def csrf_field() -> Markup:
     """The hidden field every form sends (`_csrf_token`), with the token of the request being answered."""
     return Markup('<input type="hidden" name="{}" value="{}">').format(CSRF_FIELD, CURRENT_TOKEN.get())
@@ -104,6 +120,7 @@ def _configure(engine: JinjaTemplateEngine) -> None:
         status_badge=status_badge,
         overdue_badge=overdue_badge,
         due=due,
+        status_options=status_options,
         viewer=ANONYMOUS,  # pages rendered before anyone is known (errors, sign-in) see the anonymous visitor
         STATUS_LABELS=STATUS_LABELS,
         PRIORITY_LABELS=PRIORITY_LABELS,
