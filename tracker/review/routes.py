@@ -8,7 +8,9 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
-from tracker.core.permissions import Viewer
+from markupsafe import Markup, escape
+
+from tracker.core.permissions import ROLE_LABELS, Viewer
 from tracker.agreements.states import AGREEMENT_STATE_LABELS
 from tracker.partners.kinds import SECTOR_LABELS
 from tracker.core.errors import InvalidInput
@@ -105,11 +107,33 @@ async def review_actions(request: Request, viewer: NamedDependency[Viewer]) -> T
                   push_url=_url("/pilotage/actions", search.query()))
 
 
+_NOBODY = Markup('<span class="muted">Aucun référent ni éditeur</span>')
+
+
+def _who(contacts: dict[int, list[dict]]):
+    """« À contacter » of a territory in the lists of « à relancer »: its référents and éditeurs as mail links. A
+    function rather than a Jinja macro (a macro call builds a frame, a context and a caller: half of the page's
+    rendering), f-strings over escaped values as in web/templating.py; once per territory."""
+    made: dict[int, Markup] = {}
+
+    def who(territory_id: int) -> Markup:
+        if territory_id not in made:
+            people = contacts.get(territory_id)
+            made[territory_id] = Markup(", ".join(
+                f'<a href="mailto:{escape(p["email"])}">{escape(p["name"])}</a> <span class="muted">'
+                f'({escape(ROLE_LABELS.get(p["role"], p["role"]).lower())})</span>' for p in people
+            )) if people else _NOBODY
+        return made[territory_id]
+
+    return who
+
+
 @get("/pilotage/relances", name="review_follow_ups")
 async def review_follow_ups(request: Request, viewer: NamedDependency[Viewer]) -> Template:
     service.require_reviewer(viewer)
     query = read_follow_up_query(request.query_params)
-    return render(request, "review/follow_ups.html", {"data": await service.follow_ups(viewer, query.idle_days)})
+    data = await service.follow_ups(viewer, query.idle_days)
+    return render(request, "review/follow_ups.html", {"data": data, "who": _who(data["contacts"])})
 
 
 @get("/territoires/{siren:str}/point-codir", name="codir_pack")
