@@ -4,11 +4,11 @@ territories or actions (no query per row)."""
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, timedelta
 
 import arrow
 from piccolo.columns.combination import WhereRaw
-from piccolo.query.functions.aggregate import Count, Max
+from piccolo.query.functions.aggregate import Count
 
 from tracker.core import clock
 
@@ -20,7 +20,7 @@ from tracker.core.errors import Forbidden
 from tracker.partners.kinds import SECTOR_LABELS
 from tracker.partners.tables import PartnerContact
 from tracker.roadmaps.statuses import CLOSED, MODULE_TITLES, STATUS_LABELS, is_overdue
-from tracker.roadmaps.tables import Action, ActionNote, Roadmap
+from tracker.roadmaps.tables import Action
 from tracker.territories.reference import EPCI_KINDS, KIND_LABELS, OTHER_KINDS
 from tracker.review import figures
 from tracker.review.queries import IDLE_DAYS, ActionSearch, DashboardFilters
@@ -82,7 +82,9 @@ def _territories_where(filters: DashboardFilters) -> tuple[str, list]:
 def _overdue_grouped(viewer: Viewer, sqlite: bool) -> str:
     """SQL: per territory, its overdue actions as this viewer counts them (one argument: today)."""
     scope = viewer.actions_scope_sql("territory", "confidential", sqlite=sqlite)
-    indexed = " INDEXED BY action_open_deadline" if sqlite else ""  # see overdue_by_territory
+    # SQLite's planner prefers a full scan of another index that gives the rows in territory order (2.5 times
+    # slower on the national data set): told which index to read. PostgreSQL chooses by itself.
+    indexed = " INDEXED BY action_open_deadline" if sqlite else ""
     return (f"SELECT territory, COUNT(*) AS n FROM action{indexed} WHERE {_OPEN} AND deadline < {{}} AND {scope} "
             "GROUP BY territory")
 
@@ -211,7 +213,6 @@ def _sector_sums(sqlite: bool, source: str, where: str) -> str:
             f"WHERE {where} AND length(f.commitment_sectors) > 2 GROUP BY j.key")  # not "{}"
 
 
-_NEVER = datetime.min.replace(tzinfo=timezone.utc)
 # Word for word the condition of the partial index `action_open_deadline`, so that the planners use it.
 _OPEN = '"status" NOT IN (' + ", ".join(f"'{code}'" for code in sorted(CLOSED)) + ")"
 
@@ -219,21 +220,6 @@ _OPEN = '"status" NOT IN (' + ", ".join(f"'{code}'" for code in sorted(CLOSED)) 
 def _counts(text: str) -> dict:
     """A kept JSON object of counts (most territories have none: no parsing for them)."""
     return {} if text == "{}" else json.loads(text)
-
-
-async def overdue_by_territory(viewer: Viewer, today: date) -> list[dict]:
-    """Per territory, the open actions whose deadline has passed, as this viewer counts them: never kept (it changes
-    with the date, with no write), counted now from the partial index on open actions' deadline."""
-    sqlite = is_sqlite()
-    scope = viewer.actions_scope_sql("territory", "confidential", sqlite=sqlite)
-    # SQLite's planner prefers a full scan of another index that gives the rows in territory order (2.5 times
-    # slower on the national data set): told which index to read. PostgreSQL chooses by itself.
-    indexed = " INDEXED BY action_open_deadline" if sqlite else ""
-    return await Action.raw(
-        f"SELECT CAST(territory AS INTEGER) AS territory, COUNT(*) AS n FROM action{indexed} WHERE {_OPEN} AND deadline < {{}} AND {scope} "
-        "GROUP BY territory",
-        today,
-    )
 
 
 async def realised_by_month(viewer: Viewer, filters: DashboardFilters | None = None,
