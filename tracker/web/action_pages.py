@@ -42,11 +42,13 @@ async def roadmap_rows(viewer: Viewer, roadmap: dict, filters: ActionFilters, on
 async def _roadmap_context(request: Request, viewer: NamedDependency[Viewer], roadmap_id: int) -> dict:
     roadmap = await service.roadmap_for(viewer, roadmap_id)
     filters = read_action_filters(request.query_params)
+    rows = await roadmap_rows(viewer, roadmap, filters)
     return {
         "roadmap": roadmap,
         "filters": filters,
-        "actions": await roadmap_rows(viewer, roadmap, filters),
-        "counts": await service.status_counts(viewer, roadmap),
+        "actions": rows,
+        # Unfiltered, the rows are the whole roadmap as this viewer sees it: counted from them, no second query.
+        "counts": await service.status_counts(viewer, roadmap) if filters.active else service.counts_of(rows),
         "axes": await service.axes_of(roadmap_id),
         "pilots": await service.partners_of(roadmap["territory"]),
         "can_edit": viewer.can_edit_territory(roadmap["territory"]),
