@@ -35,6 +35,11 @@ def engine() -> SQLiteEngine | PostgresEngine:
     return found
 
 
+def in_list(values) -> str:
+    """The placeholders of `IN (…)` for raw SQL (Piccolo's `raw`, `{}` per bound value): « ({}, {}, {}) »."""
+    return "(" + ", ".join("{}" for _ in values) + ")"
+
+
 def is_sqlite() -> bool:
     return isinstance(engine(), SQLiteEngine)
 

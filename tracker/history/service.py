@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 
 
+from tracker.core.db import in_list
 from tracker.history.tables import HistoryEntry
 
 ERASED_CONTACT = "contact supprimé"
@@ -39,7 +40,7 @@ _NEWEST_FIRST = " ORDER BY h.created_at DESC, h.id DESC"
 
 
 def _subjects_sql(subject_type: str, ids: list[int]) -> tuple[str, list]:
-    return "(h.subject_type = {} AND h.subject_id IN (" + ", ".join("{}" for _ in ids) + "))", [subject_type, *ids]
+    return "(h.subject_type = {} AND h.subject_id IN " + in_list(ids) + ")", [subject_type, *ids]
 
 
 def _labelled(rows: list[dict]) -> list[dict]:

@@ -10,7 +10,7 @@ from typing import Iterable, Sequence
 from piccolo.query.functions.aggregate import Count, Max
 
 from tracker.core.permissions import Viewer
-from tracker.core.db import is_sqlite, write_transaction
+from tracker.core.db import in_list, is_sqlite, write_transaction
 from tracker.core.errors import Forbidden, InvalidInput, NotFound
 from tracker import lifecycle
 from tracker.partners.tables import PartnerTerritory
@@ -134,7 +134,7 @@ async def _action_rows(viewer: Viewer, roadmap: dict, filters: ActionFilters, on
         args.append(filters.pilot)
     if filters.overdue:
         closed = sorted(CLOSED)
-        sql += " AND a.deadline IS NOT NULL AND a.deadline < {} AND a.status NOT IN (" + ", ".join("{}" for _ in closed) + ")"
+        sql += " AND a.deadline IS NOT NULL AND a.deadline < {} AND a.status NOT IN " + in_list(closed)
         args += [clock.today(), *closed]
     return await Action.raw(sql, *args)
 
