@@ -1,6 +1,10 @@
 """The Jinja environment: French filters and the reference labels every template may use."""
 from __future__ import annotations
 
+from types import MethodType
+from typing import Any
+
+from jinja2 import Environment
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.template.config import TemplateConfig
 
@@ -28,8 +32,25 @@ from tracker.core import french
 HTMX_SCRIPT = "/static/htmx-2.0.11.min.js"
 
 
+_DICT_ATTRIBUTES = frozenset(dir(dict))
+
+
+def _getattr(environment: Environment, obj: Any, attribute: str) -> Any:
+    """Jinja's `getattr` (`row.title` in a template) reading a plain dictionary's key first when the name is not
+    one of `dict`'s own attributes: the same answer as Jinja's (such a name is never an attribute of a dict, so Jinja
+    reads the key after an AttributeError), without raising and catching that exception for every field of every
+    row (issue 15: the rows of the pages are dictionaries). Anything else goes through Jinja's own method."""
+    if type(obj) is dict and attribute not in _DICT_ATTRIBUTES:
+        try:
+            return obj[attribute]
+        except KeyError:
+            return environment.undefined(obj=obj, name=attribute)
+    return Environment.getattr(environment, obj, attribute)
+
+
 def _configure(engine: JinjaTemplateEngine) -> None:
     env = engine.engine
+    env.getattr = MethodType(_getattr, env)  # type: ignore[method-assign]
     env.trim_blocks = True
     env.lstrip_blocks = True
     env.filters.update(
