@@ -49,11 +49,14 @@ def _labelled(rows: list[dict]) -> list[dict]:
     return rows
 
 
-async def entries_for(subject_type: str, subject_id: int) -> list[dict]:
-    """Newest first, with the actor's name (`actor_name`) and how to show who acted (`actor_label`)."""
-    return _labelled(await HistoryEntry.raw(
-        _ENTRIES + "h.subject_type = {} AND h.subject_id = {}" + _NEWEST_FIRST, subject_type, subject_id
-    ))
+async def entries_for(subject_type: str, subject_id: int, limit: int | None = None) -> list[dict]:
+    """Newest first (the `limit` newest, if given), with the actor's name (`actor_name`) and how to show who acted
+    (`actor_label`)."""
+    sql, args = _ENTRIES + "h.subject_type = {} AND h.subject_id = {}" + _NEWEST_FIRST, [subject_type, subject_id]
+    if limit is not None:
+        sql += " LIMIT {}"
+        args.append(limit)
+    return _labelled(await HistoryEntry.raw(sql, *args))
 
 
 async def entries_for_many(subject_type: str, subject_ids: list[int]) -> dict[int, list[dict]]:
@@ -81,9 +84,7 @@ async def entries_for_subjects(subjects: dict[str, list[int]]) -> list[dict]:
 
 
 async def count_for(subject_type: str, subject_id: int) -> int:
-    return await HistoryEntry.count().where(
-        (HistoryEntry.subject_type == subject_type) & (HistoryEntry.subject_id == subject_id)
+    rows = await HistoryEntry.raw(
+        "SELECT COUNT(*) AS n FROM history_entry WHERE subject_type = {} AND subject_id = {}", subject_type, subject_id
     )
-
-
-
+    return int(rows[0]["n"])
