@@ -11,8 +11,11 @@ from typing import AsyncIterator
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine, TransactionType
 
+from tracker.core import piccolo_speedups
 from tracker.core.config import settings
 from tracker.core.sqlite_engine import PooledSQLiteEngine
+
+piccolo_speedups.install()
 
 
 ANALYSIS_LIMIT = 1000
