@@ -132,13 +132,15 @@ async def calendar(token: str) -> bytes:
     """The .ics of a feed token; NotFound for an unknown or revoked one, or an owner no longer active."""
     if not _TOKEN_SHAPE.fullmatch(token or ""):
         raise NotFound(NOT_FOUND)
-    feed = await CalendarFeed.select(
-        CalendarFeed.id, CalendarFeed.scope, CalendarFeed.territory, CalendarFeed.partner, CalendarFeed.revoked_at,
-        CalendarFeed.user.id.as_alias("user_id"), CalendarFeed.user.email.as_alias("email"),
-        CalendarFeed.user.full_name.as_alias("full_name"), CalendarFeed.user.is_admin.as_alias("is_admin"),
-        CalendarFeed.user.is_reviewer.as_alias("is_reviewer"), CalendarFeed.user.is_active.as_alias("is_active"),
-        CalendarFeed.territory.name.as_alias("territory_name"), CalendarFeed.partner.name.as_alias("partner_name"),
-    ).where(CalendarFeed.token_hash == token_hash(token)).first()
+    found = await CalendarFeed.raw(  # read at every refresh of every subscribed calendar: SQL, not a built select
+        "SELECT f.id, f.scope, f.territory, f.partner, f.revoked_at, u.id AS user_id, u.email AS email, "
+        "u.full_name AS full_name, u.is_admin AS is_admin, u.is_reviewer AS is_reviewer, u.is_active AS is_active, "
+        "t.name AS territory_name, p.name AS partner_name FROM calendar_feed f "
+        'LEFT JOIN app_user u ON u.id = f."user" '
+        "LEFT JOIN territory t ON t.id = f.territory LEFT JOIN partner p ON p.id = f.partner WHERE f.token_hash = {}",
+        token_hash(token),
+    )
+    feed = found[0] if found else None
     if feed is None or feed["revoked_at"] is not None or not feed["is_active"]:
         raise NotFound(NOT_FOUND)
     viewer = await viewer_for_user(feed)
