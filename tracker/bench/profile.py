@@ -71,11 +71,10 @@ def requests_of(page, n: int):
         client = page.clients[i % len(page.clients)]
         i += 1
         if page.mode == "status":
+            # The body is made when the request is sent (`body_of`): an action met again carries the version its
+            # previous change left, as wrk.lua's clients do.
             action = client.actions[(i // len(page.clients)) % len(client.actions)]
-            target = "a_venir" if action["status"] == "en_cours" else "en_cours"
-            body = {"_csrf_token": client.csrf, "status": target, "version": str(action["version"]),
-                    "comment": client.comment}
-            out.append(("POST", f"{client.prefix}{action['id']}{client.suffix}", client.headers, body, action, target))
+            out.append(("POST", f"{client.prefix}{action['id']}{client.suffix}", client.headers, client, action, None))
         else:
             path = client.paths[(i // len(page.clients)) % len(client.paths)]
             out.append(("GET", path, client.headers, None, None, None))
@@ -84,9 +83,17 @@ def requests_of(page, n: int):
 
 async def measure(http, page, args) -> None:
     plan = requests_of(page, args.requests + 3)
+    ceiling = page.ceiling_client
+    if ceiling is not None and ceiling.method == "POST":  # the real change the ceiling's version counts on
+        await http.request("POST", ceiling.paths[0], headers={**ceiling.headers,
+                           "Content-Type": "application/x-www-form-urlencoded"}, content=ceiling.body)
     times = []
     profiler = cProfile.Profile() if args.cprofile else None
     for n, (method, path, headers, body, action, target) in enumerate(plan):
+        if action is not None:
+            target = "a_venir" if action["status"] == "en_cours" else "en_cours"
+            body = {"_csrf_token": body.csrf, "status": target, "version": str(action["version"]),
+                    "comment": body.comment}
         start = time.perf_counter()
         if n >= 3 and profiler:
             profiler.enable()
