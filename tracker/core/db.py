@@ -10,6 +10,7 @@ from typing import AsyncIterator
 
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine, TransactionType
+from piccolo.querystring import QueryString
 
 from tracker.core.config import settings
 from tracker.core.sqlite_engine import PooledSQLiteEngine
@@ -33,6 +34,14 @@ def engine() -> SQLiteEngine | PostgresEngine:
     found = engine_finder()
     assert found is not None, "piccolo_conf.py n'a pas été trouvé"
     return found
+
+
+async def fetch(sql: str, *args: object) -> list[dict]:
+    """One raw statement, `{}` for each bound parameter (never a value written into the text), on the current
+    transaction when there is one: where building the query in Piccolo costs more than running it (the Viewer of
+    every request, the status change's transaction). Rows as dicts; on SQLite a column read straight from a table
+    keeps Piccolo's conversion (its declared type), a computed one comes raw (text for a time, 0/1 for a boolean)."""
+    return await engine().run_querystring(QueryString(sql, *args))
 
 
 def is_sqlite() -> bool:
