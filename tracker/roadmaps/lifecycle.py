@@ -77,6 +77,9 @@ ACTION = Machine(
     feminine=True,
     state_noun="statut",
     refused=REFUSED,
+    # `_load` and `_side` read the status, territory and confidential flag, which every writer of an action changes
+    # with its version (`apply`, `save_edit`): they run before the write transaction (kernel's `checks_before`).
+    checks_before=True,
 )
 
 
