@@ -44,6 +44,19 @@ async def fetch(sql: str, *args: object) -> list[dict]:
     return await engine().run_querystring(QueryString(sql, *args))
 
 
+async def write_later(sql: str, *args: object) -> None:
+    """A write whose result nobody reads, inside a write transaction: on SQLite it goes to the writer's thread with
+    the transaction's next statement or its COMMIT (one hop fewer while the other writers wait; an error is raised
+    there and everything rolls back); anywhere else it runs now, as `fetch`."""
+    db = engine()
+    transaction = db.current_transaction.get()
+    if isinstance(db, PooledSQLiteEngine) and getattr(transaction, "pooled", False):
+        query, values = QueryString(sql, *args).compile_string(engine_type=db.engine_type)
+        transaction.later(query, values)
+        return
+    await db.run_querystring(QueryString(sql, *args))
+
+
 def is_sqlite() -> bool:
     return isinstance(engine(), SQLiteEngine)
 

@@ -140,22 +140,35 @@ class Connections:
             connection.close()
 
 
-def _begin(kind: str) -> Callable[[sqlite3.Connection], None]:
-    def begin(connection: sqlite3.Connection) -> None:
-        if connection.in_transaction:  # left open by a transaction whose end was cancelled: it never committed
+def _batch(begin: str | None, statements: list[tuple[str, Any]], end: str | None
+           ) -> Callable[[sqlite3.Connection], list[dict]]:
+    """One job for the writer's thread: BEGIN (when the transaction has not begun yet), the statements in order,
+    then COMMIT or ROLLBACK (`end`). Returns the rows of the last statement. A COMMIT that fails rolls back."""
+
+    def run(connection: sqlite3.Connection) -> list[dict]:
+        if begin is not None:
+            if connection.in_transaction:  # left open by a transaction whose end was cancelled: it never committed
+                connection.execute("ROLLBACK")
+            connection.execute(f"BEGIN {begin}")
+        rows: list[dict] = []
+        for sql, args in statements:
+            cursor = connection.execute(sql, args)
+            try:
+                rows = cursor.fetchall()
+            finally:
+                cursor.close()
+        if end == "COMMIT":
+            try:
+                connection.execute("COMMIT")
+            except BaseException:
+                if connection.in_transaction:
+                    connection.execute("ROLLBACK")
+                raise
+        elif end == "ROLLBACK" and connection.in_transaction:
             connection.execute("ROLLBACK")
-        connection.execute(f"BEGIN {kind}")
+        return rows
 
-    return begin
-
-
-def _commit(connection: sqlite3.Connection) -> None:
-    try:
-        connection.execute("COMMIT")
-    except BaseException:
-        if connection.in_transaction:
-            connection.execute("ROLLBACK")
-        raise
+    return run
 
 
 def _rollback(connection: sqlite3.Connection) -> None:
@@ -166,23 +179,30 @@ def _rollback(connection: sqlite3.Connection) -> None:
 class WriterConnection:
     """What a pooled transaction exposes as `.connection` (Piccolo's savepoints call `execute` on it)."""
 
-    def __init__(self, writer: Connections) -> None:
-        self._writer = writer
+    def __init__(self, transaction: PooledTransaction) -> None:
+        self._transaction = transaction
 
     async def execute(self, sql: str, *args: Any) -> list[dict]:
-        return await self._writer.fetch(sql, args[0] if args else ())
+        return await self._transaction.run(sql, args[0] if args else ())
 
 
 class PooledTransaction(SQLiteTransaction):
-    """Piccolo's transaction, on the engine's one writer connection and under its in-process lock."""
+    """Piccolo's transaction, on the engine's one writer connection and under its in-process lock.
 
-    __slots__ = ("pooled", "_held")
+    Each hop to the writer's thread costs a switch of threads, and while a transaction waits for one, the other
+    writers wait for it (on a busy event loop, each hop also waits for the loop's turn): so BEGIN goes with the
+    transaction's first statement, a write whose result nobody reads (`later`) goes with the next statement or
+    with the COMMIT, and a transaction that ran nothing costs no hop at all."""
+
+    __slots__ = ("pooled", "_held", "_begun", "_pending")
 
     def __init__(self, engine: PooledSQLiteEngine, transaction_type: TransactionType = TransactionType.deferred,
                  allow_nested: bool = True) -> None:
         super().__init__(engine=engine, transaction_type=transaction_type, allow_nested=allow_nested)
         self.pooled = False
         self._held: asyncio.Lock | None = None
+        self._begun = False
+        self._pending: list[tuple[str, Any]] = []
 
     async def __aenter__(self) -> SQLiteTransaction:
         if self._parent is not None:
@@ -192,27 +212,39 @@ class PooledTransaction(SQLiteTransaction):
         if lock is None:  # another event loop than the engine's: Piccolo's own connection per transaction
             return await super().__aenter__()
         await lock.acquire()
-        try:
-            self.connection = WriterConnection(engine.writer)
-            await engine.writer.call(_begin(self.transaction_type.value))
-        except BaseException:  # cancelled while BEGIN was queued: it will run, so its ROLLBACK is queued after it
-            engine.writer.submit(_rollback)
-            lock.release()
-            raise
+        self.connection = WriterConnection(self)
         self.pooled, self._held = True, lock
         self.context = engine.current_transaction.set(self)
         return self
 
+    async def _hop(self, statements: list[tuple[str, Any]], end: str | None) -> list[dict]:
+        begin = None if self._begun else self.transaction_type.value
+        # Set before the hop: a job once submitted runs even if this task is cancelled while it waits.
+        self._begun, self._pending = True, []
+        return await self.engine.writer.call(_batch(begin, statements, end))  # type: ignore[attr-defined]
+
+    async def run(self, sql: str, args: Any) -> list[dict]:
+        """One statement in the transaction, after the writes left for later: one hop."""
+        return await self._hop([*self._pending, (sql, args)], None)
+
+    def later(self, sql: str, args: Any) -> None:
+        """A write whose result nobody reads: sent with the transaction's next statement or its COMMIT. Its error,
+        if any, is raised there, and the transaction rolls back."""
+        self._pending.append((sql, args))
+
     async def commit(self) -> None:
         if not self.pooled:
             return await super().commit()
-        await self.engine.writer.call(_commit)  # type: ignore[attr-defined]
+        if self._begun or self._pending:
+            await self._hop(self._pending, "COMMIT")
         self._committed = True
 
     async def rollback(self) -> None:
         if not self.pooled:
             return await super().rollback()
-        await self.engine.writer.call(_rollback)  # type: ignore[attr-defined]
+        self._pending = []
+        if self._begun:
+            await self.engine.writer.call(_rollback)  # type: ignore[attr-defined]
         self._rolled_back = True
 
     async def __aexit__(self, exception_type, exception, traceback) -> bool:
@@ -260,7 +292,7 @@ class PooledSQLiteEngine(SQLiteEngine):
         transaction = self.current_transaction.get()
         if transaction is not None:
             if getattr(transaction, "pooled", False):
-                return await self.writer.fetch(sql, args)
+                return await transaction.run(sql, args)
             return await self._run_in_existing_connection(
                 connection=transaction.connection, query=sql, args=args,
                 query_type=querystring.query_type if querystring else "generic",

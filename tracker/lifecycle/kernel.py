@@ -38,7 +38,7 @@ from piccolo.table import Table
 from piccolo.utils.sql_values import convert_to_sql_value
 
 from tracker.core import clock
-from tracker.core.db import fetch, write_transaction
+from tracker.core.db import fetch, write_later, write_transaction
 from tracker.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from tracker.core.french import relative_fr
 from tracker.core.permissions import Viewer
@@ -441,7 +441,7 @@ async def record(
     erased, the entry reads « contact supprimé »."""
     if isinstance(actor, Viewer):
         actor = _as_admin(Actor("user", actor.user_id), actor, territory_id)
-    await fetch(_RECORD, subject, subject_id, territory_id, source, target, actor.user_id if actor else None,
+    await write_later(_RECORD, subject, subject_id, territory_id, source, target, actor.user_id if actor else None,
                 actor.contact_id if actor else None, actor.acting_as if actor else "", comment, at or clock.now(),
                 recorded_at)
     await touched(subject, subject_id, territory_id)
