@@ -13,7 +13,7 @@ from piccolo.engine.sqlite import SQLiteEngine, TransactionType
 from piccolo.querystring import QueryString
 
 from tracker.core.config import settings
-from tracker.core.sqlite_engine import PooledSQLiteEngine
+from tracker.core.sqlite_engine import Later, PooledSQLiteEngine
 
 
 ANALYSIS_LIMIT = 1000
@@ -28,33 +28,54 @@ def make_engine() -> SQLiteEngine | PostgresEngine:
     return PooledSQLiteEngine(path=str(settings.sqlite_path), timeout=30)
 
 
-def engine() -> SQLiteEngine | PostgresEngine:
-    from piccolo.engine import engine_finder
+_found: SQLiteEngine | PostgresEngine | None = None
 
-    found = engine_finder()
-    assert found is not None, "piccolo_conf.py n'a pas été trouvé"
-    return found
+
+def engine() -> SQLiteEngine | PostgresEngine:
+    """The engine of piccolo_conf.py. Piccolo's tables take it once, when they are made; it is looked up once here
+    too (Piccolo's finder imports and inspects the module at each call: a quarter of a millisecond per request)."""
+    global _found
+    if _found is None:
+        from piccolo.engine import engine_finder
+
+        found = engine_finder()
+        assert found is not None, "piccolo_conf.py n'a pas été trouvé"
+        _found = found
+    return _found
 
 
 async def fetch(sql: str, *args: object) -> list[dict]:
     """One raw statement, `{}` for each bound parameter (never a value written into the text), on the current
     transaction when there is one: where building the query in Piccolo costs more than running it (the Viewer of
     every request, the status change's transaction). Rows as dicts; on SQLite a column read straight from a table
-    keeps Piccolo's conversion (its declared type), a computed one comes raw (text for a time, 0/1 for a boolean)."""
-    return await engine().run_querystring(QueryString(sql, *args))
+    keeps Piccolo's conversion (its declared type), a computed one comes raw (text for a time, 0/1 for a boolean).
+    On SQLite the text goes to the engine as it is, each `{}` made a `?` (no `{{` escapes in these statements)."""
+    db = engine()
+    if isinstance(db, PooledSQLiteEngine):
+        return await db.run_sql(sql.replace("{}", "?"), list(args))
+    return await db.run_querystring(QueryString(sql, *args))
 
 
 async def write_later(sql: str, *args: object) -> None:
     """A write whose result nobody reads, inside a write transaction: on SQLite it goes to the writer's thread with
     the transaction's next statement or its COMMIT (one hop fewer while the other writers wait; an error is raised
     there and everything rolls back); anywhere else it runs now, as `fetch`."""
+    await send_later(sql, *args)
+
+
+async def send_later(sql: str, *args: object) -> Later:
+    """`write_later`, for a statement whose rows are read afterwards (`await later.rows()`: sent then if it has not
+    gone yet; `later.done` tells whether they are known already)."""
     db = engine()
     transaction = db.current_transaction.get()
     if isinstance(db, PooledSQLiteEngine) and getattr(transaction, "pooled", False):
-        query, values = QueryString(sql, *args).compile_string(engine_type=db.engine_type)
-        transaction.later(query, values)
-        return
-    await db.run_querystring(QueryString(sql, *args))
+        return transaction.later(sql.replace("{}", "?"), list(args))
+    return Later(None, await fetch(sql, *args))
+
+
+def in_transaction() -> bool:
+    """Inside a transaction already (a caller's)."""
+    return engine().current_transaction.get() is not None
 
 
 def is_sqlite() -> bool:

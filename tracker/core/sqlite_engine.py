@@ -140,21 +140,39 @@ class Connections:
             connection.close()
 
 
-def _batch(begin: str | None, statements: list[tuple[str, Any]], end: str | None
-           ) -> Callable[[sqlite3.Connection], list[dict]]:
-    """One job for the writer's thread: BEGIN (when the transaction has not begun yet), the statements in order,
-    then COMMIT or ROLLBACK (`end`). Returns the rows of the last statement. A COMMIT that fails rolls back."""
+class Later:
+    """The rows of a statement sent later (`PooledTransaction.later`): known once its hop has run."""
 
-    def run(connection: sqlite3.Connection) -> list[dict]:
+    __slots__ = ("_transaction", "done", "value")
+
+    def __init__(self, transaction: PooledTransaction | None, value: list[dict] | None = None) -> None:
+        self._transaction = transaction
+        self.done = value is not None
+        self.value: list[dict] = value or []
+
+    async def rows(self) -> list[dict]:
+        """Its rows, sending it now (with whatever waits before it) if it has not gone yet."""
+        if not self.done:
+            assert self._transaction is not None
+            await self._transaction.flush()
+        return self.value
+
+
+def _batch(begin: str | None, statements: list[tuple[str, Any]], end: str | None
+           ) -> Callable[[sqlite3.Connection], list[list[dict]]]:
+    """One job for the writer's thread: BEGIN (when the transaction has not begun yet), the statements in order,
+    then COMMIT or ROLLBACK (`end`). Returns the rows of each statement. A COMMIT that fails rolls back."""
+
+    def run(connection: sqlite3.Connection) -> list[list[dict]]:
         if begin is not None:
             if connection.in_transaction:  # left open by a transaction whose end was cancelled: it never committed
                 connection.execute("ROLLBACK")
             connection.execute(f"BEGIN {begin}")
-        rows: list[dict] = []
+        results: list[list[dict]] = []
         for sql, args in statements:
             cursor = connection.execute(sql, args)
             try:
-                rows = cursor.fetchall()
+                results.append(cursor.fetchall())
             finally:
                 cursor.close()
         if end == "COMMIT":
@@ -166,7 +184,7 @@ def _batch(begin: str | None, statements: list[tuple[str, Any]], end: str | None
                 raise
         elif end == "ROLLBACK" and connection.in_transaction:
             connection.execute("ROLLBACK")
-        return rows
+        return results
 
     return run
 
@@ -217,20 +235,33 @@ class PooledTransaction(SQLiteTransaction):
         self.context = engine.current_transaction.set(self)
         return self
 
-    async def _hop(self, statements: list[tuple[str, Any]], end: str | None) -> list[dict]:
+    async def _hop(self, statements: list[tuple[str, Any, Later | None]], end: str | None) -> list[dict]:
+        """The statements (and BEGIN first if needed, `end` last) in one job; the rows of the last one."""
         begin = None if self._begun else self.transaction_type.value
         # Set before the hop: a job once submitted runs even if this task is cancelled while it waits.
         self._begun, self._pending = True, []
-        return await self.engine.writer.call(_batch(begin, statements, end))  # type: ignore[attr-defined]
+        results = await self.engine.writer.call(  # type: ignore[attr-defined]
+            _batch(begin, [(sql, args) for sql, args, _ in statements], end))
+        for (_, _, later), rows in zip(statements, results):
+            if later is not None:
+                later.done, later.value = True, rows
+        return results[-1] if results else []
 
     async def run(self, sql: str, args: Any) -> list[dict]:
-        """One statement in the transaction, after the writes left for later: one hop."""
-        return await self._hop([*self._pending, (sql, args)], None)
+        """One statement in the transaction, after the statements left for later: one hop."""
+        return await self._hop([*self._pending, (sql, args, None)], None)
 
-    def later(self, sql: str, args: Any) -> None:
-        """A write whose result nobody reads: sent with the transaction's next statement or its COMMIT. Its error,
-        if any, is raised there, and the transaction rolls back."""
-        self._pending.append((sql, args))
+    def later(self, sql: str, args: Any) -> Later:
+        """A statement sent with the transaction's next one or its COMMIT (or when its rows are asked for). Its
+        error, if any, is raised there, and the transaction rolls back."""
+        later = Later(self)
+        self._pending.append((sql, args, later))
+        return later
+
+    async def flush(self) -> None:
+        """Send the statements left for later now."""
+        if self._pending:
+            await self._hop(self._pending, None)
 
     async def commit(self) -> None:
         if not self.pooled:
@@ -316,6 +347,12 @@ class PooledSQLiteEngine(SQLiteEngine):
         if self.log_responses:
             self.print_response(query_id=query_id, response=response)
         return response
+
+    async def run_sql(self, sql: str, args: list[Any]) -> list[dict]:
+        """A statement already written for SQLite (`?` parameters), without Piccolo's query string."""
+        if self.log_queries:
+            self.print_query(query_id=self.get_query_id(), query=f"{sql} {args}")
+        return await self._run(sql, args)
 
     async def run_ddl(self, ddl: str, in_pool: bool = False):
         query_id = self.get_query_id()

@@ -38,7 +38,7 @@ from piccolo.table import Table
 from piccolo.utils.sql_values import convert_to_sql_value
 
 from tracker.core import clock
-from tracker.core.db import fetch, write_later, write_transaction
+from tracker.core.db import fetch, in_transaction, send_later, write_later, write_transaction
 from tracker.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from tracker.core.french import relative_fr
 from tracker.core.permissions import Viewer
@@ -320,12 +320,20 @@ async def apply(
     written = recorded_at or when
     if machine.checks_before:
         step = await _check(machine, viewer, subject_id, target, comment, version, via, when, recorded_at)
-        async with write_transaction():
-            await _write(machine, step, subject_id, version, written, recheck=True)
+        # Sent ahead only in a transaction of its own (the UPDATE's result is known after the history entry is
+        # sent): never inside a caller's transaction, which would go on after a refusal.
+        ahead = not in_transaction()
+        try:
+            async with write_transaction():
+                await _write(machine, step, subject_id, version, written, recheck=True, ahead=ahead)
+        except _Stale:  # rolled back; told after, so that the message reads what others wrote, not this entry
+            if await machine.load(subject_id) is None:  # read before the transaction: gone since
+                raise NotFound(machine.not_found) from None
+            raise Conflict(await conflict_message(machine, subject_id)) from None
     else:
         async with write_transaction():
             step = await _check(machine, viewer, subject_id, target, comment, version, via, when, recorded_at)
-            await _write(machine, step, subject_id, version, written, recheck=False)
+            await _write(machine, step, subject_id, version, written, recheck=False, ahead=False)
     return Change(machine.subject, subject_id, step.transition.source, target, version + 1)
 
 
@@ -356,20 +364,40 @@ async def _check(machine: Machine, viewer: Viewer, subject_id: int, target: str,
     return step
 
 
+class _Stale(Exception):
+    """The row was not at the version read before the transaction: it rolls back, then `apply` says why."""
+
+
 async def _write(machine: Machine, step: Step, subject_id: int, version: int, written: datetime, *,
-                 recheck: bool) -> None:
-    """Inside the write transaction: the state with version + 1, the `after` hook, the one history entry."""
+                 recheck: bool, ahead: bool) -> None:
+    """Inside the write transaction: the state with version + 1, the `after` hook, the one history entry.
+
+    `ahead` (the checks ran before a transaction of its own) and no `after` hook: the UPDATE is sent together with the
+    history entry and whatever the observers read next (on SQLite one hop to the writer's thread instead of three,
+    while the other writers wait), and its result is looked at before anything commits: a row that was not at
+    that version rolls everything back (`_Stale`)."""
     table = machine.table
+    values = {machine.state: step.transition.target, **_stamp(table, written), **step.values}
     # The version in the WHERE clause makes the check hold under concurrency: a second writer who read the
     # same version updates no row.
-    updated = await update_versioned(table, subject_id, version, {
-        machine.state: step.transition.target, **_stamp(table, written), **step.values})
-    if not updated:
-        if recheck and await machine.load(subject_id) is None:  # read before the transaction: gone since
-            raise NotFound(machine.not_found)
+    if ahead and machine.after is None:
+        updated = await send_later(*_update_versioned(table, subject_id, version, values))
+        if updated.done and not updated.value:
+            raise _Stale()
+        await _record_step(machine, step, subject_id)
+        if not await updated.rows():
+            raise _Stale()
+        return
+    if not await update_versioned(table, subject_id, version, values):
+        if recheck:
+            raise _Stale()
         raise Conflict(await conflict_message(machine, subject_id))
     if machine.after is not None:
         await machine.after(step)
+    await _record_step(machine, step, subject_id)
+
+
+async def _record_step(machine: Machine, step: Step, subject_id: int) -> None:
     await record(
         subject=machine.subject,
         subject_id=subject_id,
@@ -383,17 +411,20 @@ async def _write(machine: Machine, step: Step, subject_id: int, version: int, wr
     )
 
 
+def _update_versioned(table: type[Table], subject_id: int, version: int, values: Mapping[Column, Any]
+                      ) -> tuple[Any, ...]:
+    columns = [c for c in values if c._meta.db_column_name != "version"]
+    sets = ", ".join(f'"{c._meta.db_column_name}" = {{}}' for c in columns)
+    return (f'UPDATE "{table._meta.tablename}" SET {sets}{", " if sets else ""}"version" = {{}} '
+            'WHERE "id" = {} AND "version" = {} RETURNING "id"',
+            *[convert_to_sql_value(values[c], c) for c in columns], version + 1, subject_id, version)
+
+
 async def update_versioned(table: type[Table], subject_id: int, version: int, values: Mapping[Column, Any]) -> bool:
     """UPDATE … SET the values, version = version + 1 WHERE id AND version: one raw statement (Piccolo's query
     building cost more than the statement), the values converted as Piccolo does (JSON, enums). True when the
     row was at that version (and so is written)."""
-    columns = [c for c in values if c._meta.db_column_name != "version"]
-    sets = ", ".join(f'"{c._meta.db_column_name}" = {{}}' for c in columns)
-    rows = await fetch(
-        f'UPDATE "{table._meta.tablename}" SET {sets}{", " if sets else ""}"version" = {{}} '
-        'WHERE "id" = {} AND "version" = {} RETURNING "id"',
-        *[convert_to_sql_value(values[c], c) for c in columns], version + 1, subject_id, version)
-    return bool(rows)
+    return bool(await fetch(*_update_versioned(table, subject_id, version, values)))
 
 
 async def save_edit(
