@@ -53,7 +53,7 @@ async def fetch(sql: str, *args: object) -> list[dict]:
     db = engine()
     if isinstance(db, PooledSQLiteEngine):
         return await db.run_sql(sql.replace("{}", "?"), list(args))
-    return await db.run_querystring(QueryString(sql, *args))
+    return [dict(row) for row in await db.run_querystring(QueryString(sql, *args))]  # asyncpg's records
 
 
 async def write_later(sql: str, *args: object) -> None:
