@@ -180,3 +180,43 @@ async def test_a_write_from_another_event_loop_uses_a_connection_of_its_own(worl
     before = await Action.count()
     await anyio.to_thread.run_sync(lambda: asyncio.run(elsewhere()))
     assert await Action.count() == before + 1
+
+
+async def test_writes_sent_later_go_with_the_next_statement_or_the_commit_and_fail_with_the_transaction(
+        world, monkeypatch):
+    """BEGIN goes with the first statement, `write_later` with the next statement or the COMMIT (issue 15): fewer
+    jobs for the writer's thread while the lock is held; an error in a write sent later is raised at the COMMIT
+    and nothing of the transaction stays."""
+    from tracker.core.db import fetch, send_later, write_later
+
+    writer = engine().writer
+    jobs = []
+    call = writer.call
+
+    async def counted(function):
+        jobs.append(function)
+        return await call(function)
+
+    monkeypatch.setattr(writer, "call", counted)
+    async with write_transaction():
+        pass
+    assert jobs == []  # nothing ran: no BEGIN, no COMMIT
+    title = "Écrite plus tard"
+    async with write_transaction():
+        await write_later("UPDATE action SET title = {} WHERE id = {}", title, world.upcoming)
+        assert len(jobs) == 0
+        read = await fetch("SELECT title FROM action WHERE id = {}", world.upcoming)  # BEGIN, UPDATE, SELECT
+        assert read == [{"title": title}] and len(jobs) == 1
+        later = await send_later("UPDATE action SET version = version + 1 WHERE id = {} RETURNING id", world.upcoming)
+        assert not later.done and await later.rows() == [{"id": world.upcoming}] and len(jobs) == 2
+    assert len(jobs) == 3  # COMMIT
+    assert (await Action.select(Action.title).where(Action.id == world.upcoming).first())["title"] == title
+
+    with pytest.raises(sqlite3.IntegrityError):
+        async with write_transaction():
+            await fetch("UPDATE action SET title = 'Perdue' WHERE id = {}", world.upcoming)
+            await write_later("UPDATE action SET title = NULL WHERE id = {}", world.upcoming)  # NOT NULL
+    assert (await Action.select(Action.title).where(Action.id == world.upcoming).first())["title"] == title
+    async with write_transaction():  # the writer is clean and the lock free
+        await fetch("UPDATE action SET title = 'Après' WHERE id = {}", world.upcoming)
+    assert (await Action.select(Action.title).where(Action.id == world.upcoming).first())["title"] == "Après"

@@ -19,6 +19,12 @@ the busy `timeout`; `dict_factory` rows; `PRAGMA foreign_keys = 1`; WAL is set o
   same lock for its one statement. Writers therefore queue in the event loop, in order, instead of sleeping in
   SQLite's busy handler (which polls with growing sleeps: the long tail of a status change under load). The busy
   timeout stays for the other processes (a command, a backup) that share the file.
+- **Few hops while the lock is held** (issue 15): every hop to the writer's thread is a switch of threads and, on a
+  busy event loop, a wait for the loop's turn, during which every other writer waits too. So `BEGIN IMMEDIATE` is
+  sent with the transaction's first statement (a transaction that runs nothing costs nothing), and a statement
+  sent `later` (`db.write_later`, `db.send_later`: a history entry, the kept figures) goes with the next statement
+  or with the COMMIT, in one job; its error is raised there and the transaction rolls back. A status change is two
+  jobs: BEGIN, UPDATE, history entry and the figures' read; then the figures and COMMIT.
 - Commits are real `COMMIT`s on a file in WAL mode with SQLite's default `synchronous` (FULL): once a request has
   answered, its change is on disk; a `kill -9` loses nothing.
 - **One process, one event loop**: the lock belongs to the event loop that first uses the engine (re-bound when that
