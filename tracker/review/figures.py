@@ -75,8 +75,6 @@ async def compute(territory_ids: Sequence[int] | None = None, *, kept_months: di
     has an action, a commitment or an agreement; a month only when its delta is not zero. Rows come sorted.
     `kept_months`: a dict that the same statement fills with the months kept now for these territories
     ((territory, audience, month) → delta), so that `refresh` writes only the months that moved."""
-    from tracker.roadmaps.tables import Action  # any table: the queries below are raw SQL
-
     figures: dict[tuple[int, str], dict] = {}
 
     def row(territory: int, audience: str) -> dict:
@@ -95,7 +93,7 @@ async def compute(territory_ids: Sequence[int] | None = None, *, kept_months: di
     # territory, the action's confidential flag, two keys, a count and a time.
     month, false = _month_sql(), "0" if is_sqlite() else "false"
     deltas: dict[tuple[int, str, str], int] = {}
-    for g in await Action.raw(
+    for g in await fetch(
         "SELECT 'action' AS kind, territory, confidential, status AS k1, CAST(module AS TEXT) AS k2, COUNT(*) AS n, "
         f"MAX(updated_at) AS at FROM action WHERE 1 = 1{_in('territory', territory_ids)} "
         "GROUP BY territory, confidential, status, module "
