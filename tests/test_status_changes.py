@@ -250,8 +250,8 @@ async def test_a_change_that_loses_the_race_after_its_checks_writes_nothing_and_
 
 
 async def test_on_sqlite_a_status_change_holds_the_writer_for_two_jobs(client, world, database, monkeypatch):
-    """BEGIN with the UPDATE, the history entry and the figures' read; then the figures and COMMIT: two hops to
-    the writer's thread while the other writers wait (issue 15)."""
+    """BEGIN and COMMIT in the writer's thread, the statements between them in place (the action read before the
+    transaction, the UPDATE, the history entry, the figures): two hops while the other writers wait (issue 15)."""
     if database != "sqlite":
         pytest.skip("the writer's thread is SQLite's")
     from tracker.core.db import engine

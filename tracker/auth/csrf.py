@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from contextvars import ContextVar
 from typing import Any
 
 from litestar.datastructures import Cookie, MutableScopeHeaders
@@ -26,6 +27,9 @@ CSRF_COOKIE = "suivi_csrf"
 CSRF_HEADER = "x-csrftoken"
 CSRF_FIELD = "_csrf_token"
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS", "TRACE"}
+# The token of the request being answered, for the templates' `csrf_field()` (tracker/web/templating.py): a macro
+# file then needs no template context to write it, so it is imported once per render, not once per table row.
+CURRENT_TOKEN: ContextVar[str] = ContextVar("csrf_token", default="")
 
 
 def csrf_token(secret: str, session: str | None, presession: str) -> str:
@@ -64,7 +68,11 @@ class SessionBoundCSRF(MiddlewareProtocol):
             if not isinstance(sent, str) or not hmac.compare_digest(sent.encode(), expected.encode()):
                 raise PermissionDeniedException("CSRF token verification failed")
         ScopeState.from_scope(scope).csrf_token = expected
-        await self.app(scope, receive, self._with_cookie(send, new_cookie) if new_cookie else send)
+        current = CURRENT_TOKEN.set(expected)
+        try:
+            await self.app(scope, receive, self._with_cookie(send, new_cookie) if new_cookie else send)
+        finally:
+            CURRENT_TOKEN.reset(current)
 
     def _with_cookie(self, send: Send, value: str) -> Send:
         async def wrapped(message: Message) -> None:

@@ -3,7 +3,8 @@
 Uses the data set `make bench` built (var/bench.sqlite3, or DATABASE_URL / the bench's PostgreSQL database with
 `--engine postgres`), the same pages as `make bench` (signed in through the forms), but asks the application
 directly (httpx's ASGI transport, one request at a time, no server, no network). It prints each page's mean and
-median time per request and, with `--cprofile N`, the N functions with the most own time and the N with the most
+median time per request, the process's CPU time per request (all its threads: steadier than
+wall time on a busy machine) and, with `--cprofile N`, the N functions with the most own time and the N with the most
 cumulative time. Figures only, nothing asserted: a tool for finding the cause, `make bench` for the measure."""
 from __future__ import annotations
 
@@ -27,6 +28,8 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
                                            "api,statut,calendrier")
     parser.add_argument("--requests", type=int, default=30, help="per page, after 3 unmeasured ones")
     parser.add_argument("--cprofile", type=int, default=0, metavar="N", help="print the N costliest functions")
+    parser.add_argument("--callers", default="", metavar="NAME", help="with --cprofile: who calls the functions "
+                        "whose name matches NAME")
     return parser.parse_args(argv)
 
 
@@ -88,6 +91,7 @@ async def measure(http, page, args) -> None:
         await http.request("POST", ceiling.paths[0], headers={**ceiling.headers,
                            "Content-Type": "application/x-www-form-urlencoded"}, content=ceiling.body)
     times = []
+    cpu = 0.0
     profiler = cProfile.Profile() if args.cprofile else None
     for n, (method, path, headers, body, action, target) in enumerate(plan):
         if action is not None:
@@ -95,12 +99,15 @@ async def measure(http, page, args) -> None:
             body = {"_csrf_token": body.csrf, "status": target, "version": str(action["version"]),
                     "comment": body.comment}
         start = time.perf_counter()
+        cpu_start = time.process_time()
         if n >= 3 and profiler:
             profiler.enable()
         response = await http.request(method, path, headers=headers, data=body)
         if n >= 3 and profiler:
             profiler.disable()
         elapsed = time.perf_counter() - start
+        if n >= 3:
+            cpu += time.process_time() - cpu_start
         if response.status_code != page.expected:
             print(f"  {method} {path}: {response.status_code} (attendu {page.expected})")
         if action is not None and response.status_code == 303:
@@ -109,11 +116,14 @@ async def measure(http, page, args) -> None:
         if n >= 3:
             times.append(elapsed * 1000)
     print(f"{page.key}: {len(times)} requêtes, moyenne {statistics.mean(times):.1f} ms, "
-          f"médiane {statistics.median(times):.1f} ms, min {min(times):.1f} ms")
+          f"médiane {statistics.median(times):.1f} ms, min {min(times):.1f} ms, "
+          f"CPU du processus {cpu * 1000 / len(times):.1f} ms par requête")
     if profiler:
         stats = pstats.Stats(profiler)
         stats.sort_stats("tottime").print_stats(args.cprofile)
         stats.sort_stats("cumulative").print_stats(args.cprofile)
+        if args.callers:
+            stats.print_callers(args.callers)
 
 
 def main(argv: list[str] | None = None) -> None:

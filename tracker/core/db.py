@@ -12,8 +12,11 @@ from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine, TransactionType
 from piccolo.querystring import QueryString
 
+from tracker.core import piccolo_speedups
 from tracker.core.config import settings
-from tracker.core.sqlite_engine import Later, PooledSQLiteEngine
+from tracker.core.sqlite_engine import PooledSQLiteEngine
+
+piccolo_speedups.install()
 
 
 ANALYSIS_LIMIT = 1000
@@ -54,28 +57,6 @@ async def fetch(sql: str, *args: object) -> list[dict]:
     if isinstance(db, PooledSQLiteEngine):
         return await db.run_sql(sql.replace("{}", "?"), list(args))
     return [dict(row) for row in await db.run_querystring(QueryString(sql, *args))]  # asyncpg's records
-
-
-async def write_later(sql: str, *args: object) -> None:
-    """A write whose result nobody reads, inside a write transaction: on SQLite it goes to the writer's thread with
-    the transaction's next statement or its COMMIT (one hop fewer while the other writers wait; an error is raised
-    there and everything rolls back); anywhere else it runs now, as `fetch`."""
-    await send_later(sql, *args)
-
-
-async def send_later(sql: str, *args: object) -> Later:
-    """`write_later`, for a statement whose rows are read afterwards (`await later.rows()`: sent then if it has not
-    gone yet; `later.done` tells whether they are known already)."""
-    db = engine()
-    transaction = db.current_transaction.get()
-    if isinstance(db, PooledSQLiteEngine) and getattr(transaction, "pooled", False):
-        return transaction.later(sql.replace("{}", "?"), list(args))
-    return Later(None, await fetch(sql, *args))
-
-
-def in_transaction() -> bool:
-    """Inside a transaction already (a caller's)."""
-    return engine().current_transaction.get() is not None
 
 
 def is_sqlite() -> bool:

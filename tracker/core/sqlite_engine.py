@@ -7,24 +7,24 @@ each connection (the same `connection_kwargs`: `detect_types` for Piccolo's conv
 the busy `timeout`; `dict_factory` rows; `PRAGMA foreign_keys = 1`; WAL is set on the file by
 `db.prepare_sqlite_file`) and changes where queries run:
 
-- **Readers**: a small pool of threads (`READERS`), each with its own `sqlite3` connection opened on its first query
-  and kept (`PRAGMA query_only = 1`: a write sent there by mistake fails loudly instead of bypassing the writer's
-  lock). A query outside a transaction whose SQL reads (`SELECT`, `WITH` without a write, `VALUES`, `EXPLAIN`) runs
-  on one of them, in one hop to the thread (execute and fetch together). In WAL mode readers never wait for the
-  writer and each statement sees the last commit.
-- **One writer**: one thread with one connection. Every transaction (`engine.transaction()`, `atomic()`, and so
-  `db.write_transaction()`, which asks for `BEGIN IMMEDIATE`) takes an in-process `asyncio.Lock` for the whole
-  BEGIN … COMMIT/ROLLBACK and runs all its queries on that connection (Piccolo's `current_transaction` context
-  variable, as before, so tasks started inside it see it too). A write outside a transaction (autocommit) takes the
-  same lock for its one statement. Writers therefore queue in the event loop, in order, instead of sleeping in
-  SQLite's busy handler (which polls with growing sleeps: the long tail of a status change under load). The busy
-  timeout stays for the other processes (a command, a backup) that share the file.
-- **Few hops while the lock is held** (issue 15): every hop to the writer's thread is a switch of threads and, on a
-  busy event loop, a wait for the loop's turn, during which every other writer waits too. So `BEGIN IMMEDIATE` is
-  sent with the transaction's first statement (a transaction that runs nothing costs nothing), and a statement
-  sent `later` (`db.write_later`, `db.send_later`: a history entry, the kept figures) goes with the next statement
-  or with the COMMIT, in one job; its error is raised there and the transaction rolls back. A status change is two
-  jobs: BEGIN, UPDATE, history entry and the figures' read; then the figures and COMMIT.
+- **Readers**: a query outside a transaction whose SQL reads (`SELECT`, `WITH` without a write, `VALUES`,
+  `EXPLAIN`) runs at once in the calling thread, on a connection that thread keeps (`PRAGMA query_only = 1`: a
+  write sent there by mistake fails loudly instead of bypassing the writer's lock). In the application that is the
+  event loop's thread: the page's queries take a tenth of a millisecond to a few, and a hop to a thread costs more
+  than that (measured at 8 clients: the action page went from 44–60 to 80–86 requests a second), because the
+  thread's answer waits for the GIL that the event loop holds while it renders other pages. In WAL mode readers
+  never wait for the writer and each statement sees the last commit. Long reads are cut in batches by their
+  callers (the exports read 500 rows at a time).
+- **One writer**: one connection, opened and used by one thread for what may wait or write to disk (`BEGIN
+  IMMEDIATE`, which may wait for another process's lock; `COMMIT`, which syncs the file; a write outside a
+  transaction). Every transaction (`engine.transaction()`, `atomic()`, and so `db.write_transaction()`, which asks
+  for `BEGIN IMMEDIATE`) takes an in-process `asyncio.Lock` for the whole BEGIN … COMMIT/ROLLBACK; between the two,
+  its statements run at once in the event loop's thread on that same connection (the lock and the BEGIN already
+  done mean they never wait), under Piccolo's `current_transaction` context variable, as before, so tasks started
+  inside it see it too. A write outside a transaction (autocommit) takes the same lock for its one statement.
+  Writers therefore queue in the event loop, in order, instead of sleeping in SQLite's busy handler (which polls
+  with growing sleeps: the long tail of a status change under load), and hold the lock for two hops, not one per
+  statement. The busy timeout stays for the other processes (a command, a backup) that share the file.
 - Commits are real `COMMIT`s on a file in WAL mode with SQLite's default `synchronous` (FULL): once a request has
   answered, its change is on disk; a `kill -9` loses nothing.
 - **One process, one event loop**: the lock belongs to the event loop that first uses the engine (re-bound when that
@@ -33,7 +33,7 @@ the busy `timeout`; `dict_factory` rows; `PRAGMA foreign_keys = 1`; WAL is set o
   connection of its own, arbitrated by SQLite's file lock. Several uvicorn workers are a PostgreSQL setting; on
   SQLite the application is one process.
 - `close_connections()` closes every kept connection (the app's shutdown, the commands, the tests between two
-  copies of the database file); the next query opens them again. The threads are those of `ThreadPoolExecutor`,
+  copies of the database file); the next query opens them again. The writer's thread is a `ThreadPoolExecutor`'s,
   which the interpreter stops at exit, so a forgotten close never keeps a process alive.
 - `batch()` keeps Piccolo's behaviour: a connection of its own for the cursor it holds open.
 """
@@ -49,7 +49,7 @@ from typing import Any, Callable
 from piccolo.engine.sqlite import SQLiteEngine, SQLiteTransaction, TransactionType, dict_factory
 from piccolo.querystring import QueryString
 
-READERS = 4  # reader connections (threads); sqlite3 lets go of the GIL while SQLite works
+READERS = 4  # threads of the readers' pool, which `Connections.call` still offers (the reads run in place)
 
 _READ = re.compile(r"\s*(?:SELECT|VALUES|EXPLAIN)\b", re.IGNORECASE)
 _WITH = re.compile(r"\s*WITH\b", re.IGNORECASE)
@@ -119,6 +119,22 @@ class Connections:
                 generation = self._generation
         return generation
 
+    def fetch_here(self, sql: str, args: list[Any] | tuple = ()) -> list[dict]:
+        """One statement, executed and fetched at once in the calling thread, on the connection it keeps."""
+        return self._fetch(self._current(), sql, args)
+
+    def fetch_on_kept(self, sql: str, args: list[Any] | tuple = ()) -> list[dict] | None:
+        """One statement at once in the calling thread on the connection the pool's one thread opened (None if it
+        has none yet). Only for a caller that holds that connection (the writer's lock, after its BEGIN ran)."""
+        generation = self._generation
+        if generation is None or self.size != 1 or not generation.opened:
+            return None
+        cursor = generation.opened[0].execute(sql, args)
+        try:
+            return cursor.fetchall()
+        finally:
+            cursor.close()
+
     async def fetch(self, sql: str, args: list[Any] | tuple = ()) -> list[dict]:
         """One statement, executed and fetched in one hop to a thread of the pool."""
         generation = self._current()
@@ -146,53 +162,22 @@ class Connections:
             connection.close()
 
 
-class Later:
-    """The rows of a statement sent later (`PooledTransaction.later`): known once its hop has run."""
-
-    __slots__ = ("_transaction", "done", "value")
-
-    def __init__(self, transaction: PooledTransaction | None, value: list[dict] | None = None) -> None:
-        self._transaction = transaction
-        self.done = value is not None
-        self.value: list[dict] = value or []
-
-    async def rows(self) -> list[dict]:
-        """Its rows, sending it now (with whatever waits before it) if it has not gone yet."""
-        if not self.done:
-            assert self._transaction is not None
-            await self._transaction.flush()
-        return self.value
-
-
-def _batch(begin: str | None, statements: list[tuple[str, Any]], end: str | None
-           ) -> Callable[[sqlite3.Connection], list[list[dict]]]:
-    """One job for the writer's thread: BEGIN (when the transaction has not begun yet), the statements in order,
-    then COMMIT or ROLLBACK (`end`). Returns the rows of each statement. A COMMIT that fails rolls back."""
-
-    def run(connection: sqlite3.Connection) -> list[list[dict]]:
-        if begin is not None:
-            if connection.in_transaction:  # left open by a transaction whose end was cancelled: it never committed
-                connection.execute("ROLLBACK")
-            connection.execute(f"BEGIN {begin}")
-        results: list[list[dict]] = []
-        for sql, args in statements:
-            cursor = connection.execute(sql, args)
-            try:
-                results.append(cursor.fetchall())
-            finally:
-                cursor.close()
-        if end == "COMMIT":
-            try:
-                connection.execute("COMMIT")
-            except BaseException:
-                if connection.in_transaction:
-                    connection.execute("ROLLBACK")
-                raise
-        elif end == "ROLLBACK" and connection.in_transaction:
+def _begin(kind: str) -> Callable[[sqlite3.Connection], None]:
+    def begin(connection: sqlite3.Connection) -> None:
+        if connection.in_transaction:  # left open by a transaction whose end was cancelled: it never committed
             connection.execute("ROLLBACK")
-        return results
+        connection.execute(f"BEGIN {kind}")
 
-    return run
+    return begin
+
+
+def _commit(connection: sqlite3.Connection) -> None:
+    try:
+        connection.execute("COMMIT")
+    except BaseException:
+        if connection.in_transaction:
+            connection.execute("ROLLBACK")
+        raise
 
 
 def _rollback(connection: sqlite3.Connection) -> None:
@@ -203,30 +188,29 @@ def _rollback(connection: sqlite3.Connection) -> None:
 class WriterConnection:
     """What a pooled transaction exposes as `.connection` (Piccolo's savepoints call `execute` on it)."""
 
-    def __init__(self, transaction: PooledTransaction) -> None:
-        self._transaction = transaction
+    def __init__(self, writer: Connections) -> None:
+        self._writer = writer
 
     async def execute(self, sql: str, *args: Any) -> list[dict]:
-        return await self._transaction.run(sql, args[0] if args else ())
+        return await _in_transaction(self._writer, sql, args[0] if args else ())
+
+
+async def _in_transaction(writer: Connections, sql: str, args: list[Any] | tuple) -> list[dict]:
+    """A statement of a pooled transaction: at once on the writer's connection (its BEGIN has run in its thread)."""
+    rows = writer.fetch_on_kept(sql, args)
+    return rows if rows is not None else await writer.fetch(sql, args)
 
 
 class PooledTransaction(SQLiteTransaction):
-    """Piccolo's transaction, on the engine's one writer connection and under its in-process lock.
+    """Piccolo's transaction, on the engine's one writer connection and under its in-process lock."""
 
-    Each hop to the writer's thread costs a switch of threads, and while a transaction waits for one, the other
-    writers wait for it (on a busy event loop, each hop also waits for the loop's turn): so BEGIN goes with the
-    transaction's first statement, a write whose result nobody reads (`later`) goes with the next statement or
-    with the COMMIT, and a transaction that ran nothing costs no hop at all."""
-
-    __slots__ = ("pooled", "_held", "_begun", "_pending")
+    __slots__ = ("pooled", "_held")
 
     def __init__(self, engine: PooledSQLiteEngine, transaction_type: TransactionType = TransactionType.deferred,
                  allow_nested: bool = True) -> None:
         super().__init__(engine=engine, transaction_type=transaction_type, allow_nested=allow_nested)
         self.pooled = False
         self._held: asyncio.Lock | None = None
-        self._begun = False
-        self._pending: list[tuple[str, Any]] = []
 
     async def __aenter__(self) -> SQLiteTransaction:
         if self._parent is not None:
@@ -236,52 +220,27 @@ class PooledTransaction(SQLiteTransaction):
         if lock is None:  # another event loop than the engine's: Piccolo's own connection per transaction
             return await super().__aenter__()
         await lock.acquire()
-        self.connection = WriterConnection(self)
+        try:
+            self.connection = WriterConnection(engine.writer)
+            await engine.writer.call(_begin(self.transaction_type.value))
+        except BaseException:  # cancelled while BEGIN was queued: it will run, so its ROLLBACK is queued after it
+            engine.writer.submit(_rollback)
+            lock.release()
+            raise
         self.pooled, self._held = True, lock
         self.context = engine.current_transaction.set(self)
         return self
 
-    async def _hop(self, statements: list[tuple[str, Any, Later | None]], end: str | None) -> list[dict]:
-        """The statements (and BEGIN first if needed, `end` last) in one job; the rows of the last one."""
-        begin = None if self._begun else self.transaction_type.value
-        # Set before the hop: a job once submitted runs even if this task is cancelled while it waits.
-        self._begun, self._pending = True, []
-        results = await self.engine.writer.call(  # type: ignore[attr-defined]
-            _batch(begin, [(sql, args) for sql, args, _ in statements], end))
-        for (_, _, later), rows in zip(statements, results):
-            if later is not None:
-                later.done, later.value = True, rows
-        return results[-1] if results else []
-
-    async def run(self, sql: str, args: Any) -> list[dict]:
-        """One statement in the transaction, after the statements left for later: one hop."""
-        return await self._hop([*self._pending, (sql, args, None)], None)
-
-    def later(self, sql: str, args: Any) -> Later:
-        """A statement sent with the transaction's next one or its COMMIT (or when its rows are asked for). Its
-        error, if any, is raised there, and the transaction rolls back."""
-        later = Later(self)
-        self._pending.append((sql, args, later))
-        return later
-
-    async def flush(self) -> None:
-        """Send the statements left for later now."""
-        if self._pending:
-            await self._hop(self._pending, None)
-
     async def commit(self) -> None:
         if not self.pooled:
             return await super().commit()
-        if self._begun or self._pending:
-            await self._hop(self._pending, "COMMIT")
+        await self.engine.writer.call(_commit)  # type: ignore[attr-defined]
         self._committed = True
 
     async def rollback(self) -> None:
         if not self.pooled:
             return await super().rollback()
-        self._pending = []
-        if self._begun:
-            await self.engine.writer.call(_rollback)  # type: ignore[attr-defined]
+        await self.engine.writer.call(_rollback)  # type: ignore[attr-defined]
         self._rolled_back = True
 
     async def __aexit__(self, exception_type, exception, traceback) -> bool:
@@ -329,13 +288,13 @@ class PooledSQLiteEngine(SQLiteEngine):
         transaction = self.current_transaction.get()
         if transaction is not None:
             if getattr(transaction, "pooled", False):
-                return await transaction.run(sql, args)
+                return await _in_transaction(self.writer, sql, args)
             return await self._run_in_existing_connection(
                 connection=transaction.connection, query=sql, args=args,
                 query_type=querystring.query_type if querystring else "generic",
                 table=querystring.table if querystring else None)
         if is_read(sql):
-            return await self.readers.fetch(sql, args)
+            return self.readers.fetch_here(sql, args)
         lock = self.write_lock()
         if lock is None:
             return await self._run_in_new_connection(
@@ -355,7 +314,8 @@ class PooledSQLiteEngine(SQLiteEngine):
         return response
 
     async def run_sql(self, sql: str, args: list[Any]) -> list[dict]:
-        """A statement already written for SQLite (`?` parameters), without Piccolo's query string."""
+        """A statement already written for SQLite (`?` parameters), without Piccolo's query string
+        (`db.fetch`: the Viewer of every request, the status change's statements)."""
         if self.log_queries:
             self.print_query(query_id=self.get_query_id(), query=f"{sql} {args}")
         return await self._run(sql, args)

@@ -38,7 +38,7 @@ from piccolo.table import Table
 from piccolo.utils.sql_values import convert_to_sql_value
 
 from tracker.core import clock
-from tracker.core.db import fetch, in_transaction, send_later, write_later, write_transaction
+from tracker.core.db import fetch, write_transaction
 from tracker.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from tracker.core.french import relative_fr
 from tracker.core.permissions import Viewer
@@ -320,20 +320,12 @@ async def apply(
     written = recorded_at or when
     if machine.checks_before:
         step = await _check(machine, viewer, subject_id, target, comment, version, via, when, recorded_at)
-        # Sent ahead only in a transaction of its own (the UPDATE's result is known after the history entry is
-        # sent): never inside a caller's transaction, which would go on after a refusal.
-        ahead = not in_transaction()
-        try:
-            async with write_transaction():
-                await _write(machine, step, subject_id, version, written, recheck=True, ahead=ahead)
-        except _Stale:  # rolled back; told after, so that the message reads what others wrote, not this entry
-            if await machine.load(subject_id) is None:  # read before the transaction: gone since
-                raise NotFound(machine.not_found) from None
-            raise Conflict(await conflict_message(machine, subject_id)) from None
+        async with write_transaction():
+            await _write(machine, step, subject_id, version, written, recheck=True)
     else:
         async with write_transaction():
             step = await _check(machine, viewer, subject_id, target, comment, version, via, when, recorded_at)
-            await _write(machine, step, subject_id, version, written, recheck=False, ahead=False)
+            await _write(machine, step, subject_id, version, written, recheck=False)
     return Change(machine.subject, subject_id, step.transition.source, target, version + 1)
 
 
@@ -364,33 +356,16 @@ async def _check(machine: Machine, viewer: Viewer, subject_id: int, target: str,
     return step
 
 
-class _Stale(Exception):
-    """The row was not at the version read before the transaction: it rolls back, then `apply` says why."""
-
-
 async def _write(machine: Machine, step: Step, subject_id: int, version: int, written: datetime, *,
-                 recheck: bool, ahead: bool) -> None:
-    """Inside the write transaction: the state with version + 1, the `after` hook, the one history entry.
-
-    `ahead` (the checks ran before a transaction of its own) and no `after` hook: the UPDATE is sent together with
-    the history entry and whatever the observers read next (on SQLite one hop to the writer's thread instead of
-    three, while the other writers wait), and its result is looked at before anything commits: a row that was not
-    at that version rolls everything back (`_Stale`)."""
+                 recheck: bool) -> None:
+    """Inside the write transaction: the state with version + 1, the `after` hook, the one history entry."""
     table = machine.table
     values = {machine.state: step.transition.target, **_stamp(table, written), **step.values}
     # The version in the WHERE clause makes the check hold under concurrency: a second writer who read the
     # same version updates no row.
-    if ahead and machine.after is None:
-        updated = await send_later(*_update_versioned(table, subject_id, version, values))
-        if updated.done and not updated.value:
-            raise _Stale()
-        await _record_step(machine, step, subject_id)
-        if not await updated.rows():
-            raise _Stale()
-        return
     if not await update_versioned(table, subject_id, version, values):
-        if recheck:
-            raise _Stale()
+        if recheck and await machine.load(subject_id) is None:  # read before the transaction: gone since
+            raise NotFound(machine.not_found)
         raise Conflict(await conflict_message(machine, subject_id))
     if machine.after is not None:
         await machine.after(step)
@@ -472,10 +447,9 @@ async def record(
     erased, the entry reads « contact supprimé »."""
     if isinstance(actor, Viewer):
         actor = _as_admin(Actor("user", actor.user_id), actor, territory_id)
-    # Sent with the transaction's next statement (on SQLite: one hop fewer while the other writers wait).
-    await write_later(_RECORD, subject, subject_id, territory_id, source, target,
-                      actor.user_id if actor else None, actor.contact_id if actor else None,
-                      actor.acting_as if actor else "", comment, at or clock.now(), recorded_at)
+    await fetch(_RECORD, subject, subject_id, territory_id, source, target,
+                actor.user_id if actor else None, actor.contact_id if actor else None,
+                actor.acting_as if actor else "", comment, at or clock.now(), recorded_at)
     await touched(subject, subject_id, territory_id)
 
 

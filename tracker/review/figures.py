@@ -23,7 +23,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timezone
 from typing import Any
 
-from tracker.core.db import fetch, is_sqlite, write_later, write_transaction
+from tracker.core.db import fetch, is_sqlite, write_transaction
 from tracker.lifecycle import Touched, observe
 from tracker.review.tables import RealisedMonth, TerritoryFigures
 from tracker.roadmaps.statuses import MODULE_TITLES, STATUS_LABELS
@@ -194,22 +194,22 @@ async def _write(figures: list[dict], months: list[dict], territory_ids: Sequenc
                  kept_months: dict[tuple[int, str, str], int]) -> None:
     """The rows of a few territories: their figures upserted in one statement (deleted for a territory left with
     nothing to count), and only the months that moved (usually none: a change that neither enters nor leaves
-    « réalisée » moves no month). Sent with the transaction's COMMIT (`write_later`)."""
+    « réalisée » moves no month)."""
     for start in range(0, len(figures), BATCH):
         rows = figures[start:start + BATCH]
-        await write_later(_insert_figures(len(rows), upsert=True), *[v for r in rows for v in _values(r)])
+        await fetch(_insert_figures(len(rows), upsert=True), *[v for r in rows for v in _values(r)])
     empty = sorted(set(territory_ids) - {r["territory"] for r in figures})
     if empty:
-        await write_later(f"DELETE FROM territory_figures WHERE 1 = 1{_in('territory', empty)}")
+        await fetch(f"DELETE FROM territory_figures WHERE 1 = 1{_in('territory', empty)}")
     wanted = {(m["territory"], m["audience"], m["month"]): m["delta"] for m in months}
     moved = [key + (delta,) for key, delta in sorted(wanted.items()) if kept_months.get(key) != delta]
     gone = [key for key in sorted(kept_months) if key not in wanted]
     for start in range(0, len(moved), BATCH):
         rows = moved[start:start + BATCH]
-        await write_later(_insert_months(len(rows), upsert=True), *[v for m in rows for v in m])
+        await fetch(_insert_months(len(rows), upsert=True), *[v for m in rows for v in m])
     for start in range(0, len(gone), BATCH):
         keys = gone[start:start + BATCH]
-        await write_later("DELETE FROM realised_month WHERE " + " OR ".join(
+        await fetch("DELETE FROM realised_month WHERE " + " OR ".join(
             "(territory = {} AND audience = {} AND month = {})" for _ in keys), *[v for k in keys for v in k])
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from litestar.plugins.jinja import JinjaTemplateEngine
+from markupsafe import Markup
 from litestar.template.config import TemplateConfig
 
 from tracker.core.permissions import ANONYMOUS, ROLE_LABELS
@@ -14,7 +15,8 @@ from tracker.agreements.states import (
 from tracker.commitments.confirmations import describe as describe_confirmation
 from tracker.commitments.states import BADGE_CLASS, ROLE_LABELS as COMMITMENT_ROLE_LABELS
 from tracker.commitments.states import STATE_LABELS as COMMITMENT_STATE_LABELS
-from tracker.core.config import ROOT
+from tracker.auth.csrf import CSRF_FIELD, CURRENT_TOKEN
+from tracker.core.config import ROOT, settings
 from tracker.partners.kinds import LEGAL_FORM_LABELS, LEGAL_FORMS, SECTOR_LABELS
 from tracker.roadmaps.statuses import MODULE_TITLES, PRIORITY_LABELS, STATUS_LABELS
 from tracker.territories.reference import (
@@ -28,9 +30,38 @@ from tracker.core import french
 HTMX_SCRIPT = "/static/htmx-2.0.11.min.js"
 
 
+_DICT_ATTRIBUTES = frozenset(dir(dict))
+
+
+def _getattr_for(env):
+    """Jinja's `row.title` on a dict first tries `getattr(row, "title")`, which raises AttributeError for any name
+    that is not one of dict's own attributes, then reads `row["title"]`: an exception per cell (5.7 % of the event
+    loop's samples on the roadmap page at 8 clients). The same answer, without the exception: a plain dict's key
+    is read at once when the name is not one of dict's attributes (`items`, `get`… keep their meaning)."""
+    generic = env.getattr
+
+    def getattr_(obj, attribute):
+        if type(obj) is dict and attribute not in _DICT_ATTRIBUTES:
+            try:
+                return obj[attribute]
+            except KeyError:
+                return env.undefined(obj=obj, name=attribute)
+        return generic(obj, attribute)
+
+    return getattr_
+
+
+def csrf_field() -> Markup:
+    """The hidden field every form sends (`_csrf_token`), with the token of the request being answered."""
+    return Markup('<input type="hidden" name="{}" value="{}">').format(CSRF_FIELD, CURRENT_TOKEN.get())
+
+
 def _configure(engine: JinjaTemplateEngine) -> None:
     env = engine.engine
     env.trim_blocks = True
+    # A template is read from disk once per process; with DEBUG, Jinja checks its file's date at each render.
+    env.auto_reload = settings.debug
+    env.getattr = _getattr_for(env)
     env.lstrip_blocks = True
     env.filters.update(
         date_fr=french.date_fr,
@@ -44,6 +75,7 @@ def _configure(engine: JinjaTemplateEngine) -> None:
         region_name=region_name,
     )
     env.globals.update(
+        csrf_field=csrf_field,
         viewer=ANONYMOUS,  # pages rendered before anyone is known (errors, sign-in) see the anonymous visitor
         STATUS_LABELS=STATUS_LABELS,
         PRIORITY_LABELS=PRIORITY_LABELS,
