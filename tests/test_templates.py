@@ -65,3 +65,61 @@ def test_a_dicts_keys_and_methods_read_in_a_template_as_jinja_reads_them():
     strict.getattr = _getattr_for(strict)
     with pytest.raises(UndefinedError):
         strict.from_string("{{ row.missing }}").render(row=row)
+
+
+REFERENCE_MACROS = """
+{% macro status_badge(status) -%}
+<span class="badge status-{{ status }}">{{ STATUS_LABELS.get(status, status) }}</span>
+{%- endmacro %}
+{% macro overdue_badge() -%}
+<span class="badge overdue">En retard</span>
+{%- endmacro %}
+{% macro due(deadline, overdue) -%}
+{% if deadline %}<time datetime="{{ deadline|datetime_attr }}">{{ deadline|date_fr }}</time> <span class="muted">({{ deadline|relative_fr }})</span>{% if overdue %} {{ overdue_badge() }}{% endif %}{% else %}<span class="muted">Sans échéance</span>{% endif %}
+{%- endmacro %}
+"""
+
+
+def test_the_row_components_write_the_bytes_the_macros_they_replace_wrote():
+    """status_badge, overdue_badge and due are Python globals (tracker/web/templating.py); the Jinja macros they
+    replace, kept here word for word, are the reference, in the application's own environment."""
+    from datetime import date, datetime, timedelta, timezone
+
+    from jinja2 import ChoiceLoader, DictLoader
+    from litestar.plugins.jinja import JinjaTemplateEngine
+
+    from tracker.core import clock
+    from tracker.web.templating import template_config
+
+    config = template_config()
+    engine = JinjaTemplateEngine(directory=config.directory)
+    config.engine_callback(engine)
+    env = engine.engine
+    call = "{{ status_badge(s) }}|{{ due(d, o) }}|{{ overdue_badge() }}"
+    env.loader = ChoiceLoader([DictLoader({"reference": REFERENCE_MACROS}), env.loader])
+    reference = env.from_string("{% from 'reference' import status_badge, due, overdue_badge %}" + call)
+    globals_ = env.from_string(call)
+    today = clock.today()
+    cases = [
+        ("en_cours", None, False), ("realisee", today, False), ("bloquee", today - timedelta(days=40), True),
+        ("a_venir", today + timedelta(days=400), False), ("<inconnu & \"x\">", date(2026, 1, 1), True),
+        ("abandonnee", datetime(2026, 3, 29, 1, 30, tzinfo=timezone.utc), True), ("en_pause", "", False),
+    ]
+    for status, deadline, overdue in cases:
+        expected = reference.render(s=status, d=deadline, o=overdue)
+        assert globals_.render(s=status, d=deadline, o=overdue) == expected, (status, deadline, overdue)
+    assert "&lt;inconnu &amp; &#34;x&#34;&gt;" in globals_.render(s="<inconnu & \"x\">", d=None, o=False)
+
+
+def test_a_status_selects_options_are_those_the_loop_wrote():
+    from jinja2 import Environment
+
+    from tracker.roadmaps.statuses import STATUS_LABELS
+    from tracker.web.templating import status_options
+
+    loop = Environment(autoescape=True).from_string(
+        '{% for code, label in STATUS_LABELS.items() %}<option value="{{ code }}" {% if chosen == code %}selected'
+        '{% endif %}>{{ label }}</option>{% endfor %}')
+    for chosen in [*STATUS_LABELS, None, "", "inconnu", "<b>"]:
+        assert str(status_options(chosen)) == loop.render(STATUS_LABELS=STATUS_LABELS, chosen=chosen), chosen
+    assert str(status_options("bloquee")).count(" selected>") == 1

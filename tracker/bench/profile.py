@@ -4,7 +4,8 @@ Uses the data set `make bench` built (var/bench.sqlite3, or DATABASE_URL / the b
 `--engine postgres`), the same pages as `make bench` (signed in through the forms), but asks the application
 directly (httpx's ASGI transport, one request at a time, no server, no network). It prints each page's mean and
 median time per request, the process's CPU time per request (all its threads: steadier than
-wall time on a busy machine) and, with `--cprofile N`, the N functions with the most own time and the N with the most
+wall time on a busy machine), the SQL statements each request ran (at the data set's scale: the query-count tests
+of tests/test_review.py at network size) and, with `--cprofile N`, the N functions with the most own time and the N with the most
 cumulative time. Figures only, nothing asserted: a tool for finding the cause, `make bench` for the measure."""
 from __future__ import annotations
 
@@ -39,7 +40,27 @@ async def run(args: argparse.Namespace) -> None:
     from tracker.bench import pages as bench_pages
     from tracker.app import create_app
 
+    from tracker.core.db import engine
+
     app = create_app()
+    engine_class = type(engine())
+    original_run = engine_class.run_querystring
+    counted = {"n": 0}
+
+    async def counting(self, *a, **kw):  # the SQL statements each request runs, at the data set's scale
+        counted["n"] += 1
+        return await original_run(self, *a, **kw)
+
+    engine_class.run_querystring = counting
+    if hasattr(engine_class, "run_sql"):  # SQLite: the raw statements of `db.fetch` skip Piccolo's query string
+        original_sql = engine_class.run_sql
+
+        async def counting_sql(self, *a, **kw):
+            counted["n"] += 1
+            return await original_sql(self, *a, **kw)
+
+        engine_class.run_sql = counting_sql
+    args.counted = counted
     async with app.lifespan():
         bench = bench_pages.Bench("http://bench", 1)
         await bench.http.aclose()
@@ -74,8 +95,6 @@ def requests_of(page, n: int):
         client = page.clients[i % len(page.clients)]
         i += 1
         if page.mode == "status":
-            # The body is made when the request is sent (`body_of`): an action met again carries the version its
-            # previous change left, as wrk.lua's clients do.
             action = client.actions[(i // len(page.clients)) % len(client.actions)]
             out.append(("POST", f"{client.prefix}{action['id']}{client.suffix}", client.headers, client, action, None))
         else:
@@ -91,13 +110,16 @@ async def measure(http, page, args) -> None:
         await http.request("POST", ceiling.paths[0], headers={**ceiling.headers,
                            "Content-Type": "application/x-www-form-urlencoded"}, content=ceiling.body)
     times = []
+    statements = []
     cpu = 0.0
     profiler = cProfile.Profile() if args.cprofile else None
-    for n, (method, path, headers, body, action, target) in enumerate(plan):
-        if action is not None:
+    for n, (method, path, headers, client, action, _) in enumerate(plan):
+        body = target = None
+        if action is not None:  # the status and version it has now (an action comes round again after a lap)
             target = "a_venir" if action["status"] == "en_cours" else "en_cours"
-            body = {"_csrf_token": body.csrf, "status": target, "version": str(action["version"]),
-                    "comment": body.comment}
+            body = {"_csrf_token": client.csrf, "status": target, "version": str(action["version"]),
+                    "comment": client.comment}
+        args.counted["n"] = 0
         start = time.perf_counter()
         cpu_start = time.process_time()
         if n >= 3 and profiler:
@@ -108,6 +130,7 @@ async def measure(http, page, args) -> None:
         elapsed = time.perf_counter() - start
         if n >= 3:
             cpu += time.process_time() - cpu_start
+            statements.append(args.counted["n"])
         if response.status_code != page.expected:
             print(f"  {method} {path}: {response.status_code} (attendu {page.expected})")
         if action is not None and response.status_code == 303:
@@ -117,7 +140,8 @@ async def measure(http, page, args) -> None:
             times.append(elapsed * 1000)
     print(f"{page.key}: {len(times)} requêtes, moyenne {statistics.mean(times):.1f} ms, "
           f"médiane {statistics.median(times):.1f} ms, min {min(times):.1f} ms, "
-          f"CPU du processus {cpu * 1000 / len(times):.1f} ms par requête")
+          f"CPU du processus {cpu * 1000 / len(times):.1f} ms par requête, "
+          f"requêtes SQL par requête {min(statements)}–{max(statements)}")
     if profiler:
         stats = pstats.Stats(profiler)
         stats.sort_stats("tottime").print_stats(args.cprofile)
