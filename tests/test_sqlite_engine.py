@@ -57,7 +57,7 @@ async def test_a_page_load_reuses_the_reader_connections(client, world, monkeypa
     await client.login(EMAILS["ga_editor"])
     await engine().close_connections()  # cold: nothing kept
     connects.clear(), queries.clear()
-    for _ in range(4):
+    for _ in range(6):
         assert (await client.get(f"/feuilles-de-route/{world.ga_roadmap}")).status_code == 200
         assert (await client.get(f"/actions/{world.upcoming}")).status_code == 200
     assert len(queries) > 50
