@@ -166,10 +166,9 @@ async def test_when_the_entry_cannot_be_written_the_change_is_not_either(client,
     await client.login(PEOPLE[step.who])
     before, count = await step.seen(deal), await HistoryEntry.count()
 
-    async def broken(*rows, **kwargs):
-        raise RuntimeError("history unavailable")
-
-    monkeypatch.setattr(kernel.HistoryEntry, "insert", broken)
+    # The kernel's one statement for an entry (issue 15: raw SQL), made to fail in the database.
+    monkeypatch.setattr(kernel, "_RECORD", kernel._RECORD.replace("INSERT INTO history_entry ",
+                                                                  "INSERT INTO history_unavailable "))
     response = await step.send(client, deal, extra)
     monkeypatch.undo()
     assert response.status_code == 500, name

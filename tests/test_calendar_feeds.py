@@ -217,3 +217,68 @@ async def test_the_feed_is_read_in_a_fixed_number_of_queries(client, world, monk
     large = len(await events_of(client, token)), len(calls)
     assert large[0] == small[0] + 40
     assert large[1] == small[1] <= 15
+
+
+def icalendar_events(deadlines, host: str, stamp) -> bytes:
+    """The events as `icalendar` wrote them before issue 15: the reference `feeds._event` must equal, byte for byte."""
+    from icalendar import Event
+
+    from tracker.core.config import settings
+    from tracker.deadlines.items import KIND_LABELS, KIND_SINGULAR
+
+    out = b""
+    for deadline in deadlines:
+        url = settings.base_url + deadline.path
+        status = deadline.status_text(clock.today())
+        out += Event.new(
+            uid=f"{deadline.uid_part}@{host}", summary=f"{deadline.title} — {status}",
+            description=f"{KIND_SINGULAR[deadline.kind]} · {deadline.context}\nStatut : {status}\n{url}",
+            start=deadline.due, end=deadline.due + timedelta(days=1), stamp=stamp, last_modified=deadline.updated_at,
+            sequence=deadline.version, url=url, categories=[KIND_LABELS[deadline.kind]],
+            status="CANCELLED" if deadline.cancelled else "CONFIRMED", transparency="TRANSPARENT",
+        ).to_ical()
+    return out
+
+
+def test_the_feed_s_events_are_written_as_icalendar_wrote_them():
+    """Issue 15: the events are written directly (not one icalendar component each). Escapes (; , \\ and line
+    breaks), folding at 75 octets (accents, emoji, an escape never cut at a fold), no last-modified date: the same
+    bytes as icalendar's."""
+    import random
+    from datetime import datetime, timezone
+
+    from tracker.deadlines import feeds
+    from tracker.deadlines.items import KIND_LABELS, Deadline
+
+    rng = random.Random(15)
+    alphabet = ["a", "é", "€", "😀", ";", ",", "\\", "^", "\n", "\r\n", "\r", "\\N", " ", "«", "’", "x" * 7]
+    stamp = datetime(2026, 11, 27, 8, 30, 12, 345678, tzinfo=timezone.utc)
+    deadlines = []
+    for n in range(600):
+        title = "".join(rng.choice(alphabet) for _ in range(rng.randrange(0, 60)))
+        context = "".join(rng.choice(alphabet) for _ in range(rng.randrange(0, 40)))
+        deadlines.append(Deadline(
+            kind=rng.choice(sorted(KIND_LABELS)), id=n, title=title, context=context,
+            due=date(2026, 1, 1) + timedelta(days=rng.randrange(-400, 400)), state="x", state_label=rng.choice(
+                ["En cours", "Réalisée", "Proposé ; confirmé"]), open=rng.random() < 0.5, cancelled=rng.random() < 0.3,
+            can_be_late=rng.random() < 0.5, remind=False, path=f"/actions/{n}#engagement-{n}", territory_id=1,
+            territory_name="T", confidential=False, editors_of=frozenset({1}), partners=frozenset(),
+            version=rng.choice([0, 1, 17, 123456]),
+            updated_at=rng.choice([None, datetime(2025, 3, 2, 8, 53, 34, 650226, tzinfo=timezone.utc)]),
+        ))
+    with clock.fixed_at(stamp):
+        ours = "".join(feeds._event(d, "127.0.0.1", clock.today(), feeds._utc(stamp)) for d in deadlines).encode()
+        assert ours == icalendar_events(deadlines, "127.0.0.1", stamp)
+
+
+async def test_a_served_feed_is_what_icalendar_reads_and_writes_again(client, world):
+    """Through HTTP: icalendar reads the served feed and writes it again to the same bytes (escapes, folds, order)."""
+    await build_dated_world(world)
+    await client.login(EMAILS["ga_editor"])
+    for fields in ({"portee": "personne"}, {"portee": "territoire", "territoire": GA}):
+        _, token = await subscribe(client, fields)
+        with clock.fixed_at(NOON):
+            response = await client.get(f"/calendrier/{token}.ics")
+        assert response.status_code == 200
+        assert response.content.count(b"BEGIN:VEVENT") >= 3
+        assert Calendar.from_ical(response.content).to_ical() == response.content

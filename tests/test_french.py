@@ -123,3 +123,37 @@ def test_relative_fr_of_dates_is_unchanged_for_every_day_within_three_years():
         assert relative_fr(date(2027, 2, 27)) == "dans 3 mois"
         assert relative_fr(date(2024, 11, 1)) == "il y a 2 ans"
     assert relative_fr(None) == ""
+
+
+def test_datetime_attr_and_typo_are_unchanged():
+    """Issue 15 made `datetime_attr` (isoformat, no strftime) and `typo` (one scan when nothing changes) cheaper:
+    the same output as before, for aware moments in any zone, naive ones (stored in UTC), dates, and text."""
+    import re
+
+    from tracker.core.french import datetime_attr, typo
+
+    def old_datetime_attr(value):
+        if value is None:
+            return ""
+        if not isinstance(value, datetime):
+            return value.isoformat()
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    def old_typo(text):
+        return re.sub(r"«[ \t]+", "«" + NBSP, re.sub(r"[ \t]+([:;?!»])", NBSP + r"\1", text))
+
+    paris = ZoneInfo(PARIS)
+    for base in BASES:
+        for offset in OFFSETS:
+            moment = base + timedelta(seconds=offset)
+            for value in (moment, moment.astimezone(paris), moment.replace(tzinfo=None), moment.date(),
+                          moment.astimezone(timezone(timedelta(hours=-5, minutes=-30)))):
+                assert datetime_attr(value) == old_datetime_attr(value), value
+    assert datetime_attr(None) == ""
+    pieces = ["a", " ", "\t", ":", ";", "?", "!", "»", "«", "é", "\n", "  ", NBSP]
+    texts = ["", "Point d’étape.", "Bloquée : en attente du financement ; relancer ?", "« Oui »", "«\t x \t»"]
+    texts += ["".join(pieces[(i * 7 + j * 3) % len(pieces)] for j in range(i % 17)) for i in range(3000)]
+    for text in texts:
+        assert typo(text) == old_typo(text), repr(text)

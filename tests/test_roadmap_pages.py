@@ -166,3 +166,43 @@ async def test_pages_are_in_french_with_french_dates(client, world):
     assert '<html lang="fr">' in page.text
     assert "1er mars 2027" in page.text
     assert "dans " in page.text  # relative time to the deadline
+
+
+async def test_a_long_history_shows_its_latest_fifty_changes_and_links_to_all_of_them(client, world):
+    """Issue 15: the action page renders the 50 newest history entries and a plain link (no JavaScript) to the whole
+    history; the whole history is the same page with `?historique=tout`. A short history is shown whole, no link."""
+    from datetime import datetime, timedelta, timezone
+
+    from tracker.core.permissions import Viewer
+    from tracker.roadmaps.lifecycle import change_action_status
+
+    await client.login(EMAILS["ga_editor"])
+    page = await client.get(f"/actions/{world.upcoming}")
+    assert "historique=tout" not in page.text and "Aucun changement enregistré." in _history_of(page.text)
+
+    editor = Viewer(user_id=3, roles={world.ga: "editeur"})
+    start = datetime(2026, 1, 5, 9, 0, tzinfo=timezone.utc)
+    for n in range(60):
+        await change_action_status(editor, world.upcoming, "en_cours" if n % 2 == 0 else "a_venir", f"Point {n}",
+                                   n + 1, at=start + timedelta(hours=n))
+    page = await client.get(f"/actions/{world.upcoming}")
+    history = _history_of(page.text)
+    assert history.count("<li>") == 50
+    assert "Point 59" in history and "Point 10" in history and "Point 9" not in history  # the newest first
+    assert "Les 50 changements les plus récents sur 60" in history
+    assert f'href="/actions/{world.upcoming}?historique=tout#historique"' in history
+    whole = _history_of((await client.get(f"/actions/{world.upcoming}?historique=tout")).text)
+    assert whole.count("<li>") == 60 and "«&nbsp;Point 0&nbsp;»" in whole
+    assert "historique=tout" not in whole
+    assert (await client.get(f"/actions/{world.upcoming}?historique=n_importe")).status_code == 400
+    # After a status change with htmx, the history block sent back is the page's: the latest 50 and the link.
+    form = client.form(f"/actions/{world.upcoming}/statut", page)
+    fields = {**form.fields, "status": "en_cours", "comment": "Dernier point"}
+    answer = await client.post(f"/actions/{world.upcoming}/statut", fields, htmx=True)
+    assert answer.status_code == 200
+    block = _history_of(answer.text)
+    assert block.count("<li>") == 50 and "Dernier point" in block and "sur 61" in block
+
+
+def _history_of(html: str) -> str:
+    return html.split('id="historique"')[1].split("</section>")[0]

@@ -57,7 +57,7 @@ async def test_a_page_load_reuses_the_reader_connections(client, world, monkeypa
     await client.login(EMAILS["ga_editor"])
     await engine().close_connections()  # cold: nothing kept
     connects.clear(), queries.clear()
-    for _ in range(4):
+    for _ in range(6):
         assert (await client.get(f"/feuilles-de-route/{world.ga_roadmap}")).status_code == 200
         assert (await client.get(f"/actions/{world.upcoming}")).status_code == 200
     assert len(queries) > 50
@@ -180,3 +180,47 @@ async def test_a_write_from_another_event_loop_uses_a_connection_of_its_own(worl
     before = await Action.count()
     await anyio.to_thread.run_sync(lambda: asyncio.run(elsewhere()))
     assert await Action.count() == before + 1
+
+
+
+async def test_begin_runs_in_place_unless_another_process_holds_the_write_lock(world, monkeypatch):
+    """A transaction's BEGIN runs at once in the event loop's thread when nothing can make it wait (no hop to the
+    writer's thread); when another process holds SQLite's write lock it goes to the writer's thread, which waits
+    for it without blocking the event loop (issue 15)."""
+    db = engine()
+    writer = db.writer
+    jobs = []
+    call = writer.call
+
+    async def counted(function):
+        jobs.append(getattr(function, "__qualname__", ""))
+        return await call(function)
+
+    monkeypatch.setattr(writer, "call", counted)
+    async with write_transaction():
+        await action(world.ga_roadmap, world.ga, "Sans attendre")
+    assert [j for j in jobs if "begin" in j] == [] and len(jobs) == 1  # only the COMMIT
+
+    jobs.clear()
+    other = sqlite3.connect(db.path, isolation_level=None)  # another process's writer, as a command would be
+    other.execute("BEGIN IMMEDIATE")
+    ticks = 0
+
+    async def loop_keeps_turning() -> None:
+        nonlocal ticks
+        for _ in range(10):
+            await asyncio.sleep(0.02)
+            ticks += 1
+        other.execute("ROLLBACK")
+
+    async def write() -> None:
+        async with write_transaction():
+            await action(world.ga_roadmap, world.ga, "Après l’autre processus")
+
+    try:
+        await asyncio.gather(loop_keeps_turning(), write())
+    finally:
+        other.close()
+    assert ticks == 10
+    assert any("begin" in j for j in jobs)  # waited in the writer's thread
+    assert await Action.count().where(Action.title == "Après l’autre processus") == 1

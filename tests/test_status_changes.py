@@ -211,3 +211,64 @@ async def test_overdue_is_derived_from_the_deadline_and_never_set_by_hand(client
     await client.submit(f"/actions/{world.overdue}", f"/actions/{world.overdue}/statut", {"status": "realisee"})
     page = await client.get(f"/feuilles-de-route/{world.ga_roadmap}?en_retard=1")
     assert "Portage de repas" not in page.text
+
+
+async def test_a_change_that_loses_the_race_after_its_checks_writes_nothing_and_names_the_winner(
+        make_client, world, monkeypatch):
+    """The checks run before the write transaction (issue 15); someone else's change lands between them and the
+    UPDATE: the version in its WHERE refuses it, everything it sent rolls back, and the message names the other."""
+    from tracker.lifecycle import kernel
+    from tracker.review import figures
+
+    first, second = await make_client(), await make_client()
+    await first.login(EMAILS["ga_editor"])
+    await second.login(EMAILS["ga_referent"])
+    action = f"/actions/{world.upcoming}/statut"
+    await first.get(f"/actions/{world.upcoming}")
+    await second.get(f"/actions/{world.upcoming}")
+    winner_form = dict(first.form(action).fields)
+    checks = kernel._check
+    landed: list[int] = []
+    overtaking = []
+
+    async def checked_then_overtaken(*args, **kwargs):
+        step = await checks(*args, **kwargs)
+        if not overtaking:  # the referent's change passed its checks; the editor's lands now
+            overtaking.append(True)
+            landed.append((await first.post(action, {**winner_form, "status": "en_cours"})).status_code)
+        return step
+
+    monkeypatch.setattr(kernel, "_check", checked_then_overtaken)
+    late = await second.post(action, {**dict(second.form(action).fields), "status": "realisee"})
+    assert landed == [303]
+    assert late.status_code == 409
+    assert "modifiée par quelqu’un d’autre" in late.text
+    assert "(Claire Éditrice, " in late.text and "(Rita Référente, " not in late.text  # not its own rolled-back entry
+    assert await status_of(world.upcoming) == ("en_cours", 2)
+    assert await history_count(world.upcoming) == 1
+    assert await figures.kept() == await figures.compute(None)
+
+
+async def test_on_sqlite_a_status_change_holds_the_writer_for_one_job(client, world, database, monkeypatch):
+    """BEGIN and the statements in place (the action read before the transaction; the UPDATE, the history entry,
+    the figures), COMMIT in the writer's thread: one hop while the other writers wait (issue 15)."""
+    if database != "sqlite":
+        pytest.skip("the writer's thread is SQLite's")
+    from tracker.core.db import engine
+
+    await client.login(EMAILS["ga_editor"])
+    await client.get(f"/actions/{world.upcoming}")
+    fields = dict(client.form(f"/actions/{world.upcoming}/statut").fields)
+    writer = engine().writer
+    jobs = []
+    call = writer.call
+
+    async def counted(function):
+        jobs.append(function)
+        return await call(function)
+
+    monkeypatch.setattr(writer, "call", counted)
+    response = await client.post(f"/actions/{world.upcoming}/statut", {**fields, "status": "realisee"})
+    assert response.status_code == 303
+    assert len(jobs) == 1
+    assert await status_of(world.upcoming) == ("realisee", 2) and await history_count(world.upcoming) == 1

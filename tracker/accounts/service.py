@@ -12,7 +12,7 @@ from tracker.accounts.passwords import hash_password, password_problem, verify_p
 from tracker.accounts.tables import Membership, PasswordReset, User, UserSession
 from tracker.core import audit
 from tracker.core.config import settings
-from tracker.core.db import write_transaction
+from tracker.core.db import fetch, write_transaction
 from tracker.core.errors import InvalidInput
 
 SESSION_COOKIE = "suivi_session"
@@ -102,35 +102,40 @@ async def close_session(token: str | None) -> None:
 
 async def session_user(token: str | None) -> dict | None:
     """The signed-in user of a session cookie (user_id, email, full_name, is_admin, is_reviewer, and the session's
-    `id`), or None if the session is unknown, expired, idle too long or the user is disabled."""
+    `id`), or None if the session is unknown, expired, idle too long or the user is disabled. (The Viewer of each
+    request reads the same row together with the roles, in one statement: tracker.auth.viewer.)"""
     if not token or len(token) > 100:
         return None
-    row = (
-        await UserSession.select(
-            UserSession.id,
-            UserSession.last_seen_at,
-            UserSession.expires_at,
-            UserSession.user.id.as_alias("user_id"),
-            UserSession.user.email.as_alias("email"),
-            UserSession.user.full_name.as_alias("full_name"),
-            UserSession.user.is_admin.as_alias("is_admin"),
-            UserSession.user.is_reviewer.as_alias("is_reviewer"),
-            UserSession.user.is_active.as_alias("is_active"),
-        )
-        .where(UserSession.token_hash == _token_hash(token))
-        .first()
-    )
-    if row is None:
+    rows = await fetch(
+        'SELECT s.id, s.last_seen_at, s.expires_at, u.id AS user_id, u.email, u.full_name, u.is_admin, '
+        'u.is_reviewer, u.is_active FROM user_session s JOIN app_user u ON u.id = s."user" WHERE s.token_hash = {}',
+        session_hash(token))
+    if not rows or not await session_still_valid(rows[0]):
         return None
+    return rows[0]
+
+
+def session_hash(token: str | None) -> str | None:
+    """What a session cookie is looked up by (its SHA-256), or None for no cookie or one too long to be ours."""
+    if not token or len(token) > 100:
+        return None
+    return _token_hash(token)
+
+
+async def session_still_valid(row: dict) -> bool:
+    """The rule of a session, given its row (id, last_seen_at, expires_at, and its user's is_active): False when
+    the user is disabled, the session past its end or idle too long, and then the session is deleted; when valid,
+    last_seen_at is written if older than _TOUCH_EVERY (reading pages does not mean writing the database)."""
     now = clock.now()
-    idle_limit = row["last_seen_at"] + timedelta(minutes=settings.session_idle_minutes)
-    if not row["is_active"] or now > row["expires_at"] or now > idle_limit:
+    last_seen = clock.aware(row["last_seen_at"])
+    if (not row["is_active"] or now > clock.aware(row["expires_at"])
+            or now > last_seen + timedelta(minutes=settings.session_idle_minutes)):
         async with write_transaction():
-            await UserSession.delete().where(UserSession.id == row["id"])
-        return None
-    if now - row["last_seen_at"] > _TOUCH_EVERY:
-        await UserSession.update({UserSession.last_seen_at: now}).where(UserSession.id == row["id"])
-    return row
+            await fetch("DELETE FROM user_session WHERE id = {}", row["id"])
+        return False
+    if now - last_seen > _TOUCH_EVERY:
+        await fetch("UPDATE user_session SET last_seen_at = {} WHERE id = {}", now, row["id"])
+    return True
 
 
 async def write_membership(user_id: int, territory_id: int, role: str) -> None:

@@ -7,7 +7,7 @@ from datetime import datetime
 from tracker.agreements.forms import LINK_REFUSED
 from tracker.agreements.lifecycle import hold_agreement
 from tracker.agreements.reading import CLOSED_AGREEMENT, OPEN, agreement_for, editable_agreement, require_state
-from tracker.agreements.tables import AgreementAction, AgreementParty
+from tracker.agreements.tables import AgreementAction
 from tracker.core import clock
 from tracker.core.db import write_transaction
 from tracker.core.errors import Forbidden, InvalidInput, NotFound
@@ -85,18 +85,20 @@ async def unlink_action(viewer: Viewer, agreement_id: int, action_id: int, *, at
 
 
 async def agreements_of_action(viewer: Viewer, action_id: int) -> list[dict]:
-    """For the action page: the agreements the action is linked to that this person may read."""
-    rows = await AgreementAction.select(
-        AgreementAction.agreement.id.as_alias("id"),
-        AgreementAction.agreement.title.as_alias("title"),
-        AgreementAction.agreement.state.as_alias("state"),
-    ).where(AgreementAction.action == action_id).order_by(AgreementAction.agreement.title)
-    if not rows:
-        return []
-    parties = await AgreementParty.select(AgreementParty.agreement, AgreementParty.territory).where(
-        AgreementParty.agreement.is_in([r["id"] for r in rows])
-    )
+    """For the action page: the agreements the action is linked to that this person may read. One query (SQL through
+    Piccolo's `raw`, bound parameters): each agreement with its parties' territories, by title."""
+    rows: list[dict] = []
     territories: dict[int, list[int]] = {}
-    for p in parties:
-        territories.setdefault(p["agreement"], []).append(p["territory"])
+    for row in await AgreementAction.raw(
+        "SELECT g.id AS id, g.title AS title, g.state AS state, ap.territory AS party FROM agreement_action aa "
+        "JOIN agreement g ON g.id = aa.agreement LEFT JOIN agreement_party ap ON ap.agreement = g.id "
+        "WHERE aa.action = {} ORDER BY g.title, g.id",
+        action_id,
+    ):
+        party = row.pop("party")
+        if row["id"] not in territories:
+            territories[row["id"]] = []
+            rows.append(row)
+        if party is not None:
+            territories[row["id"]].append(party)
     return [r for r in rows if viewer.can_read_agreement(territories.get(r["id"], []))]

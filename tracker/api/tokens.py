@@ -15,8 +15,8 @@ import arrow
 from tracker.core.permissions import Viewer
 from tracker.api.forms import TokenInput
 from tracker.api.tables import ApiToken
-from tracker.auth.viewer import viewer_for_user
-from tracker.core.db import write_transaction
+from tracker.auth.viewer import viewer_of, viewer_statement
+from tracker.core.db import fetch, write_transaction
 from tracker.core.errors import InvalidInput, NotFound
 from tracker.core.french import PARIS
 
@@ -140,27 +140,18 @@ def bearer_token(authorization: str | None) -> str:
     return token
 
 
+# The token, its owner and the owner's rights now, in one statement (tracker.auth.viewer).
+_BY_TOKEN = viewer_statement(
+    'SELECT id, "user" AS user_id, expires_at, revoked_at, last_used_at FROM api_token WHERE token_hash = {}',
+    ("id", "expires_at", "revoked_at", "last_used_at"))
+
+
 async def viewer_for_api_token(token: str) -> Viewer:
     """The Viewer the token's owner has now, or TokenRefused (unknown, revoked, expired, account disabled)."""
     refused = TokenRefused("Jeton d’accès invalide.", presented=True)
     if not token.startswith(PREFIX) or len(token) > 100:
         raise refused
-    row = (
-        await ApiToken.select(
-            ApiToken.id,
-            ApiToken.expires_at,
-            ApiToken.revoked_at,
-            ApiToken.last_used_at,
-            ApiToken.user.id.as_alias("user_id"),
-            ApiToken.user.email.as_alias("email"),
-            ApiToken.user.full_name.as_alias("full_name"),
-            ApiToken.user.is_admin.as_alias("is_admin"),
-            ApiToken.user.is_reviewer.as_alias("is_reviewer"),
-            ApiToken.user.is_active.as_alias("is_active"),
-        )
-        .where(ApiToken.token_hash == token_hash(token))
-        .first()
-    )
+    row, viewer = viewer_of(await fetch(_BY_TOKEN, token_hash(token)))
     if row is None or not row["is_active"]:
         raise refused
     now = clock.now()
@@ -171,8 +162,6 @@ async def viewer_for_api_token(token: str) -> Viewer:
     if row["last_used_at"] is None or now - clock.aware(row["last_used_at"]) > TOUCH_EVERY:
         async with write_transaction():
             # The condition again in the WHERE: several processes seeing the same token write once.
-            await ApiToken.update({ApiToken.last_used_at: now}).where(
-                (ApiToken.id == row["id"])
-                & (ApiToken.last_used_at.is_null() | (ApiToken.last_used_at < now - TOUCH_EVERY))
-            )
-    return await viewer_for_user(row)
+            await fetch("UPDATE api_token SET last_used_at = {} WHERE id = {} "
+                        "AND (last_used_at IS NULL OR last_used_at < {})", now, row["id"], now - TOUCH_EVERY)
+    return viewer

@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 
 from tracker.commitments.tables import Commitment, CommitmentLink
+from tracker.core.db import in_list
 from tracker.core.french import date_fr, typo
 from tracker.history.service import contact_label
 from tracker.mail import MailNotSent, send_mail
@@ -21,20 +22,23 @@ async def confirmations(commitment_ids: list[int]) -> dict[int, dict]:
     `added_by`, `contact`, `at`. Two queries whatever the number."""
     if not commitment_ids:
         return {}
-    rows = await Commitment.select(
-        Commitment.id, Commitment.confirmed_at, Commitment.confirmed_link, Commitment.confirmed_by_contact,
-        Commitment.confirmed_by.full_name.as_alias("user_name"),
-        Commitment.confirmed_by.email.as_alias("user_email"),
-        Commitment.confirmed_by_contact.full_name.as_alias("contact_name"),
-        Commitment.confirmed_by_contact.erased_at.as_alias("contact_erased_at"),
-        Commitment.confirmed_by_contact.created_by.full_name.as_alias("added_by"),
-    ).where(Commitment.id.is_in(commitment_ids) & Commitment.confirmed_at.is_not_null())
-    link_ids = [r["confirmed_link"] for r in rows if r["confirmed_link"]]
+    ids = list(commitment_ids)
+    rows = await Commitment.raw(
+        "SELECT c.id, c.confirmed_at, c.confirmed_link, c.confirmed_by_contact, u.full_name AS user_name, "
+        "u.email AS user_email, pc.full_name AS contact_name, pc.erased_at AS contact_erased_at, cb.full_name AS added_by "
+        "FROM commitment c LEFT JOIN app_user u ON u.id = c.confirmed_by "
+        "LEFT JOIN partner_contact pc ON pc.id = c.confirmed_by_contact LEFT JOIN app_user cb ON cb.id = pc.created_by "
+        "WHERE c.id IN " + in_list(ids) + " AND c.confirmed_at IS NOT NULL",
+        *ids,
+    )
+    link_ids = [r["confirmed_link"] for r in rows if r["confirmed_link"]] or [0]
     links = {
         link["id"]: link
-        for link in await CommitmentLink.select(
-            CommitmentLink.id, CommitmentLink.sent_to, CommitmentLink.created_by.full_name.as_alias("sender")
-        ).where(CommitmentLink.id.is_in(link_ids or [0]))
+        for link in await CommitmentLink.raw(
+            "SELECT l.id, l.sent_to, u.full_name AS sender FROM commitment_link l "
+            "LEFT JOIN app_user u ON u.id = l.created_by WHERE l.id IN " + in_list(link_ids),
+            *link_ids,
+        )
     }
     found: dict[int, dict] = {}
     for row in rows:

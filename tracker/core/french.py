@@ -19,11 +19,19 @@ MONTHS = ("", "janvier", "février", "mars", "avril", "mai", "juin", "juillet", 
 
 _BEFORE = re.compile(r"[ \t]+([:;?!»])")
 _AFTER = re.compile(r"«[ \t]+")
+_SPACED = re.compile(r"[ \t][:;?!»]|«[ \t]")  # what either substitution would change
+
+
+def _before(match: re.Match) -> str:
+    return NBSP + match.group(1)
 
 
 def typo(text: str) -> str:
-    """Non-breaking spaces before : ; ? ! » and after «, as French typography requires."""
-    return _AFTER.sub("«" + NBSP, _BEFORE.sub(NBSP + r"\1", text))
+    """Non-breaking spaces before : ; ? ! » and after «, as French typography requires. Runs once per comment of a
+    history: text with nothing to change is returned after one scan."""
+    if not _SPACED.search(text):
+        return text
+    return _AFTER.sub("«" + NBSP, _BEFORE.sub(_before, text))
 
 
 def date_fr(value: date | datetime | None) -> str:
@@ -42,9 +50,9 @@ def datetime_attr(value: date | datetime | None) -> str:
         return ""
     if not isinstance(value, datetime):
         return value.isoformat()
-    if value.tzinfo is None:  # stored in UTC
-        value = value.replace(tzinfo=timezone.utc)
-    return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    if value.tzinfo is not None and value.tzinfo is not timezone.utc:  # naive: stored in UTC
+        value = value.astimezone(timezone.utc)
+    return value.isoformat(timespec="seconds")[:19] + "Z"
 
 
 def datetime_fr(value: datetime | None) -> str:
@@ -54,21 +62,27 @@ def datetime_fr(value: datetime | None) -> str:
     return f"{date_fr(local.date())} à {local.hour}{NBSP}h{NBSP}{local.minute:02d}"
 
 
+_MONTH_DAYS = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+
 def _add_months(moment: datetime, months: int) -> datetime:
     """`moment` moved by whole months, the day clipped to the month's last (as dateutil's relativedelta)."""
-    index = moment.year * 12 + moment.month - 1 + months
-    year, month = divmod(index, 12)
-    month += 1
-    last = (date(year + month // 12, month % 12 + 1, 1) - timedelta(days=1)).day
-    return moment.replace(year=year, month=month, day=min(moment.day, last))
+    year, month = divmod(moment.year * 12 + moment.month - 1 + months, 12)
+    last = _MONTH_DAYS[month]
+    if month == 1 and year % 4 == 0 and (year % 100 != 0 or year % 400 == 0):
+        last = 29
+    day = moment.day
+    return moment.replace(year=year, month=month + 1, day=day if day <= last else last)
 
 
 def _calendar_months(later: datetime, earlier: datetime) -> int:
     """Whole months from `earlier` to `later`, plus one when more than 14 days remain (arrow's humanize)."""
     months = (later.year - earlier.year) * 12 + later.month - earlier.month
-    while later < _add_months(earlier, months):
+    shifted = _add_months(earlier, months)
+    while later < shifted:
         months -= 1
-    months = months + (1 if (later - _add_months(earlier, months)).days > 14 else 0)
+        shifted = _add_months(earlier, months)
+    months = months + (1 if (later - shifted).days > 14 else 0)
     return min(months, 12)
 
 

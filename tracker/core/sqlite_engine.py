@@ -21,7 +21,10 @@ the busy `timeout`; `dict_factory` rows; `PRAGMA foreign_keys = 1`; WAL is set o
   for `BEGIN IMMEDIATE`) takes an in-process `asyncio.Lock` for the whole BEGIN … COMMIT/ROLLBACK; between the two,
   its statements run at once in the event loop's thread on that same connection (the lock and the BEGIN already
   done mean they never wait), under Piccolo's `current_transaction` context variable, as before, so tasks started
-  inside it see it too. A write outside a transaction (autocommit) takes the same lock for its one statement.
+  inside it see it too. The BEGIN itself runs in place too when it cannot wait (no job of the writer's thread
+  pending, SQLite's busy handler off for that statement: another process's lock makes it fail at once, and it is
+  then sent to the writer's thread, which waits): a transaction then holds the lock for one hop, its COMMIT (issue
+  15). A write outside a transaction (autocommit) takes the same lock for its one statement.
   Writers therefore queue in the event loop, in order, instead of sleeping in SQLite's busy handler (which polls
   with growing sleeps: the long tail of a status change under load), and hold the lock for two hops, not one per
   statement. The busy timeout stays for the other processes (a command, a backup) that share the file.
@@ -84,6 +87,7 @@ class Connections:
         self._guard = threading.Lock()
         self._generation: _Generation | None = None
         self.connects = 0  # connections opened since the engine was made
+        self._jobs = 0  # jobs submitted to the pool and not finished yet (counted under `_guard`)
 
     def _connection(self, generation: _Generation) -> sqlite3.Connection:
         if getattr(self._local, "generation", None) is generation:
@@ -138,18 +142,42 @@ class Connections:
     async def fetch(self, sql: str, args: list[Any] | tuple = ()) -> list[dict]:
         """One statement, executed and fetched in one hop to a thread of the pool."""
         generation = self._current()
-        return await asyncio.get_running_loop().run_in_executor(generation.executor, self._fetch, generation, sql, args)
+        return await asyncio.wrap_future(self._submit(generation, self._fetch, generation, sql, args))
 
     async def call(self, function: Callable[[sqlite3.Connection], Any]) -> Any:
         """`function(connection)` on a thread of the pool. Submitted at once: it runs even if the caller is
         cancelled while it waits, and, with one thread, in the order of submission."""
         generation = self._current()
-        return await asyncio.get_running_loop().run_in_executor(generation.executor, self._call, generation, function)
+        return await asyncio.wrap_future(self._submit(generation, self._call, generation, function))
 
     def submit(self, function: Callable[[sqlite3.Connection], Any]) -> None:
         """`function(connection)` queued on the pool without waiting for it (a clean-up after a cancellation)."""
         generation = self._current()
-        generation.executor.submit(self._call, generation, function)
+        self._submit(generation, self._call, generation, function)
+
+    def _submit(self, generation: _Generation, job: Callable[..., Any], *args: Any):
+        """`job(*args)` on the pool, counted until it ends (run, failed or cancelled before it ran)."""
+        with self._guard:
+            self._jobs += 1
+        future = generation.executor.submit(job, *args)
+        future.add_done_callback(self._done)
+        return future
+
+    def _done(self, _: Any) -> None:
+        with self._guard:
+            self._jobs -= 1
+
+    def call_here(self, function: Callable[[sqlite3.Connection], Any]) -> tuple[bool, Any]:
+        """`function(connection)` at once in the calling thread on the connection the pool's one thread opened,
+        when that connection exists and no job of the pool is queued or running (which could still touch it):
+        (True, its result); (False, None) otherwise, and then nothing ran."""
+        generation = self._generation
+        if generation is None or self.size != 1 or not generation.opened:
+            return False, None
+        with self._guard:
+            if self._jobs:
+                return False, None
+        return True, function(generation.opened[0])
 
     def close(self) -> None:
         """Wait for the threads to finish their jobs and end, then close their connections."""
@@ -167,6 +195,26 @@ def _begin(kind: str) -> Callable[[sqlite3.Connection], None]:
         if connection.in_transaction:  # left open by a transaction whose end was cancelled: it never committed
             connection.execute("ROLLBACK")
         connection.execute(f"BEGIN {kind}")
+
+    return begin
+
+
+def _begin_without_waiting(kind: str, busy_ms: int) -> Callable[[sqlite3.Connection], bool]:
+    """BEGIN in the event loop's thread when it cannot wait: SQLite's busy handler off for that one statement, so
+    that another process's write lock makes it fail at once (False: nothing begun, the caller then BEGINs in the
+    writer's thread, which may wait) instead of blocking the loop."""
+
+    def begin(connection: sqlite3.Connection) -> bool:
+        if connection.in_transaction:  # left open by a cancelled transaction: the writer's thread cleans it up
+            return False
+        connection.execute("PRAGMA busy_timeout = 0")
+        try:
+            connection.execute(f"BEGIN {kind}")
+            return True
+        except sqlite3.OperationalError:  # database is locked (another process writes)
+            return False
+        finally:
+            connection.execute(f"PRAGMA busy_timeout = {busy_ms}")
 
     return begin
 
@@ -222,7 +270,11 @@ class PooledTransaction(SQLiteTransaction):
         await lock.acquire()
         try:
             self.connection = WriterConnection(engine.writer)
-            await engine.writer.call(_begin(self.transaction_type.value))
+            # In place when it cannot wait (no hop to the writer's thread: one fewer while the others queue);
+            # else in the writer's thread, which may wait for another process's lock.
+            ran, begun = engine.writer.call_here(_begin_without_waiting(self.transaction_type.value, engine.busy_ms))
+            if not (ran and begun):
+                await engine.writer.call(_begin(self.transaction_type.value))
         except BaseException:  # cancelled while BEGIN was queued: it will run, so its ROLLBACK is queued after it
             engine.writer.submit(_rollback)
             lock.release()
@@ -267,6 +319,7 @@ class PooledSQLiteEngine(SQLiteEngine):
         if sqlite3.sqlite_version_info < (3, 35):
             raise RuntimeError("SQLite 3.35 au moins est nécessaire (INSERT … RETURNING).")
         self.readers = Connections(self.connection_kwargs, readers, "sqlite-lecture", query_only=True)
+        self.busy_ms = int(float(self.connection_kwargs.get("timeout", 5.0)) * 1000)  # sqlite3's own default: 5 s
         self.writer = Connections(self.connection_kwargs, 1, "sqlite-ecriture", query_only=False)
         self._lock: asyncio.Lock | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -312,6 +365,13 @@ class PooledSQLiteEngine(SQLiteEngine):
         if self.log_responses:
             self.print_response(query_id=query_id, response=response)
         return response
+
+    async def run_sql(self, sql: str, args: list[Any]) -> list[dict]:
+        """A statement already written for SQLite (`?` parameters), without Piccolo's query string
+        (`db.fetch`: the Viewer of every request, the status change's statements)."""
+        if self.log_queries:
+            self.print_query(query_id=self.get_query_id(), query=f"{sql} {args}")
+        return await self._run(sql, args)
 
     async def run_ddl(self, ddl: str, in_pool: bool = False):
         query_id = self.get_query_id()

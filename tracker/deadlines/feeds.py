@@ -12,10 +12,10 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
-from datetime import timedelta
+from datetime import date, datetime, timedelta, timezone
 from urllib.parse import urlsplit
 
-from icalendar import Calendar, Event, vDuration
+from icalendar import Calendar, vDuration
 
 from tracker.auth.viewer import viewer_for_user
 from tracker.core import clock
@@ -132,13 +132,15 @@ async def calendar(token: str) -> bytes:
     """The .ics of a feed token; NotFound for an unknown or revoked one, or an owner no longer active."""
     if not _TOKEN_SHAPE.fullmatch(token or ""):
         raise NotFound(NOT_FOUND)
-    feed = await CalendarFeed.select(
-        CalendarFeed.id, CalendarFeed.scope, CalendarFeed.territory, CalendarFeed.partner, CalendarFeed.revoked_at,
-        CalendarFeed.user.id.as_alias("user_id"), CalendarFeed.user.email.as_alias("email"),
-        CalendarFeed.user.full_name.as_alias("full_name"), CalendarFeed.user.is_admin.as_alias("is_admin"),
-        CalendarFeed.user.is_reviewer.as_alias("is_reviewer"), CalendarFeed.user.is_active.as_alias("is_active"),
-        CalendarFeed.territory.name.as_alias("territory_name"), CalendarFeed.partner.name.as_alias("partner_name"),
-    ).where(CalendarFeed.token_hash == token_hash(token)).first()
+    found = await CalendarFeed.raw(  # read at every refresh of every subscribed calendar: SQL, not a built select
+        "SELECT f.id, f.scope, f.territory, f.partner, f.revoked_at, u.id AS user_id, u.email AS email, "
+        "u.full_name AS full_name, u.is_admin AS is_admin, u.is_reviewer AS is_reviewer, u.is_active AS is_active, "
+        "t.name AS territory_name, p.name AS partner_name FROM calendar_feed f "
+        'LEFT JOIN app_user u ON u.id = f."user" '
+        "LEFT JOIN territory t ON t.id = f.territory LEFT JOIN partner p ON p.id = f.partner WHERE f.token_hash = {}",
+        token_hash(token),
+    )
+    feed = found[0] if found else None
     if feed is None or feed["revoked_at"] is not None or not feed["is_active"]:
         raise NotFound(NOT_FOUND)
     viewer = await viewer_for_user(feed)
@@ -150,8 +152,11 @@ async def calendar(token: str) -> bytes:
 
 
 def build_calendar(uid: str, name: str, deadlines: list[Deadline]) -> bytes:
-    """The .ics of these deadlines; `uid` names the calendar itself, stable from one reading to the next."""
-    today = clock.today()
+    """The .ics of these deadlines; `uid` names the calendar itself, stable from one reading to the next.
+
+    The calendar's own properties are written by `icalendar`; its events by `_event`, which writes the bytes
+    `icalendar.Event.new(…).to_ical()` wrote for them (tests/test_calendar_feeds.py compares the two), without
+    building a component per event (issue 15: that was most of the feed's time)."""
     stamp = clock.now()
     host = urlsplit(settings.base_url).hostname or "suivi"
     cal = Calendar.new(
@@ -161,21 +166,71 @@ def build_calendar(uid: str, name: str, deadlines: list[Deadline]) -> bytes:
     )
     cal.add("X-WR-TIMEZONE", "Europe/Paris")
     cal.add("X-PUBLISHED-TTL", vDuration(REFRESH))  # Outlook's older name for REFRESH-INTERVAL
-    for deadline in deadlines:
-        url = settings.base_url + deadline.path
-        status = deadline.status_text(today)
-        cal.add_component(Event.new(
-            uid=f"{deadline.uid_part}@{host}",
-            summary=f"{deadline.title} — {status}",
-            description=f"{KIND_SINGULAR[deadline.kind]} · {deadline.context}\nStatut : {status}\n{url}",
-            start=deadline.due,
-            end=deadline.due + timedelta(days=1),
-            stamp=stamp,
-            last_modified=deadline.updated_at,
-            sequence=deadline.version,
-            url=url,
-            categories=[KIND_LABELS[deadline.kind]],
-            status="CANCELLED" if deadline.cancelled else "CONFIRMED",
-            transparency="TRANSPARENT",  # a deadline does not make anyone busy
-        ))
-    return cal.to_ical()
+    head = cal.to_ical()
+    assert head.endswith(_END)
+    today, stamp_text = clock.today(), _utc(stamp)
+    events = "".join(_event(deadline, host, today, stamp_text) for deadline in deadlines)
+    return head[: -len(_END)] + events.encode() + _END
+
+
+_END = b"END:VCALENDAR\r\n"
+
+
+def _text(value: str) -> str:
+    """An RFC 5545 TEXT value escaped, as icalendar escapes it (the order matters)."""
+    return (
+        value.replace(r"\N", "\n").replace("\\", "\\\\").replace(";", r"\;").replace(",", r"\,")
+        .replace("\r\n", r"\n").replace("\n", r"\n").replace("\r", r"\n")
+    )
+
+
+def _fold(line: str, limit: int = 75) -> str:
+    """A content line folded as icalendar folds it: lines under `limit` octets, never a character cut, and an escape
+    (a backslash or a caret) never left at the end of a line."""
+    if len(line) < limit and len(line.encode()) < limit:
+        return line
+    pieces = []
+    start = count = 0
+    for i, char in enumerate(line):
+        size = 1 if char < "\x80" else len(char.encode())
+        if i > start and count + size >= limit:
+            if i - start > 1 and line[i - 1] in "\\^":
+                pieces.append(line[start:i - 1])
+                start, count = i - 1, len(line[i - 1].encode())
+            else:
+                pieces.append(line[start:i])
+                start, count = i, 0
+        count += size
+    pieces.append(line[start:])
+    return "\r\n ".join(pieces)
+
+
+def _utc(moment: datetime) -> str:
+    return clock.aware(moment).astimezone(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+
+
+def _event(deadline: Deadline, host: str, today: date, stamp: str) -> str:
+    """One deadline's VEVENT: an all-day event on its date, in the order and the form icalendar wrote them."""
+    url = settings.base_url + deadline.path
+    status = deadline.status_text(today)
+    lines = [
+        "BEGIN:VEVENT",
+        "SUMMARY:" + _text(f"{deadline.title} — {status}"),
+        f"DTSTART;VALUE=DATE:{deadline.due.strftime('%Y%m%d')}",
+        f"DTEND;VALUE=DATE:{(deadline.due + timedelta(days=1)).strftime('%Y%m%d')}",
+        "DTSTAMP:" + stamp,
+        "UID:" + _text(f"{deadline.uid_part}@{host}"),
+    ]
+    if deadline.version is not None:
+        lines.append(f"SEQUENCE:{deadline.version}")
+    lines.append("CATEGORIES:" + _text(KIND_LABELS[deadline.kind]))
+    lines.append("DESCRIPTION:" + _text(f"{KIND_SINGULAR[deadline.kind]} · {deadline.context}\nStatut : {status}\n{url}"))
+    if deadline.updated_at is not None:
+        lines.append("LAST-MODIFIED:" + _utc(deadline.updated_at))
+    lines += [
+        "STATUS:" + ("CANCELLED" if deadline.cancelled else "CONFIRMED"),
+        "TRANSP:TRANSPARENT",  # a deadline does not make anyone busy
+        "URL:" + url,
+        "END:VEVENT",
+    ]
+    return "".join(_fold(line) + "\r\n" for line in lines)

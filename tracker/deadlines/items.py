@@ -21,6 +21,7 @@ from tracker.agreements.states import AGREEMENT_STATE_LABELS, EXPIRABLE, FOLLOW_
 from tracker.agreements.tables import Agreement, AgreementParty, AgreementReview, Obligation
 from tracker.commitments.states import STATE_LABELS as COMMITMENT_STATE_LABELS
 from tracker.commitments.tables import Commitment
+from tracker.core.db import in_list
 from tracker.core.permissions import Viewer
 from tracker.roadmaps.statuses import CLOSED, STATUS_LABELS
 from tracker.roadmaps.tables import Action
@@ -116,22 +117,31 @@ def _ids(values: Iterable[int]) -> list[int]:
     return sorted(values) or [0]
 
 
-def _by_territory(column, scope: Scope):
-    return None if scope.territories is None else column.is_in(_ids(scope.territories))
+# The queries are SQL through Piccolo's `raw` (parameters bound; the same rows and types as the selects they
+# replaced): building those selects, with their joins, cost more than running them (issue 15). A condition is a pair
+# (SQL, arguments); None means « no condition ».
+Condition = tuple[str, list] | None
 
 
-def _either(*conditions):
+def _in(column: str, values: Iterable) -> tuple[str, list]:
+    values = list(values)
+    return f"{column} IN " + in_list(values), values
+
+
+def _by_territory(column: str, scope: Scope) -> Condition:
+    return None if scope.territories is None else _in(column, _ids(scope.territories))
+
+
+def _either(*conditions: Condition) -> Condition:
     present = [c for c in conditions if c is not None]
     if not present:
         return None
-    result = present[0]
-    for condition in present[1:]:
-        result |= condition
-    return result
+    return "(" + " OR ".join(sql for sql, _ in present) + ")", [a for _, args in present for a in args]
 
 
-def _where(base, who):
-    return base if who is None else base & who
+def _where(*conditions: Condition) -> tuple[str, list]:
+    present = [c for c in conditions if c is not None]
+    return " AND ".join(sql for sql, _ in present), [a for _, args in present for a in args]
 
 
 async def load(scope: Scope) -> list[Deadline]:
@@ -150,23 +160,25 @@ async def load(scope: Scope) -> list[Deadline]:
 
 
 async def _actions(scope: Scope) -> list[Deadline]:
-    base = Action.deadline.is_not_null()
-    if not scope.include_closed:
-        base &= Action.status.not_in(sorted(CLOSED))
-    by_pilot = (Action.pilot.is_in(_ids(scope.partners)) & Action.confidential.eq(False)) if scope.partners else None
+    base = ("a.deadline IS NOT NULL", [])
+    open_only = _in("a.status NOT", sorted(CLOSED)) if not scope.include_closed else None
+    by_pilot = _where(_in("a.pilot", _ids(scope.partners)), ("a.confidential = {}", [False])) if scope.partners else None
     if scope.territories is not None and not scope.territories and by_pilot is None:
         return []
-    where = _where(base, _either(_by_territory(Action.territory, scope), by_pilot) if scope.territories is not None
-                   else None)
-    rows = await Action.select(
-        Action.id, Action.title, Action.deadline, Action.status, Action.territory, Action.confidential, Action.pilot,
-        Action.version, Action.updated_at, Action.territory.name.as_alias("territory_name"),
-    ).where(where)
+    who = _either(_by_territory("a.territory", scope), by_pilot) if scope.territories is not None else None
+    where, args = _where(base, open_only, who)
+    rows = await Action.raw(
+        "SELECT a.id, a.title, a.deadline, a.status, a.territory, a.confidential, a.pilot, a.version, a.updated_at, "
+        "t.name AS territory_name FROM action a LEFT JOIN territory t ON t.id = a.territory WHERE " + where,
+        *args,
+    )
     # A pilot's contacts follow the action when their organisation is committed to it (then they may read it).
     committed = {
         (c["action"], c["partner"])
-        for c in await Commitment.select(Commitment.action, Commitment.partner).where(
-            Commitment.action.is_in(Action.select(Action.id).where(where & Action.pilot.is_not_null()))
+        for c in await Commitment.raw(
+            "SELECT action, partner FROM commitment WHERE action IN "
+            f"(SELECT a.id FROM action a WHERE {where} AND a.pilot IS NOT NULL)",
+            *args,
         )
     } if rows else set()
     return [
@@ -186,22 +198,22 @@ async def _actions(scope: Scope) -> list[Deadline]:
 
 
 async def _commitments(scope: Scope) -> list[Deadline]:
-    base = Commitment.due_on.is_not_null() | Commitment.action.deadline.is_not_null()
-    if not scope.include_closed:
-        base = base & Commitment.state.is_in(sorted(OPEN_COMMITMENTS))
-    by_partner = (
-        Commitment.partner.is_in(_ids(scope.partners)) & Commitment.action.confidential.eq(False)
+    base = ("(c.due_on IS NOT NULL OR a.deadline IS NOT NULL)", [])
+    open_only = _in("c.state", sorted(OPEN_COMMITMENTS)) if not scope.include_closed else None
+    by_partner = _where(
+        _in("c.partner", _ids(scope.partners)), ("a.confidential = {}", [False])
     ) if scope.partners else None
     if scope.territories is not None and not scope.territories and by_partner is None:
         return []
-    who = _either(_by_territory(Commitment.territory, scope), by_partner) if scope.territories is not None else None
-    rows = await Commitment.select(
-        Commitment.id, Commitment.action, Commitment.due_on, Commitment.state, Commitment.territory,
-        Commitment.partner, Commitment.version, Commitment.updated_at,
-        Commitment.action.title.as_alias("action_title"), Commitment.action.deadline.as_alias("action_deadline"),
-        Commitment.action.confidential.as_alias("confidential"), Commitment.partner.name.as_alias("partner_name"),
-        Commitment.territory.name.as_alias("territory_name"),
-    ).where(_where(base, who))
+    who = _either(_by_territory("c.territory", scope), by_partner) if scope.territories is not None else None
+    where, args = _where(base, open_only, who)
+    rows = await Commitment.raw(
+        "SELECT c.id, c.action, c.due_on, c.state, c.territory, c.partner, c.version, c.updated_at, "
+        "a.title AS action_title, a.deadline AS action_deadline, a.confidential AS confidential, "
+        "p.name AS partner_name, t.name AS territory_name FROM commitment c LEFT JOIN action a ON a.id = c.action "
+        "LEFT JOIN partner p ON p.id = c.partner LEFT JOIN territory t ON t.id = c.territory WHERE " + where,
+        *args,
+    )
     return [
         Deadline(
             kind="engagement", id=r["id"], title=f"Engagement de {r['partner_name']} : {r['action_title']}",
@@ -223,9 +235,8 @@ async def _parties(agreement_ids: Iterable[int]) -> dict[int, frozenset[int]]:
     if not ids:
         return {}
     parties: dict[int, set[int]] = {}
-    for row in await AgreementParty.select(AgreementParty.agreement, AgreementParty.territory).where(
-        AgreementParty.agreement.is_in(ids)
-    ):
+    condition, args = _in("agreement", ids)
+    for row in await AgreementParty.raw("SELECT agreement, territory FROM agreement_party WHERE " + condition, *args):
         parties.setdefault(row["agreement"], set()).add(row["territory"])
     return {k: frozenset(v) for k, v in parties.items()}
 
@@ -233,18 +244,20 @@ async def _parties(agreement_ids: Iterable[int]) -> dict[int, frozenset[int]]:
 async def _obligations(scope: Scope) -> list[Deadline]:
     if scope.territories is not None and not scope.territories:
         return []  # obligations are followed by their owner's éditeurs, never by partners' contacts
-    base = Obligation.deadline.is_not_null()
     if scope.include_closed:
-        base &= Obligation.agreement.state.is_in(sorted(FOLLOW_UP))
+        states = _where(("o.deadline IS NOT NULL", []), _in("g.state", sorted(FOLLOW_UP)))
     else:
-        base &= Obligation.agreement.state.is_in(sorted(EXPIRABLE)) & Obligation.status.not_in(sorted(CLOSED))
-        base &= Obligation.ended_by.is_null()  # ended by an amendment: no longer due
-    rows = await Obligation.select(
-        Obligation.id, Obligation.title, Obligation.deadline, Obligation.status, Obligation.agreement, Obligation.ended_on,
-        Obligation.version, Obligation.updated_at, Obligation.agreement.title.as_alias("agreement_title"),
-        Obligation.agreement.state.as_alias("agreement_state"), Obligation.owner.territory.as_alias("territory"),
-        Obligation.owner.territory.name.as_alias("territory_name"),
-    ).where(_where(base, _by_territory(Obligation.owner.territory, scope)))
+        states = _where(("o.deadline IS NOT NULL", []), _in("g.state", sorted(EXPIRABLE)),
+                        _in("o.status NOT", sorted(CLOSED)),
+                        ("o.ended_by IS NULL", []))  # ended by an amendment: no longer due
+    where, args = _where(states, _by_territory("op.territory", scope))
+    rows = await Obligation.raw(
+        "SELECT o.id, o.title, o.deadline, o.status, o.agreement, o.ended_on, o.version, o.updated_at, "
+        "g.title AS agreement_title, g.state AS agreement_state, op.territory AS territory, t.name AS territory_name "
+        "FROM obligation o LEFT JOIN agreement g ON g.id = o.agreement LEFT JOIN agreement_party op ON op.id = o.owner "
+        "LEFT JOIN territory t ON t.id = op.territory WHERE " + where,
+        *args,
+    )
     parties = await _parties(r["agreement"] for r in rows)
     found = []
     for r in rows:
@@ -266,15 +279,17 @@ async def _obligations(scope: Scope) -> list[Deadline]:
 async def _agreement_dates(scope: Scope) -> list[Deadline]:
     if scope.territories is not None and not scope.territories:
         return []
-    states = sorted(FOLLOW_UP if scope.include_closed else EXPIRABLE)
-    in_scope = (
-        None if scope.territories is None
-        else AgreementParty.select(AgreementParty.agreement).where(AgreementParty.territory.is_in(_ids(scope.territories)))
+    states = _in("g.state", sorted(FOLLOW_UP if scope.include_closed else EXPIRABLE))
+    in_scope = None
+    if scope.territories is not None:
+        parties_sql, parties_args = _in("territory", _ids(scope.territories))
+        in_scope = (f"g.id IN (SELECT agreement FROM agreement_party WHERE {parties_sql})", parties_args)
+    where, args = _where(states, in_scope)
+    agreements = await Agreement.raw(
+        "SELECT g.id, g.title, g.state, g.ends_on, g.territory, g.version, g.updated_at, t.name AS territory_name "
+        "FROM agreement g LEFT JOIN territory t ON t.id = g.territory WHERE " + where,
+        *args,
     )
-    agreements = await Agreement.select(
-        Agreement.id, Agreement.title, Agreement.state, Agreement.ends_on, Agreement.territory, Agreement.version,
-        Agreement.updated_at, Agreement.territory.name.as_alias("territory_name"),
-    ).where(_where(Agreement.state.is_in(states), None if in_scope is None else Agreement.id.is_in(in_scope)))
     by_id = {a["id"]: a for a in agreements}
     parties = await _parties(by_id)
     found = []
@@ -284,9 +299,10 @@ async def _agreement_dates(scope: Scope) -> list[Deadline]:
         found.append(_agreement_deadline(a, parties, "fin", a["id"], f"Fin du contrat « {a['title']} »", a["ends_on"],
                                          a["version"], a["updated_at"]))
     if "revue" in scope.kinds and by_id:
-        for review in await AgreementReview.select(
-            AgreementReview.id, AgreementReview.agreement, AgreementReview.review_on, AgreementReview.title,
-        ).where(AgreementReview.agreement.is_in(sorted(by_id))):
+        condition, args = _in("agreement", sorted(by_id))
+        for review in await AgreementReview.raw(
+            "SELECT id, agreement, review_on, title FROM agreement_review WHERE " + condition, *args
+        ):
             a = by_id[review["agreement"]]
             title = f"{review['title'] or 'Revue'} du contrat « {a['title']} »"
             found.append(_agreement_deadline(a, parties, "revue", review["id"], title, review["review_on"],

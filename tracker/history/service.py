@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 
 
+from tracker.core.db import in_list
 from tracker.history.tables import HistoryEntry
 
 ERASED_CONTACT = "contact supprimé"
@@ -26,24 +27,20 @@ def actor_label(entry: dict) -> str:
     return label
 
 
-def _entries_query():
-    return HistoryEntry.select(
-        HistoryEntry.id,
-        HistoryEntry.subject_id,
-        HistoryEntry.from_value,
-        HistoryEntry.to_value,
-        HistoryEntry.comment,
-        HistoryEntry.created_at,
-        HistoryEntry.recorded_at,
-        HistoryEntry.subject_type,
-        HistoryEntry.actor,
-        HistoryEntry.actor_contact,
-        HistoryEntry.acting_as,
-        HistoryEntry.actor.full_name.as_alias("actor_name"),
-        HistoryEntry.actor_contact.full_name.as_alias("contact_name"),
-        HistoryEntry.actor_contact.erased_at.as_alias("contact_erased_at"),
-        HistoryEntry.actor_contact.partner.name.as_alias("contact_partner"),
-    )
+# Written in SQL (Piccolo's `raw`, parameters bound): building the same select with its four joins cost more than
+# running it (issue 15). The columns come back typed as a select returns them (times aware, in UTC).
+_ENTRIES = (
+    "SELECT h.id, h.subject_id, h.from_value, h.to_value, h.comment, h.created_at, h.recorded_at, h.subject_type, "
+    "h.actor, h.actor_contact, h.acting_as, u.full_name AS actor_name, c.full_name AS contact_name, "
+    "c.erased_at AS contact_erased_at, cp.name AS contact_partner "
+    "FROM history_entry h LEFT JOIN app_user u ON u.id = h.actor LEFT JOIN partner_contact c ON c.id = h.actor_contact "
+    "LEFT JOIN partner cp ON cp.id = c.partner WHERE "
+)
+_NEWEST_FIRST = " ORDER BY h.created_at DESC, h.id DESC"
+
+
+def _subjects_sql(subject_type: str, ids: list[int]) -> tuple[str, list]:
+    return "(h.subject_type = {} AND h.subject_id IN " + in_list(ids) + ")", [subject_type, *ids]
 
 
 def _labelled(rows: list[dict]) -> list[dict]:
@@ -52,14 +49,14 @@ def _labelled(rows: list[dict]) -> list[dict]:
     return rows
 
 
-async def entries_for(subject_type: str, subject_id: int) -> list[dict]:
-    """Newest first, with the actor's name (`actor_name`) and how to show who acted (`actor_label`)."""
-    return _labelled(
-        await _entries_query()
-        .where((HistoryEntry.subject_type == subject_type) & (HistoryEntry.subject_id == subject_id))
-        .order_by(HistoryEntry.created_at, ascending=False)
-        .order_by(HistoryEntry.id, ascending=False)
-    )
+async def entries_for(subject_type: str, subject_id: int, limit: int | None = None) -> list[dict]:
+    """Newest first (the `limit` newest, if given), with the actor's name (`actor_name`) and how to show who acted
+    (`actor_label`)."""
+    sql, args = _ENTRIES + "h.subject_type = {} AND h.subject_id = {}" + _NEWEST_FIRST, [subject_type, subject_id]
+    if limit is not None:
+        sql += " LIMIT {}"
+        args.append(limit)
+    return _labelled(await HistoryEntry.raw(sql, *args))
 
 
 async def entries_for_many(subject_type: str, subject_ids: list[int]) -> dict[int, list[dict]]:
@@ -67,38 +64,27 @@ async def entries_for_many(subject_type: str, subject_ids: list[int]) -> dict[in
     grouped: dict[int, list[dict]] = {i: [] for i in subject_ids}
     if not subject_ids:
         return grouped
-    rows = _labelled(
-        await _entries_query()
-        .where((HistoryEntry.subject_type == subject_type) & HistoryEntry.subject_id.is_in(subject_ids))
-        .order_by(HistoryEntry.created_at, ascending=False)
-        .order_by(HistoryEntry.id, ascending=False)
-    )
-    for row in rows:
+    condition, args = _subjects_sql(subject_type, list(subject_ids))
+    for row in _labelled(await HistoryEntry.raw(_ENTRIES + condition + _NEWEST_FIRST, *args)):
         grouped.setdefault(row["subject_id"], []).append(row)
     return grouped
 
 
 async def entries_for_subjects(subjects: dict[str, list[int]]) -> list[dict]:
     """The entries of several subjects of several types (subject type → ids) in one list, newest first."""
-    condition = None
+    parts, args = [], []
     for subject_type, ids in subjects.items():
         if ids:
-            part = (HistoryEntry.subject_type == subject_type) & HistoryEntry.subject_id.is_in(ids)
-            condition = part if condition is None else condition | part
-    if condition is None:
+            condition, values = _subjects_sql(subject_type, list(ids))
+            parts.append(condition)
+            args += values
+    if not parts:
         return []
-    return _labelled(
-        await _entries_query()
-        .where(condition)
-        .order_by(HistoryEntry.created_at, ascending=False)
-        .order_by(HistoryEntry.id, ascending=False)
-    )
+    return _labelled(await HistoryEntry.raw(_ENTRIES + "(" + " OR ".join(parts) + ")" + _NEWEST_FIRST, *args))
 
 
 async def count_for(subject_type: str, subject_id: int) -> int:
-    return await HistoryEntry.count().where(
-        (HistoryEntry.subject_type == subject_type) & (HistoryEntry.subject_id == subject_id)
+    rows = await HistoryEntry.raw(
+        "SELECT COUNT(*) AS n FROM history_entry WHERE subject_type = {} AND subject_id = {}", subject_type, subject_id
     )
-
-
-
+    return int(rows[0]["n"])

@@ -23,7 +23,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timezone
 from typing import Any
 
-from tracker.core.db import is_sqlite, write_transaction
+from tracker.core.db import fetch, is_sqlite, write_transaction
 from tracker.lifecycle import Touched, observe
 from tracker.review.tables import RealisedMonth, TerritoryFigures
 from tracker.roadmaps.statuses import MODULE_TITLES, STATUS_LABELS
@@ -68,12 +68,13 @@ def _audiences(confidential: Any) -> tuple[str, ...]:
     return (EVERY,) if confidential else AUDIENCES
 
 
-async def compute(territory_ids: Sequence[int] | None = None) -> tuple[list[dict], list[dict]]:
+async def compute(territory_ids: Sequence[int] | None = None, *, kept_months: dict | None = None
+                  ) -> tuple[list[dict], list[dict]]:
     """The rows of both tables, rebuilt from the base tables and the history, for `territory_ids` (None: the whole
     network), in one statement of five grouped queries whatever their number. A territory gets rows only when it
-    has an action, a commitment or an agreement; a month only when its delta is not zero. Rows come sorted."""
-    from tracker.roadmaps.tables import Action  # any table: the queries below are raw SQL
-
+    has an action, a commitment or an agreement; a month only when its delta is not zero. Rows come sorted.
+    `kept_months`: a dict that the same statement fills with the months kept now for these territories
+    ((territory, audience, month) → delta), so that `refresh` writes only the months that moved."""
     figures: dict[tuple[int, str], dict] = {}
 
     def row(territory: int, audience: str) -> dict:
@@ -92,7 +93,7 @@ async def compute(territory_ids: Sequence[int] | None = None) -> tuple[list[dict
     # territory, the action's confidential flag, two keys, a count and a time.
     month, false = _month_sql(), "0" if is_sqlite() else "false"
     deltas: dict[tuple[int, str, str], int] = {}
-    for g in await Action.raw(
+    for g in await fetch(
         "SELECT 'action' AS kind, territory, confidential, status AS k1, CAST(module AS TEXT) AS k2, COUNT(*) AS n, "
         f"MAX(updated_at) AS at FROM action WHERE 1 = 1{_in('territory', territory_ids)} "
         "GROUP BY territory, confidential, status, module "
@@ -112,8 +113,14 @@ async def compute(territory_ids: Sequence[int] | None = None) -> tuple[list[dict
         "WHERE h.subject_type = 'action' AND (h.to_value = 'realisee' OR h.from_value = 'realisee') "
         f"AND h.territory IS NOT NULL{_in('h.territory', territory_ids)} "
         f"GROUP BY h.territory, a.confidential, {month}"
+        + ("" if kept_months is None else
+           " UNION ALL SELECT 'kept', territory, NULL, month, audience, delta, NULL FROM realised_month "
+           f"WHERE 1 = 1{_in('territory', territory_ids)}")
     ):
         kind, territory, n = g["kind"], int(g["territory"]), int(g["n"])
+        if kind == "kept":
+            kept_months[(territory, g["k2"], g["k1"])] = n
+            continue
         if kind == "month":
             for audience in _audiences(g["confidential"]):
                 key = (territory, audience, g["k1"])
@@ -141,38 +148,82 @@ async def compute(territory_ids: Sequence[int] | None = None) -> tuple[list[dict
     return [figures[key] for key in sorted(figures)], months
 
 
-def _as_table_row(row: dict) -> TerritoryFigures:
-    values = dict(row)
-    for name in ("commitments", "commitment_sectors", "agreements"):
-        values[name] = json.dumps(row[name], sort_keys=True)
-    return TerritoryFigures(**values)
+_FIGURE_COLUMNS = ("territory", "audience", "total", *[f"s_{s}" for s in STATUS_LABELS],
+                   *[f"m_{m}" for m in MODULE_TITLES], "last_update", "commitments", "commitment_sectors", "agreements")
+_JSON = ("commitments", "commitment_sectors", "agreements")
 
 
-async def _write(figures: list[dict], months: list[dict], territory_ids: Sequence[int] | None) -> None:
-    where_f = TerritoryFigures.territory.is_in(list(territory_ids)) if territory_ids is not None else None
-    where_m = RealisedMonth.territory.is_in(list(territory_ids)) if territory_ids is not None else None
-    if where_f is None:
-        await TerritoryFigures.delete(force=True)
-        await RealisedMonth.delete(force=True)
-    else:
-        await TerritoryFigures.delete().where(where_f)
-        await RealisedMonth.delete().where(where_m)
-    rows = [_as_table_row(r) for r in figures]
-    for start in range(0, len(rows), BATCH):
-        await TerritoryFigures.insert(*rows[start:start + BATCH])
-    points = [RealisedMonth(**m) for m in months]
-    for start in range(0, len(points), BATCH):
-        await RealisedMonth.insert(*points[start:start + BATCH])
+def _values(row: dict) -> list:
+    return [json.dumps(row[c], sort_keys=True) if c in _JSON else row[c] for c in _FIGURE_COLUMNS]
 
 
-async def _lock(key: int, *, shared: bool = False) -> None:
+def _insert_figures(count: int, *, upsert: bool) -> str:
+    """One INSERT of `count` rows of territory_figures; `upsert`: a row already kept for its territory and audience
+    is rewritten whole (ON CONFLICT on territory_figures_uniq, on both databases)."""
+    row = "(" + ", ".join("{}" for _ in _FIGURE_COLUMNS) + ")"
+    sql = (f"INSERT INTO territory_figures ({', '.join(_FIGURE_COLUMNS)}) VALUES "
+           + ", ".join(row for _ in range(count)))
+    if upsert:
+        sql += " ON CONFLICT (territory, audience) DO UPDATE SET " + ", ".join(
+            f"{c} = excluded.{c}" for c in _FIGURE_COLUMNS[2:])
+    return sql
+
+
+def _insert_months(count: int, *, upsert: bool) -> str:
+    sql = "INSERT INTO realised_month (territory, audience, month, delta) VALUES " + ", ".join(
+        "({}, {}, {}, {})" for _ in range(count))
+    if upsert:
+        sql += " ON CONFLICT (territory, audience, month) DO UPDATE SET delta = excluded.delta"
+    return sql
+
+
+async def _write_all(figures: list[dict], months: list[dict]) -> None:
+    """Both tables emptied and written again (a rebuild), a few hundred rows per statement."""
+    await fetch("DELETE FROM territory_figures")
+    await fetch("DELETE FROM realised_month")
+    for start in range(0, len(figures), BATCH):
+        rows = figures[start:start + BATCH]
+        await fetch(_insert_figures(len(rows), upsert=False), *[v for r in rows for v in _values(r)])
+    for start in range(0, len(months), BATCH):
+        rows = months[start:start + BATCH]
+        await fetch(_insert_months(len(rows), upsert=False),
+                    *[v for m in rows for v in (m["territory"], m["audience"], m["month"], m["delta"])])
+
+
+async def _write(figures: list[dict], months: list[dict], territory_ids: Sequence[int],
+                 kept_months: dict[tuple[int, str, str], int]) -> None:
+    """The rows of a few territories: their figures upserted in one statement (deleted for a territory left with
+    nothing to count), and only the months that moved (usually none: a change that neither enters nor leaves
+    « réalisée » moves no month)."""
+    for start in range(0, len(figures), BATCH):
+        rows = figures[start:start + BATCH]
+        await fetch(_insert_figures(len(rows), upsert=True), *[v for r in rows for v in _values(r)])
+    empty = sorted(set(territory_ids) - {r["territory"] for r in figures})
+    if empty:
+        await fetch(f"DELETE FROM territory_figures WHERE 1 = 1{_in('territory', empty)}")
+    wanted = {(m["territory"], m["audience"], m["month"]): m["delta"] for m in months}
+    moved = [key + (delta,) for key, delta in sorted(wanted.items()) if kept_months.get(key) != delta]
+    gone = [key for key in sorted(kept_months) if key not in wanted]
+    for start in range(0, len(moved), BATCH):
+        rows = moved[start:start + BATCH]
+        await fetch(_insert_months(len(rows), upsert=True), *[v for m in rows for v in m])
+    for start in range(0, len(gone), BATCH):
+        keys = gone[start:start + BATCH]
+        await fetch("DELETE FROM realised_month WHERE " + " OR ".join(
+            "(territory = {} AND audience = {} AND month = {})" for _ in keys), *[v for k in keys for v in k])
+
+
+async def _lock(*keys: int, shared: int | None = None) -> None:
     """PostgreSQL: concurrent transactions refreshing one territory take turns, each computing after the previous
-    one committed (READ COMMITTED: every statement after the lock sees it). SQLite's write transaction is
-    already exclusive."""
+    one committed (READ COMMITTED: every statement after the lock sees it): one statement takes the locks of
+    `keys`, in their order, after the shared lock `shared` when given. SQLite's write transaction is already
+    exclusive."""
     if is_sqlite():
         return
-    function = "pg_advisory_xact_lock_shared" if shared else "pg_advisory_xact_lock"
-    await TerritoryFigures.raw(f"SELECT {function}({LOCK_SPACE}, {int(key)})")
+    calls = ([f"pg_advisory_xact_lock_shared({LOCK_SPACE}, {int(shared)})"] if shared is not None else []) + [
+        f"pg_advisory_xact_lock({LOCK_SPACE}, {int(key)})" for key in keys]
+    # One function per column, evaluated left to right: the order every transaction takes them in.
+    await fetch("SELECT " + ", ".join(f"{call} AS l{i}" for i, call in enumerate(calls)))
 
 
 async def refresh(territory_ids: Iterable[int | None]) -> None:
@@ -181,11 +232,10 @@ async def refresh(territory_ids: Iterable[int | None]) -> None:
     ids = sorted({int(t) for t in territory_ids if t is not None})
     if not ids:
         return
-    await _lock(0, shared=True)
-    for territory in ids:  # always in the same order: no two transactions wait for each other
-        await _lock(territory)
-    figures, months = await compute(ids)
-    await _write(figures, months, ids)
+    await _lock(*ids, shared=0)  # always in the same order: no two transactions wait for each other
+    kept_months: dict[tuple[int, str, str], int] = {}
+    figures, months = await compute(ids, kept_months=kept_months)
+    await _write(figures, months, ids, kept_months)
 
 
 async def rebuild() -> dict:
@@ -195,7 +245,7 @@ async def rebuild() -> dict:
     async with write_transaction():
         await _lock(0)
         figures, months = await compute(None)
-        await _write(figures, months, None)
+        await _write_all(figures, months)
     return {"territoires": len({r["territory"] for r in figures}), "lignes": len(figures), "mois": len(months),
             "secondes": round(time.perf_counter() - started, 2)}
 

@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from tracker import lifecycle
+from tracker.core.db import fetch
 from tracker.core.errors import Forbidden, NotFound
 from tracker.core.permissions import Viewer
 from tracker.lifecycle import Actor, Change, Machine, Transition
@@ -44,13 +45,13 @@ def status_transitions(kind: str, by: frozenset[str]) -> tuple[Transition, ...]:
 
 
 async def _load(action_id: int) -> dict | None:
-    return (
-        await Action.select(
-            Action.id, Action.territory, Action.status.as_alias("state"), Action.version, Action.confidential
-        )
-        .where(Action.id == action_id)
-        .first()
-    )
+    rows = await fetch("SELECT id, territory, status AS state, version, confidential FROM action WHERE id = {}",
+                       action_id)
+    if not rows:
+        return None
+    row = rows[0]
+    row["confidential"] = bool(row["confidential"])  # 0/1 on SQLite when read raw
+    return row
 
 
 async def _side(viewer: Viewer, row: dict, _: Any) -> Actor:
@@ -77,6 +78,9 @@ ACTION = Machine(
     feminine=True,
     state_noun="statut",
     refused=REFUSED,
+    # `_load` and `_side` read the status, territory and confidential flag, which every writer of an action changes
+    # with its version (`apply`, `save_edit`): they run before the write transaction (kernel's `checks_before`).
+    checks_before=True,
 )
 
 

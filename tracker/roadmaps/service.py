@@ -10,7 +10,7 @@ from typing import Iterable, Sequence
 from piccolo.query.functions.aggregate import Count, Max
 
 from tracker.core.permissions import Viewer
-from tracker.core.db import write_transaction
+from tracker.core.db import in_list, is_sqlite, write_transaction
 from tracker.core.errors import Forbidden, InvalidInput, NotFound
 from tracker import lifecycle
 from tracker.partners.tables import PartnerTerritory
@@ -37,20 +37,22 @@ NOTE_MAX = 5000
 # --- roadmaps ---------------------------------------------------------------------------------------------
 
 
+# The pages' hot reads are written in SQL, through Piccolo's `raw` (parameters always bound): building the same
+# query with Piccolo's select cost more than the query itself (issue 15). Every column read directly (not in an
+# expression) comes back typed as a select returns it on both databases (dates, times, booleans): SQLite's
+# declared types drive Piccolo's converters, asyncpg types PostgreSQL's.
+
+_ROADMAP = (
+    "SELECT r.*, t.siren AS siren, t.name AS territory_name, w.held_on AS held_on, "
+    "w.module_primary AS module_primary, w.module_secondary AS module_secondary, w.participants AS participants "
+    "FROM roadmap r LEFT JOIN territory t ON t.id = r.territory LEFT JOIN workshop w ON w.id = r.workshop "
+    "WHERE r.id = {}"
+)
+
+
 async def roadmap_for(viewer: Viewer, roadmap_id: int) -> dict:
-    roadmap = (
-        await Roadmap.select(
-            Roadmap.all_columns(),
-            Roadmap.territory.siren.as_alias("siren"),
-            Roadmap.territory.name.as_alias("territory_name"),
-            Roadmap.workshop.held_on.as_alias("held_on"),
-            Roadmap.workshop.module_primary.as_alias("module_primary"),
-            Roadmap.workshop.module_secondary.as_alias("module_secondary"),
-            Roadmap.workshop.participants.as_alias("participants"),
-        )
-        .where(Roadmap.id == roadmap_id)
-        .first()
-    )
+    found = await Roadmap.raw(_ROADMAP, roadmap_id)
+    roadmap = found[0] if found else None
     if roadmap is None or not viewer.can_read_territory(roadmap["territory"]):
         raise NotFound(NOT_FOUND_ROADMAP)
     roadmap["modules"] = [m for m in (roadmap["module_primary"], roadmap["module_secondary"]) if m]
@@ -58,21 +60,17 @@ async def roadmap_for(viewer: Viewer, roadmap_id: int) -> dict:
 
 
 async def axes_of(roadmap_id: int) -> list[dict]:
-    return await Axis.select(Axis.id, Axis.title, Axis.position).where(Axis.roadmap == roadmap_id).order_by(
-        Axis.position
+    return await Axis.raw(
+        "SELECT id, title, position FROM roadmap_axis WHERE roadmap = {} ORDER BY position", roadmap_id
     )
 
 
 async def partners_of(territory_id: int) -> list[dict]:
     """Partners working with the territory: the pilots one may choose."""
-    return (
-        await PartnerTerritory.select(
-            PartnerTerritory.partner.id.as_alias("id"),
-            PartnerTerritory.partner.name.as_alias("name"),
-            PartnerTerritory.partner.sector.as_alias("sector"),
-        )
-        .where(PartnerTerritory.territory == territory_id)
-        .order_by(PartnerTerritory.partner.name)
+    return await PartnerTerritory.raw(
+        "SELECT p.id AS id, p.name AS name, p.sector AS sector FROM partner_territory pt "
+        "LEFT JOIN partner p ON p.id = pt.partner WHERE pt.territory = {} ORDER BY p.name",
+        territory_id,
     )
 
 
@@ -85,41 +83,69 @@ def _overdue_condition(today: date):
     return Action.deadline.is_not_null() & (Action.deadline < today) & Action.status.not_in(list(CLOSED))
 
 
+def _visible_sql(viewer: Viewer, roadmap: dict, alias: str) -> tuple[str, list] | None:
+    """`_visible` and the roadmap, as SQL on the action aliased `alias` (None: this viewer reads none of them).
+    Within one territory, `actions_scope` comes down to « may read the territory » and, for a confidential action,
+    « may see the territory's confidential actions »."""
+    territory = roadmap["territory"]
+    if not viewer.can_read_territory(territory):
+        return None
+    sql = f" {alias}.roadmap = {{}} AND {alias}.territory = {{}}"
+    args: list = [roadmap["id"], territory]
+    if not viewer.can_see_confidential(territory):
+        sql += f" AND {alias}.confidential = {{}}"
+        args.append(False)
+    return sql, args
+
+
+_ACTION_ROWS = (
+    "SELECT a.id, a.title, a.status, a.priority, a.module, a.deadline, a.start_on, a.version, a.confidential, "
+    "a.parent, a.axis, a.territory, a.updated_at, x.title AS axis_title, x.position AS axis_position, "
+    "p.name AS pilot_name, up.id AS visible_parent, up.title AS parent_title "
+    "FROM action a LEFT JOIN roadmap_axis x ON x.id = a.axis LEFT JOIN partner p ON p.id = a.pilot "
+)
+
+
+async def _action_rows(viewer: Viewer, roadmap: dict, filters: ActionFilters, only_id: int | None) -> list[dict]:
+    """The roadmap's visible actions matching the filters, each with its parent when the viewer may see it in the
+    roadmap (`visible_parent`, `parent_title`: the same visibility, whatever the filters) and `updated_at`."""
+    visible = _visible_sql(viewer, roadmap, "a")
+    parent = _visible_sql(viewer, roadmap, "up")
+    if visible is None or parent is None:
+        return []
+    where, args = visible
+    parent_sql, parent_args = parent
+    sql = _ACTION_ROWS + "LEFT JOIN action up ON up.id = a.parent AND" + parent_sql + " WHERE" + where
+    args = parent_args + args
+    if only_id is not None:
+        sql += " AND a.id = {}"
+        args.append(only_id)
+    if filters.status:
+        sql += " AND a.status = {}"
+        args.append(filters.status)
+    if filters.module:
+        sql += " AND a.module = {}"
+        args.append(filters.module)
+    if filters.axis:
+        sql += " AND a.axis = {}"
+        args.append(filters.axis)
+    if filters.pilot:
+        sql += " AND a.pilot = {}"
+        args.append(filters.pilot)
+    if filters.overdue:
+        closed = sorted(CLOSED)
+        sql += " AND a.deadline IS NOT NULL AND a.deadline < {} AND a.status NOT IN " + in_list(closed)
+        args += [clock.today(), *closed]
+    return await Action.raw(sql, *args)
+
+
 async def list_actions(
     viewer: Viewer, roadmap: dict, filters: ActionFilters, only_id: int | None = None
 ) -> list[dict]:
-    """The roadmap's actions matching the filters, as table rows (or one row, for an in-place update)."""
+    """The roadmap's actions matching the filters, as table rows (or one row, for an in-place update). Each row
+    also carries `updated_at` and, when the viewer may see the parent, `visible_parent` and `parent_title`."""
     today = clock.today()
-    where = _visible(viewer, roadmap["territory"]) & (Action.roadmap == roadmap["id"])
-    if only_id is not None:
-        where &= Action.id == only_id
-    if filters.status:
-        where &= Action.status == filters.status
-    if filters.module:
-        where &= Action.module == filters.module
-    if filters.axis:
-        where &= Action.axis == filters.axis
-    if filters.pilot:
-        where &= Action.pilot == filters.pilot
-    if filters.overdue:
-        where &= _overdue_condition(today)
-    rows = await Action.select(
-        Action.id,
-        Action.title,
-        Action.status,
-        Action.priority,
-        Action.module,
-        Action.deadline,
-        Action.start_on,
-        Action.version,
-        Action.confidential,
-        Action.parent,
-        Action.axis,
-        Action.territory,
-        Action.axis.title.as_alias("axis_title"),
-        Action.axis.position.as_alias("axis_position"),
-        Action.pilot.name.as_alias("pilot_name"),
-    ).where(where)
+    rows = await _action_rows(viewer, roadmap, filters, only_id)
     for row in rows:
         row["overdue"] = is_overdue(row["status"], row["deadline"], today)
     return order_with_children(rows)
@@ -127,22 +153,12 @@ async def list_actions(
 
 async def actions_with_parents(viewer: Viewer, roadmap: dict, filters: ActionFilters) -> list[dict]:
     """The rows of the roadmap page (same filters, same confidentiality rule, same order), each with
-    `parent_title` and `updated_at`. A parent the viewer may not see (confidential) is neither named nor linked."""
+    `parent_title` and `updated_at`. A parent the viewer may not see (confidential) is neither named nor linked.
+    One query: the parent comes from a join under the same visibility as the unfiltered list."""
     rows = await list_actions(viewer, roadmap, filters)
-    everything = await list_actions(viewer, roadmap, ActionFilters()) if filters.active else rows
-    titles = {row["id"]: row["title"] for row in everything}
-    # One query for the whole roadmap; only the ids the service returned are used.
-    updated = {
-        row["id"]: row["updated_at"]
-        for row in await Action.select(Action.id, Action.updated_at).where(Action.roadmap == roadmap["id"])
-    }
     for row in rows:
-        if row["parent"] not in titles:
-            row["parent"] = None
-        row["parent_title"] = titles.get(row["parent"]) if row["parent"] else None
-        row["updated_at"] = updated.get(row["id"])
+        row["parent"] = row.pop("visible_parent")
     return rows
-
 
 
 def order_with_children(rows: list[dict]) -> list[dict]:
@@ -157,39 +173,53 @@ def order_with_children(rows: list[dict]) -> list[dict]:
     return sorted(rows, key=key)
 
 
-async def status_counts(viewer: Viewer, roadmap: dict) -> dict:
-    """Counts over the whole roadmap (not the filtered list): one query per figure, whatever the size."""
-    where = _visible(viewer, roadmap["territory"]) & (Action.roadmap == roadmap["id"])
-    grouped = await Action.select(Action.status, Count(Action.id).as_alias("n")).where(where).group_by(Action.status)
+def counts_of(rows: Iterable[dict]) -> dict:
+    """The counters of a roadmap from its rows (status, overdue): what `status_counts` returns."""
     counts = {code: 0 for code in STATUS_LABELS}
+    overdue = 0
+    for row in rows:
+        counts[row["status"]] = counts.get(row["status"], 0) + 1
+        overdue += row["overdue"]
+    return {"by_status": counts, "total": sum(counts.values()), "overdue": overdue}
+
+
+async def status_counts(viewer: Viewer, roadmap: dict) -> dict:
+    """Counts over the whole roadmap (not the filtered list), « en retard » included: one grouped query, whatever
+    the size."""
+    visible = _visible_sql(viewer, roadmap, "a")
+    grouped = [] if visible is None else await Action.raw(
+        "SELECT a.status AS status, COUNT(*) AS n, COUNT(CASE WHEN a.deadline < {} THEN 1 END) AS late "
+        "FROM action a WHERE" + visible[0] + " GROUP BY a.status",
+        clock.today(), *visible[1],
+    )
+    counts = {code: 0 for code in STATUS_LABELS}
+    overdue = 0
     for row in grouped:
-        counts[row["status"]] = row["n"]
-    overdue = await Action.count().where(where & _overdue_condition(clock.today()))
+        counts[row["status"]] = int(row["n"])
+        if row["status"] not in CLOSED:
+            overdue += int(row["late"])
     return {"by_status": counts, "total": sum(counts.values()), "overdue": overdue}
 
 
 # --- one action -------------------------------------------------------------------------------------------
 
 
+_ACTION = (
+    "SELECT a.*, p.name AS pilot_name, x.title AS axis_title, up.title AS parent_title, "
+    "up.confidential AS parent_confidential, r.title AS roadmap_title, t.siren AS siren, t.name AS territory_name "
+    "FROM action a LEFT JOIN partner p ON p.id = a.pilot LEFT JOIN roadmap_axis x ON x.id = a.axis "
+    "LEFT JOIN action up ON up.id = a.parent LEFT JOIN roadmap r ON r.id = a.roadmap "
+    "LEFT JOIN territory t ON t.id = a.territory WHERE a.id = {}"
+)
+
+
 async def action_for(viewer: Viewer, action_id: int, committed: Iterable[int] = ()) -> dict:
     """One action, or NotFound unless the viewer may read it. `committed`: the viewer's organisations committed to
     the action (the commitments layer above passes them), through which a partner's contact reads it."""
-    action = (
-        await Action.select(
-            Action.all_columns(),
-            Action.pilot.name.as_alias("pilot_name"),
-            Action.axis.title.as_alias("axis_title"),
-            Action.parent.title.as_alias("parent_title"),
-            Action.parent.confidential.as_alias("parent_confidential"),
-            Action.roadmap.title.as_alias("roadmap_title"),
-            Action.territory.siren.as_alias("siren"),
-            Action.territory.name.as_alias("territory_name"),
-        )
-        .where(Action.id == action_id)
-        .first()
-    )
-    if action is None:
+    found = await Action.raw(_ACTION, action_id)
+    if not found:
         raise NotFound(NOT_FOUND_ACTION)
+    action = found[0]
     # A partner's contact reads the actions their organisation is committed to (never a confidential one),
     # and only what concerns them: `partner_view`.
     member = viewer.can_read_action(action["territory"], action["confidential"])
@@ -199,21 +229,21 @@ async def action_for(viewer: Viewer, action_id: int, committed: Iterable[int] = 
     if action["parent_confidential"] and not viewer.can_see_confidential(action["territory"]):
         action["parent"] = action["parent_title"] = None  # a confidential parent is not even named
     action["overdue"] = is_overdue(action["status"], action["deadline"], clock.today())
-    where = (Action.parent == action_id) & viewer.actions_scope(Action.territory, Action.confidential)
+    scope = viewer.actions_scope_sql("territory", "confidential", sqlite=is_sqlite())
     action["children"] = (
         [] if action["partner_view"]
-        else await Action.select(Action.id, Action.title, Action.status, Action.deadline).where(where)
+        else await Action.raw(
+            f"SELECT id, title, status, deadline FROM action WHERE parent = {{}} AND {scope} ORDER BY id", action_id
+        )
     )
     return action
 
 
 async def notes_of(action_id: int) -> list[dict]:
-    return (
-        await ActionNote.select(
-            ActionNote.id, ActionNote.body, ActionNote.created_at, ActionNote.author.full_name.as_alias("author_name")
-        )
-        .where(ActionNote.action == action_id)
-        .order_by(ActionNote.created_at, ascending=False)
+    return await ActionNote.raw(
+        "SELECT n.id, n.body, n.created_at, u.full_name AS author_name FROM action_note n "
+        "LEFT JOIN app_user u ON u.id = n.author WHERE n.action = {} ORDER BY n.created_at DESC",
+        action_id,
     )
 
 

@@ -19,12 +19,13 @@ from tracker.core.errors import Conflict, DomainError, InvalidInput
 from tracker.core.forms import FormReader, StateChangeInput, read_state_change
 from tracker.core.http import is_htmx, local_path, parse_id, redirect, render
 from tracker.core.permissions import Viewer
-from tracker.history.service import entries_for
+from tracker.history.service import count_for, entries_for
 from tracker.imports.service import imports_of
 from tracker.roadmaps import service
 from tracker.roadmaps.forms import read_note
 from tracker.roadmaps.lifecycle import change_action_status
 from tracker.roadmaps.queries import ActionFilters, read_action_filters
+from tracker.web.queries import read_whole_history
 
 ROADMAP_TEMPLATE = "roadmaps/roadmap.html"
 ACTION_TEMPLATE = "roadmaps/action.html"
@@ -42,11 +43,13 @@ async def roadmap_rows(viewer: Viewer, roadmap: dict, filters: ActionFilters, on
 async def _roadmap_context(request: Request, viewer: NamedDependency[Viewer], roadmap_id: int) -> dict:
     roadmap = await service.roadmap_for(viewer, roadmap_id)
     filters = read_action_filters(request.query_params)
+    rows = await roadmap_rows(viewer, roadmap, filters)
     return {
         "roadmap": roadmap,
         "filters": filters,
-        "actions": await roadmap_rows(viewer, roadmap, filters),
-        "counts": await service.status_counts(viewer, roadmap),
+        "actions": rows,
+        # Unfiltered, the rows are the whole roadmap as this viewer sees it: counted from them, no second query.
+        "counts": await service.status_counts(viewer, roadmap) if filters.active else service.counts_of(rows),
         "axes": await service.axes_of(roadmap_id),
         "pilots": await service.partners_of(roadmap["territory"]),
         "can_edit": viewer.can_edit_territory(roadmap["territory"]),
@@ -66,15 +69,32 @@ async def roadmap_page(request: Request, viewer: NamedDependency[Viewer], roadma
     return render(request, ROADMAP_TEMPLATE, context, blocks=["actions_region"], push_url=canonical)
 
 
-async def _action_context(viewer: Viewer, action_id: int) -> dict:
+HISTORY_SHOWN = 50  # the latest history entries on the action page; the whole history is one link away
+
+
+async def _history(action_id: int, whole: bool) -> tuple[list[dict], int | None]:
+    """The action page's history: the latest `HISTORY_SHOWN` entries, with the total when there are more (the page
+    then links to `?historique=tout`, a plain link), or every entry. Issue 15: an action with hundreds of changes
+    no longer renders them all at every reading; the exports (CSV, XLSX) and the API keep the whole history."""
+    if whole:
+        return await entries_for("action", action_id), None
+    entries = await entries_for("action", action_id, limit=HISTORY_SHOWN + 1)
+    if len(entries) <= HISTORY_SHOWN:
+        return entries, None
+    return entries[:HISTORY_SHOWN], await count_for("action", action_id)
+
+
+async def _action_context(viewer: Viewer, action_id: int, *, whole_history: bool = False) -> dict:
     action = await commitments.readable_action(viewer, action_id)
     action["commitments"] = await commitment_queries.for_action(viewer, action)
     action["can_record_commitments"] = viewer.can_record_commitments(action["territory"])
     internal = not action["partner_view"]  # a partner's contact sees neither notes nor history nor agreements
+    history, history_total = await _history(action_id, whole_history) if internal else ([], None)
     context = {
         "action": action,
         "notes": await service.notes_of(action_id) if internal else [],
-        "history": await entries_for("action", action_id) if internal else [],
+        "history": history,
+        "history_total": history_total,
         "can_edit": viewer.can_edit_territory(action["territory"]),
         "can_comment": viewer.can_comment_action(action["territory"]),
     }
@@ -85,7 +105,9 @@ async def _action_context(viewer: Viewer, action_id: int) -> dict:
 
 @get("/actions/{action_id:str}", name="action")
 async def action_page(request: Request, viewer: NamedDependency[Viewer], action_id: FromPath[str]) -> Template:
-    return render(request, ACTION_TEMPLATE, await _action_context(viewer, parse_id(action_id)))
+    ident = parse_id(action_id)
+    whole = read_whole_history(request.query_params)
+    return render(request, ACTION_TEMPLATE, await _action_context(viewer, ident, whole_history=whole))
 
 
 @post("/actions/{action_id:str}/statut", name="action_status")

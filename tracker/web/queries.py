@@ -24,3 +24,11 @@ def read_territory_search(query: Mapping[str, Any]) -> TerritorySearch:
     only_roadmaps = form.boolean("avec_feuille")
     form.raise_if_bad_query()
     return TerritorySearch(text=text, only_roadmaps=only_roadmaps, page=page)
+
+
+def read_whole_history(query: Mapping[str, Any]) -> bool:
+    """/actions/{id}: `historique=tout` shows the action's whole history (the page shows the latest entries)."""
+    form = FormReader(query)
+    whole = form.choice("historique", "Historique", {"tout": True}) == "tout"
+    form.raise_if_bad_query()
+    return whole
