@@ -26,6 +26,7 @@ from tracker.review.queries import (
 from tracker.review.charts import bar_chart, line_chart
 from tracker.roadmaps.statuses import MODULE_TITLES, STATUS_LABELS
 from tracker.territories.reference import KIND_LABELS, departements, regions
+from tracker.core import french
 from tracker.core.http import redirect, render
 
 STATUS_COLOURS = ["#4b5563", "#1d4e89", "#7a5c00", "#8a1c1c", "#2e7d32", "#6b6b6b"]
@@ -33,6 +34,34 @@ STATUS_COLOURS = ["#4b5563", "#1d4e89", "#7a5c00", "#8a1c1c", "#2e7d32", "#6b6b6
 
 def _url(path: str, query: dict[str, str]) -> str:
     return path + (f"?{urlencode(query)}" if query else "")
+
+
+_NO_AGREEMENT = '<span class="muted">Aucun</span>'
+_NEVER = '<span class="muted">Jamais</span>'
+
+
+def dashboard_row(row: dict) -> Markup:
+    """One territory's row of the dashboard: its 14 cells in one f-string over escaped values (in Jinja, 100 rows ×
+    20 expressions were half of /pilotage's time). The markup is the one the template wrote."""
+    kind = escape(KIND_LABELS.get(row["kind"], row["kind"]))
+    place = f", {escape(row['departement'])}" if row["departement"] else ""
+    statuses = "".join(f'<td class="num">{escape(row["by_status"][code])}</td>' for code in STATUS_LABELS)
+    commitments = row["commitments"]
+    agreements = ", ".join(
+        f"{escape(n)} {escape(AGREEMENT_STATE_LABELS.get(state, state).lower())}"
+        for state, n in row["agreements"].items()) or _NO_AGREEMENT
+    updated = row["last_update"]
+    update = (f'{escape(french.date_fr(updated))} <span class="muted">({escape(french.relative_fr(updated))})</span>'
+              if updated else _NEVER)
+    return Markup(
+        f'<tr>\n        <th scope="row"><a href="/territoires/{escape(row["siren"])}">{escape(row["name"])}</a><br>'
+        f'<span class="muted">{kind}{place}</span></th>\n'
+        f'        <td class="num">{escape(row["total"])}</td>\n{statuses}'
+        f'        <td class="num">{int(round(row["share_done"] * 100, 0))}&nbsp;%</td>\n'
+        f'        <td class="num">{escape(row["overdue"])}</td>\n'
+        f'        <td class="num">{escape(commitments.get("confirme", 0))}&nbsp;/ '
+        f'{escape(commitments.get("propose", 0))}</td>\n'
+        f'        <td>{agreements}</td>\n        <td>{update}</td>\n      </tr>')
 
 
 
@@ -69,6 +98,7 @@ async def review_dashboard(request: Request, viewer: NamedDependency[Viewer]) ->
     }
     context = {
         "board": board,
+        "dashboard_row": dashboard_row,
         "filters": filters,
         "charts": charts,
         "sorts": SORTS,
