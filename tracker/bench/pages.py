@@ -62,6 +62,9 @@ class Bench:
         self.n = clients
         self.http = httpx.AsyncClient(base_url=base_url, timeout=120)
         self.editors: list[Editor] = []
+        # The status change's éditeurs: n other territories, so that the changes one configuration writes (1 worker)
+        # do not grow the CODIR packs and histories the next one (2 workers) reads.
+        self.writers: list[Editor] = []
         self.tokens: list[tuple[SignedIn, int]] = []  # API tokens made for the bench, revoked at the end
         self.feeds: list[tuple[SignedIn, int]] = []  # calendar addresses made for the bench, revoked at the end
 
@@ -86,14 +89,20 @@ class Bench:
         )
         seen: set[int] = set()
         for row in rows:
-            if row["territory"] not in seen and len(self.editors) < self.n:
+            if row["territory"] not in seen and len(self.editors) + len(self.writers) < 2 * self.n:
                 seen.add(row["territory"])
-                self.editors.append(Editor(row["email"], row["territory"], row["siren"], row["roadmap"]))
+                chosen = self.editors if len(self.editors) < self.n else self.writers
+                chosen.append(Editor(row["email"], row["territory"], row["siren"], row["roadmap"]))
 
     async def editor_sessions(self) -> list[SignedIn]:
         if not hasattr(self, "_editor_sessions"):
             self._editor_sessions = [await self.sign_in(e.email) for e in self.editors]
         return self._editor_sessions
+
+    async def writer_sessions(self) -> list[SignedIn]:
+        if not hasattr(self, "_writer_sessions"):
+            self._writer_sessions = [await self.sign_in(e.email) for e in self.writers]
+        return self._writer_sessions
 
     async def reviewer_sessions(self) -> list[SignedIn]:
         if not hasattr(self, "_reviewer_sessions"):
@@ -209,11 +218,11 @@ async def api_actions(bench: Bench) -> Page:
 
 
 async def status_change(bench: Bench) -> Page:
-    """Each client moves its own territory's actions between « En cours » and « À venir » at the version it last saw.
-    No two clients share an action, so every request is a valid change; the history entries written are counted."""
-    sessions = await bench.editor_sessions()
+    """Each client (an éditeur of a territory the read pages do not use) moves its own territory's actions between
+    « En cours » and « À venir » at the version it last saw. No two clients share an action, so every request is a valid change; the history entries written are counted."""
+    sessions = await bench.writer_sessions()
     clients = []
-    for s, e in zip(sessions, bench.editors):
+    for s, e in zip(sessions, bench.writers):
         rows = await sql("SELECT id, version, status FROM action WHERE territory = {} AND id <> {} ORDER BY id",
                          e.territory, (await longest_history(bench))["subject_id"])  # its page stays as it was
         page = await bench.http.get(f"/actions/{rows[0]['id']}", headers=s.headers())
