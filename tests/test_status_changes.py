@@ -253,7 +253,7 @@ async def test_on_sqlite_a_status_change_holds_the_writer_for_one_job(client, wo
     """BEGIN and the statements in place (the action read before the transaction; the UPDATE, the history entry,
     the figures), COMMIT in the writer's thread: one hop while the other writers wait (issue 15)."""
     if database != "sqlite":
-        pytest.skip("the writer's thread is SQLite's")
+        pytest.skip("moteur SQLite seulement : le fil d’écriture est celui du moteur SQLite (PostgreSQL : pool asyncpg)")
     from tracker.core.db import engine
 
     await client.login(EMAILS["ga_editor"])

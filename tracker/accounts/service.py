@@ -100,21 +100,6 @@ async def close_session(token: str | None) -> None:
             await UserSession.delete().where(UserSession.token_hash == _token_hash(token))
 
 
-async def session_user(token: str | None) -> dict | None:
-    """The signed-in user of a session cookie (user_id, email, full_name, is_admin, is_reviewer, and the session's
-    `id`), or None if the session is unknown, expired, idle too long or the user is disabled. (The Viewer of each
-    request reads the same row together with the roles, in one statement: tracker.auth.viewer.)"""
-    if not token or len(token) > 100:
-        return None
-    rows = await fetch(
-        'SELECT s.id, s.last_seen_at, s.expires_at, u.id AS user_id, u.email, u.full_name, u.is_admin, '
-        'u.is_reviewer, u.is_active FROM user_session s JOIN app_user u ON u.id = s."user" WHERE s.token_hash = {}',
-        session_hash(token))
-    if not rows or not await session_still_valid(rows[0]):
-        return None
-    return rows[0]
-
-
 def session_hash(token: str | None) -> str | None:
     """What a session cookie is looked up by (its SHA-256), or None for no cookie or one too long to be ours."""
     if not token or len(token) > 100:

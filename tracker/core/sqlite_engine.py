@@ -26,8 +26,8 @@ the busy `timeout`; `dict_factory` rows; `PRAGMA foreign_keys = 1`; WAL is set o
   then sent to the writer's thread, which waits): a transaction then holds the lock for one hop, its COMMIT (issue
   15). A write outside a transaction (autocommit) takes the same lock for its one statement.
   Writers therefore queue in the event loop, in order, instead of sleeping in SQLite's busy handler (which polls
-  with growing sleeps: the long tail of a status change under load), and hold the lock for two hops, not one per
-  statement. The busy timeout stays for the other processes (a command, a backup) that share the file.
+  with growing sleeps: the long tail of a status change under load), and hold the lock for one hop (the COMMIT),
+  not one per statement. The busy timeout stays for the other processes (a command, a backup) that share the file.
 - Commits are real `COMMIT`s on a file in WAL mode with SQLite's default `synchronous` (FULL): once a request has
   answered, its change is on disk; a `kill -9` loses nothing.
 - **One process, one event loop**: the lock belongs to the event loop that first uses the engine (re-bound when that
@@ -52,7 +52,7 @@ from typing import Any, Callable
 from piccolo.engine.sqlite import SQLiteEngine, SQLiteTransaction, TransactionType, dict_factory
 from piccolo.querystring import QueryString
 
-READERS = 4  # threads of the readers' pool, which `Connections.call` still offers (the reads run in place)
+READERS = 4  # threads the readers' pool may start; the reads run in place, so the application starts none
 
 _READ = re.compile(r"\s*(?:SELECT|VALUES|EXPLAIN)\b", re.IGNORECASE)
 _WITH = re.compile(r"\s*WITH\b", re.IGNORECASE)
@@ -73,6 +73,14 @@ class _Generation:
     def __init__(self, size: int, name: str) -> None:
         self.executor = ThreadPoolExecutor(max_workers=size, thread_name_prefix=name)
         self.opened: list[sqlite3.Connection] = []
+
+
+def _rows(connection: sqlite3.Connection, sql: str, args: list[Any] | tuple) -> list[dict]:
+    cursor = connection.execute(sql, args)
+    try:
+        return cursor.fetchall()
+    finally:
+        cursor.close()
 
 
 class Connections:
@@ -105,11 +113,7 @@ class Connections:
         return connection
 
     def _fetch(self, generation: _Generation, sql: str, args: list[Any] | tuple) -> list[dict]:
-        cursor = self._connection(generation).execute(sql, args)
-        try:
-            return cursor.fetchall()
-        finally:
-            cursor.close()
+        return _rows(self._connection(generation), sql, args)
 
     def _call(self, generation: _Generation, function: Callable[[sqlite3.Connection], Any]) -> Any:
         return function(self._connection(generation))
@@ -128,16 +132,11 @@ class Connections:
         return self._fetch(self._current(), sql, args)
 
     def fetch_on_kept(self, sql: str, args: list[Any] | tuple = ()) -> list[dict] | None:
-        """One statement at once in the calling thread on the connection the pool's one thread opened (None if it
-        has none yet). Only for a caller that holds that connection (the writer's lock, after its BEGIN ran)."""
-        generation = self._generation
-        if generation is None or self.size != 1 or not generation.opened:
-            return None
-        cursor = generation.opened[0].execute(sql, args)
-        try:
-            return cursor.fetchall()
-        finally:
-            cursor.close()
+        """One statement at once in the calling thread on the connection the pool's one thread opened; None (nothing
+        ran) when it has none yet or a job of that thread is pending (`call_here`). Only for a caller that holds that
+        connection (the writer's lock, after its BEGIN ran)."""
+        ran, rows = self.call_here(lambda connection: _rows(connection, sql, args))
+        return rows if ran else None
 
     async def fetch(self, sql: str, args: list[Any] | tuple = ()) -> list[dict]:
         """One statement, executed and fetched in one hop to a thread of the pool."""

@@ -386,20 +386,16 @@ async def _record_step(machine: Machine, step: Step, subject_id: int) -> None:
     )
 
 
-def _update_versioned(table: type[Table], subject_id: int, version: int, values: Mapping[Column, Any]
-                      ) -> tuple[Any, ...]:
-    columns = [c for c in values if c._meta.db_column_name != "version"]
-    sets = ", ".join(f'"{c._meta.db_column_name}" = {{}}' for c in columns)
-    return (f'UPDATE "{table._meta.tablename}" SET {sets}{", " if sets else ""}"version" = {{}} '
-            'WHERE "id" = {} AND "version" = {} RETURNING "id"',
-            *[convert_to_sql_value(values[c], c) for c in columns], version + 1, subject_id, version)
-
-
 async def update_versioned(table: type[Table], subject_id: int, version: int, values: Mapping[Column, Any]) -> bool:
     """UPDATE … SET the values, version = version + 1 WHERE id AND version: one raw statement (Piccolo's query
     building cost more than the statement), the values converted as Piccolo does (JSON, enums). True when the
     row was at that version (and so is written)."""
-    return bool(await fetch(*_update_versioned(table, subject_id, version, values)))
+    columns = [c for c in values if c._meta.db_column_name != "version"]
+    sets = "".join(f'"{c._meta.db_column_name}" = {{}}, ' for c in columns)
+    return bool(await fetch(
+        f'UPDATE "{table._meta.tablename}" SET {sets}"version" = {{}} WHERE "id" = {{}} AND "version" = {{}} '
+        'RETURNING "id"',
+        *[convert_to_sql_value(values[c], c) for c in columns], version + 1, subject_id, version))
 
 
 async def save_edit(

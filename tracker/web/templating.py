@@ -93,7 +93,7 @@ def status_options(selected) -> Markup:
 
 def csrf_field() -> Markup:
     """The hidden field every form sends (`_csrf_token`), with the token of the request being answered."""
-    return Markup('<input type="hidden" name="{}" value="{}">').format(CSRF_FIELD, CURRENT_TOKEN.get())
+    return Markup(f'<input type="hidden" name="{CSRF_FIELD}" value="{escape(CURRENT_TOKEN.get())}">')
 
 
 def _configure(engine: JinjaTemplateEngine) -> None:
