@@ -174,3 +174,40 @@ def test_a_dashboard_row_is_the_markup_the_template_wrote():
     for row in rows:
         assert mine.render(rows=[row], dashboard_row=dashboard_row) == reference.render(
             rows=[row], agreement_states=AGREEMENT_STATE_LABELS), row["name"]
+
+
+REFERENCE_FILTER_OPTIONS = """
+{%- for code, name in regions.items() %}<option value="{{ code }}" {% if filters.region == code %}selected{% endif %}>{{ name }}</option>{% endfor %}|
+{%- for code, d in departements.items() %}<option value="{{ code }}" {% if filters.departement == code %}selected{% endif %}>{{ code }} – {{ d[0] }}</option>{% endfor %}|
+{%- for code, label in kinds.items() %}<option value="{{ code }}" {% if filters.kind == code %}selected{% endif %}>{{ label }}</option>{% endfor %}|
+{%- for m, t in modules.items() %}<option value="{{ m }}" {% if filters.module == m %}selected{% endif %}>{{ m }} – {{ t|truncate(40) }}</option>{% endfor %}"""
+
+
+def test_the_dashboards_filter_options_are_those_the_loops_wrote():
+    """/pilotage's four filter lists come from `review.routes.filter_options` (made once per process); the loops
+    the template ran, kept here, are the reference, in the application's environment, chosen value or not."""
+    from litestar.plugins.jinja import JinjaTemplateEngine
+
+    from tracker.review.queries import DashboardFilters
+    from tracker.review.routes import filter_options
+    from tracker.roadmaps.statuses import MODULE_TITLES
+    from tracker.territories.reference import KIND_LABELS, departements, regions
+    from tracker.web.templating import template_config
+
+    config = template_config()
+    engine = JinjaTemplateEngine(directory=config.directory)
+    config.engine_callback(engine)
+    reference = engine.engine.from_string(REFERENCE_FILTER_OPTIONS)
+    mine = engine.engine.from_string(
+        "{{ filter_options('region', filters.region) }}|{{ filter_options('departement', filters.departement) }}|"
+        "{{ filter_options('kind', filters.kind) }}|{{ filter_options('module', filters.module) }}")
+    cases = [DashboardFilters(), DashboardFilters(region="84", departement="2A", kind="CC", module=2),
+             DashboardFilters(region="01", departement="974", kind="MET69", module=4),
+             DashboardFilters(region="zz", departement="<b>", kind="AUTRE", module=1)]
+    for filters in cases:
+        expected = reference.render(filters=filters, regions=regions(), departements=departements(),
+                                    kinds=KIND_LABELS, modules=MODULE_TITLES)
+        assert mine.render(filters=filters, filter_options=filter_options) == expected, filters
+        assert expected.count(" selected>") == sum(
+            [filters.region in regions(), filters.departement in departements(), filters.kind in KIND_LABELS,
+             filters.module in MODULE_TITLES])
