@@ -7,6 +7,7 @@ import pytest
 
 from tests.factories import EMAILS, action, figures_rebuilt, roadmap, territory
 from tests.htmltable import table_after
+from tracker.accounts.tables import Membership, User
 from tracker.core.db import write_transaction
 from tracker.history.tables import HistoryEntry
 from tracker.roadmaps.tables import Action, ActionNote
@@ -135,6 +136,18 @@ async def test_progress_over_time_is_rebuilt_from_the_history(client, world):
     values = [int(v) for _, v in table[1:]]
     assert len(values) == 12
     assert values[-3:] == [1, 2, 1] and values[:-3] == [0] * 9
+    # The same curve read from the network's kept months (a reviewer, an administrator, no filter) and summed from
+    # the territories' (filters; a reviewer who is also a territory's member).
+    for email, query in ((EMAILS["admin"], ""), (EMAILS["reviewer"], "?type=CA"), (EMAILS["admin"], "?type=CA")):
+        await client.login(email)
+        page = await client.get(f"/pilotage{query}")
+        table = table_after(page.text, "Données du graphique «&nbsp;Actions réalisées en fin de mois")
+        assert [int(v) for _, v in table[1:]][-3:] == [1, 2, 1], (email, query)
+    await Membership(user=(await User.select(User.id).where(User.email == EMAILS["reviewer"]).first())["id"],
+                     territory=world.vr, role="lecteur").save()
+    await client.login(EMAILS["reviewer"])
+    table = table_after((await client.get("/pilotage")).text, "Données du graphique «&nbsp;Actions réalisées en fin de mois")
+    assert [int(v) for _, v in table[1:]][-3:] == [1, 2, 1]
 
 
 async def test_the_cross_territory_list_combines_filters_and_counts(client, world):

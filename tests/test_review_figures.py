@@ -106,7 +106,8 @@ async def test_kept_figures_equal_a_rebuild_after_a_burst_of_concurrent_changes(
     assert sorted(statuses) == [200] * 20 + [303] * 4, statuses
 
     kept = await figures.kept()
-    assert kept == await figures.compute(None)  # row for row, both tables
+    assert kept == await figures.compute(None)  # row for row, the three tables
+    assert kept[2] == figures._network(kept[1]) != []  # the network's months: the territories' months summed
     # Each action's newest note, kept beside it for « à relancer », equals the notes' own newest.
     notes = await Action.raw("SELECT a.id, a.last_note_at AS kept, (SELECT MAX(n.created_at) FROM action_note n "
                              "WHERE n.action = a.id) AS newest FROM action a")

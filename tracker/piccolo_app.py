@@ -21,7 +21,7 @@ from tracker.history.tables import HistoryEntry
 from tracker.members.tables import Invitation, MembershipEvent
 from tracker.imports.tables import PendingImport, RoadmapImport
 from tracker.partners.tables import Partner, PartnerAttachment, PartnerContact, PartnerTerritory
-from tracker.review.tables import CodirMeeting, RealisedMonth, TerritoryFigures
+from tracker.review.tables import CodirMeeting, RealisedMonth, RealisedNetwork, TerritoryFigures
 from tracker.roadmaps.tables import Action, ActionNote, Axis, Roadmap, Workshop
 from tracker.territories.tables import Territory
 
@@ -42,6 +42,7 @@ TABLES = [
     CodirMeeting,
     TerritoryFigures,
     RealisedMonth,
+    RealisedNetwork,
     # contrats de réciprocité
     Agreement,
     AgreementTheme,

@@ -1,8 +1,9 @@
 """The network review's figures, kept rather than recomputed by every request (issue 15, item 2).
 
-Two tables (review/tables.py): `territory_figures` (per territory and audience: counts by status and module, last
-update, commitments by state and partner's sector, agreements by state) and `realised_month` (per territory,
-audience and month: entries into « réalisée » minus entries out of it). Audiences: `tout` (every action: what
+Three tables (review/tables.py): `territory_figures` (per territory and audience: counts by status and module, last
+update, commitments by state and partner's sector, agreements by state), `realised_month` (per territory,
+audience and month: entries into « réalisée » minus entries out of it) and `realised_network` (per audience and
+month: `realised_month` summed over the network, the curve of /pilotage without filters). Audiences: `tout` (every action: what
 administrators, and a territory's own members, count) and `public` (confidential actions left out: what ADGCF
 reviewers count).
 
@@ -11,7 +12,10 @@ One function computes them, `compute`, from the base tables and the history, for
 calls `on_change` (registered by `install`, from the app factory and the command line) for every change of an
 action, a commitment or an agreement, and the writers outside the kernel call `lifecycle.touched`. `rebuild`
 (`python -m tracker recalculer-indicateurs`) rewrites them all. A territory's row is recomputed whole (a territory
-holds a few dozen actions): no increment that could drift.
+holds a few dozen actions): no increment that could drift. The network's months move by the difference between a
+territory's months as kept and as recomputed, in the same transaction (on PostgreSQL an upsert that adds to the
+row: concurrent writers of one month queue on its row lock and each adds to what the previous one committed), so
+they stay the sum of the territories' months; the tests compare them with a rebuild.
 
 « En retard » is not kept (it changes with the date, with no write): the pages count it at read time from the
 partial index `action_open_deadline`."""
@@ -25,7 +29,7 @@ from typing import Any
 
 from tracker.core.db import fetch, is_sqlite, write_transaction
 from tracker.lifecycle import Touched, observe
-from tracker.review.tables import RealisedMonth, TerritoryFigures
+from tracker.review.tables import RealisedMonth, RealisedNetwork, TerritoryFigures
 from tracker.roadmaps.service import rewrite_last_notes
 from tracker.roadmaps.statuses import MODULE_TITLES, STATUS_LABELS
 
@@ -70,10 +74,12 @@ def _audiences(confidential: Any) -> tuple[str, ...]:
 
 
 async def compute(territory_ids: Sequence[int] | None = None, *, kept_months: dict | None = None
-                  ) -> tuple[list[dict], list[dict]]:
-    """The rows of both tables, rebuilt from the base tables and the history, for `territory_ids` (None: the whole
-    network), in one statement of five grouped queries whatever their number. A territory gets rows only when it
-    has an action, a commitment or an agreement; a month only when its delta is not zero. Rows come sorted.
+                  ) -> tuple[list[dict], list[dict], list[dict]]:
+    """The rows of the three tables, rebuilt from the base tables and the history, for `territory_ids` (None: the
+    whole network), in one statement of five grouped queries whatever their number. A territory gets rows only when
+    it has an action, a commitment or an agreement; a month only when its delta is not zero; the network's months
+    are these months summed by audience (those of `territory_ids` alone when given), without the zero sums. Rows
+    come sorted.
     `kept_months`: a dict that the same statement fills with the months kept now for these territories
     ((territory, audience, month) → delta), so that `refresh` writes only the months that moved."""
     figures: dict[tuple[int, str], dict] = {}
@@ -146,7 +152,16 @@ async def compute(territory_ids: Sequence[int] | None = None, *, kept_months: di
                 target["agreements"][g["k1"]] = n
     months = [{"territory": t, "audience": a, "month": m, "delta": d}
               for (t, a, m), d in sorted(deltas.items()) if d]
-    return [figures[key] for key in sorted(figures)], months
+    return [figures[key] for key in sorted(figures)], months, _network(months)
+
+
+def _network(months: list[dict]) -> list[dict]:
+    """The months summed over their territories, per audience and month, sorted; no row for a zero sum."""
+    sums: dict[tuple[str, str], int] = {}
+    for m in months:
+        key = (m["audience"], m["month"])
+        sums[key] = sums.get(key, 0) + m["delta"]
+    return [{"audience": a, "month": m, "delta": d} for (a, m), d in sorted(sums.items()) if d]
 
 
 _FIGURE_COLUMNS = ("territory", "audience", "total", *[f"s_{s}" for s in STATUS_LABELS],
@@ -178,10 +193,22 @@ def _insert_months(count: int, *, upsert: bool) -> str:
     return sql
 
 
-async def _write_all(figures: list[dict], months: list[dict]) -> None:
-    """Both tables emptied and written again (a rebuild), a few hundred rows per statement."""
+def _insert_network(count: int) -> str:
+    """Months added to the network's: a new month inserted, a kept one moved by `delta` (on PostgreSQL the
+    conflicting row is locked and re-read, so that concurrent additions all count)."""
+    return ("INSERT INTO realised_network (audience, month, delta) VALUES " + ", ".join("({}, {}, {})" for _ in range(count))
+            + " ON CONFLICT (audience, month) DO UPDATE SET delta = realised_network.delta + excluded.delta")
+
+
+async def _write_all(figures: list[dict], months: list[dict], network: list[dict]) -> None:
+    """The three tables emptied and written again (a rebuild), a few hundred rows per statement."""
     await fetch("DELETE FROM territory_figures")
     await fetch("DELETE FROM realised_month")
+    await fetch("DELETE FROM realised_network")
+    for start in range(0, len(network), BATCH):
+        rows = network[start:start + BATCH]
+        await fetch("INSERT INTO realised_network (audience, month, delta) VALUES "
+                    + ", ".join("({}, {}, {})" for _ in rows), *[v for n in rows for v in (n["audience"], n["month"], n["delta"])])
     for start in range(0, len(figures), BATCH):
         rows = figures[start:start + BATCH]
         await fetch(_insert_figures(len(rows), upsert=False), *[v for r in rows for v in _values(r)])
@@ -195,7 +222,7 @@ async def _write(figures: list[dict], months: list[dict], territory_ids: Sequenc
                  kept_months: dict[tuple[int, str, str], int]) -> None:
     """The rows of a few territories: their figures upserted in one statement (deleted for a territory left with
     nothing to count), and only the months that moved (usually none: a change that neither enters nor leaves
-    « réalisée » moves no month)."""
+    « réalisée » moves no month), the network's months by the same differences."""
     for start in range(0, len(figures), BATCH):
         rows = figures[start:start + BATCH]
         await fetch(_insert_figures(len(rows), upsert=True), *[v for r in rows for v in _values(r)])
@@ -212,6 +239,19 @@ async def _write(figures: list[dict], months: list[dict], territory_ids: Sequenc
         keys = gone[start:start + BATCH]
         await fetch("DELETE FROM realised_month WHERE " + " OR ".join(
             "(territory = {} AND audience = {} AND month = {})" for _ in keys), *[v for k in keys for v in k])
+    differences: dict[tuple[str, str], int] = {}
+    for territory, audience, month, delta in moved:
+        key = (audience, month)
+        differences[key] = differences.get(key, 0) + delta - kept_months.get((territory, audience, month), 0)
+    for territory, audience, month in gone:
+        key = (audience, month)
+        differences[key] = differences.get(key, 0) - kept_months[(territory, audience, month)]
+    added = [key + (d,) for key, d in sorted(differences.items()) if d]
+    for start in range(0, len(added), BATCH):
+        rows = added[start:start + BATCH]
+        await fetch(_insert_network(len(rows)), *[v for row in rows for v in row])
+        await fetch("DELETE FROM realised_network WHERE delta = 0 AND (" + " OR ".join(
+            "(audience = {} AND month = {})" for _ in rows) + ")", *[v for row in rows for v in row[:2]])
 
 
 async def _lock(*keys: int, shared: int | None = None) -> None:
@@ -235,33 +275,35 @@ async def refresh(territory_ids: Iterable[int | None]) -> None:
         return
     await _lock(*ids, shared=0)  # always in the same order: no two transactions wait for each other
     kept_months: dict[tuple[int, str, str], int] = {}
-    figures, months = await compute(ids, kept_months=kept_months)
+    figures, months, _ = await compute(ids, kept_months=kept_months)
     await _write(figures, months, ids, kept_months)
 
 
 async def rebuild() -> dict:
-    """Both tables rewritten from the base tables and the history, in one transaction (`recalculer-indicateurs`,
+    """The three tables rewritten from the base tables and the history, in one transaction (`recalculer-indicateurs`,
     the end of the demo load and of the bench's data set). Returns what it wrote and how long it took."""
     started = time.perf_counter()
     async with write_transaction():
         await _lock(0)
         notes = await rewrite_last_notes()  # each action's newest note, kept beside it for « à relancer »
-        figures, months = await compute(None)
-        await _write_all(figures, months)
+        figures, months, network = await compute(None)
+        await _write_all(figures, months, network)
     return {"territoires": len({r["territory"] for r in figures}), "lignes": len(figures), "mois": len(months),
             "notes_corrigees": notes, "secondes": round(time.perf_counter() - started, 2)}
 
 
-async def kept() -> tuple[list[dict], list[dict]]:
-    """Both tables as they are, in `compute`'s shape and order (what the tests compare with a rebuild)."""
+async def kept() -> tuple[list[dict], list[dict], list[dict]]:
+    """The three tables as they are, in `compute`'s shape and order (what the tests compare with a rebuild)."""
     figures = await TerritoryFigures.select(*[c for c in TerritoryFigures._meta.columns if c._meta.name != "id"])
     for row in figures:
         for name in ("commitments", "commitment_sectors", "agreements"):
             row[name] = json.loads(row[name])
     months = await RealisedMonth.select(RealisedMonth.territory, RealisedMonth.audience, RealisedMonth.month,
                                         RealisedMonth.delta)
+    network = await RealisedNetwork.select(RealisedNetwork.audience, RealisedNetwork.month, RealisedNetwork.delta)
     return (sorted(figures, key=lambda r: (r["territory"], r["audience"])),
-            sorted(months, key=lambda r: (r["territory"], r["audience"], r["month"])))
+            sorted(months, key=lambda r: (r["territory"], r["audience"], r["month"])),
+            sorted(network, key=lambda r: (r["audience"], r["month"])))
 
 
 # --- what changed → which territories ------------------------------------------------------------------------

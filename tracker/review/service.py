@@ -24,7 +24,7 @@ from tracker.roadmaps.tables import Action
 from tracker.territories.reference import EPCI_KINDS, KIND_LABELS, OTHER_KINDS
 from tracker.review import figures
 from tracker.review.queries import IDLE_DAYS, ActionSearch, DashboardFilters
-from tracker.review.tables import RealisedMonth, TerritoryFigures
+from tracker.review.tables import RealisedMonth, RealisedNetwork, TerritoryFigures
 
 
 PAGE_SIZE = 50
@@ -227,15 +227,22 @@ async def realised_by_month(viewer: Viewer, filters: DashboardFilters | None = N
     """How many actions were réalisées at each month end (months cut in UTC): the kept monthly deltas of the
     territories (review/figures.py: entries into `realisee` minus entries out of it, from the history), summed
     over the network (or over the territories that pass the dashboard's `filters`, when some are set) and
-    accumulated."""
-    where, args = figures.audience_condition(viewer.is_admin, viewer.roles), []
-    if filters is not None and filters.active:
-        territories, args = _territories_where(filters)
-        where += f" AND territory IN (SELECT t.id FROM territory t WHERE {territories})"
-    rows = await RealisedMonth.raw(
-        f"SELECT month, CAST(SUM(delta) AS INTEGER) AS delta FROM realised_month WHERE {where} "
-        "GROUP BY month ORDER BY month", *args
-    )
+    accumulated. Over the whole network for one audience (an administrator, a reviewer who is no territory's
+    member), the sums are kept too (`realised_network`): ~24 rows read instead of ~15,000 summed."""
+    whole = filters is None or not filters.active
+    if whole and (viewer.is_admin or not viewer.roles):
+        rows = await RealisedNetwork.raw(
+            "SELECT month, CAST(delta AS INTEGER) AS delta FROM realised_network WHERE audience = {} ORDER BY month",
+            figures.EVERY if viewer.is_admin else figures.PUBLIC)
+    else:
+        where, args = figures.audience_condition(viewer.is_admin, viewer.roles), []
+        if not whole:
+            territories, args = _territories_where(filters)
+            where += f" AND territory IN (SELECT t.id FROM territory t WHERE {territories})"
+        rows = await RealisedMonth.raw(
+            f"SELECT month, CAST(SUM(delta) AS INTEGER) AS delta FROM realised_month WHERE {where} "
+            "GROUP BY month ORDER BY month", *args
+        )
     deltas = {row["month"]: int(row["delta"]) for row in rows}
     end = arrow.get(clock.now()).floor("month")
     labels = [end.shift(months=-i) for i in range(months - 1, -1, -1)]

@@ -48,3 +48,14 @@ class RealisedMonth(Table, tablename="realised_month"):
     audience = Varchar(length=6)
     month = Varchar(length=7)  # YYYY-MM
     delta = Integer(default=0)
+
+
+class RealisedNetwork(Table, tablename="realised_network"):
+    """The network's monthly « réalisées » curve per audience: `realised_month` summed over the territories (months
+    whose sum is zero have no row). Written only by review/figures.py, in the same statements' transaction as the
+    territories' months it sums (by the difference each write makes), rebuilt with them by `recalculer-indicateurs`:
+    /pilotage without filters reads its ~24 rows instead of summing ~15,000."""
+
+    audience = Varchar(length=6)
+    month = Varchar(length=7)  # YYYY-MM
+    delta = Integer(default=0)

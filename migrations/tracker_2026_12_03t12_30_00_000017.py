@@ -1,0 +1,49 @@
+"""The network's monthly « réalisées » curve kept (issue 15): `realised_network`, per audience and month, the sum of
+the territories' `realised_month` (a month whose sum is zero has no row). /pilotage without filters reads its ~24
+rows instead of summing ~15,000 rows of `realised_month` on every request. Filled here from `realised_month`; kept
+since by the same writes as the territories' months (review/figures.py).
+
+A frozen snapshot: plain SQL with the table names written out, nothing imported from `tracker`."""
+from piccolo.apps.migrations.auto.migration_manager import MigrationManager
+from piccolo.engine import engine_finder
+from piccolo.engine.postgres import PostgresEngine
+
+ID = "2026-12-03T12:30:00:000017"
+VERSION = "1.38.0"
+DESCRIPTION = "the network's monthly « réalisées » curve kept per audience"
+
+NETWORK = """CREATE TABLE "realised_network" ("id" {pk},
+       "audience" VARCHAR(6) NOT NULL DEFAULT '',
+       "month" VARCHAR(7) NOT NULL DEFAULT '',
+       "delta" INTEGER NOT NULL DEFAULT 0)"""
+
+FORWARDS = [
+    'CREATE UNIQUE INDEX "realised_network_uniq" ON "realised_network" ("audience", "month")',
+    """INSERT INTO "realised_network" ("audience", "month", "delta")
+       SELECT "audience", "month", SUM("delta") FROM "realised_month" GROUP BY "audience", "month"
+       HAVING SUM("delta") <> 0""",
+]
+
+BACKWARDS = [
+    'DROP INDEX "realised_network_uniq"',
+    'DROP TABLE "realised_network"',
+]
+
+
+async def forwards():
+    manager = MigrationManager(migration_id=ID, app_name="tracker", description=DESCRIPTION)
+
+    async def run():
+        db = engine_finder()
+        pk = "SERIAL PRIMARY KEY NOT NULL" if isinstance(db, PostgresEngine) else "INTEGER PRIMARY KEY NOT NULL"
+        for statement in [NETWORK.format(pk=pk), *FORWARDS]:
+            await db.run_ddl(statement)
+
+    async def run_backwards():
+        db = engine_finder()
+        for statement in BACKWARDS:
+            await db.run_ddl(statement)
+
+    manager.add_raw(run)
+    manager.add_raw_backwards(run_backwards)
+    return manager
