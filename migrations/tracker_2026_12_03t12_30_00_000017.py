@@ -3,6 +3,10 @@ the territories' `realised_month` (a month whose sum is zero has no row). /pilot
 rows instead of summing ~15,000 rows of `realised_month` on every request. Filled here from `realised_month`; kept
 since by the same writes as the territories' months (review/figures.py).
 
+And `territory_name_key`, the territories in the dashboard's order by name (its sort key, written as the page's query
+writes it on each database: `lower(name)` on SQLite, `lower(name COLLATE "C")` on PostgreSQL): the first page of
+/pilotage reads its 100 territories in order instead of sorting the 1,255.
+
 A frozen snapshot: plain SQL with the table names written out, nothing imported from `tracker`."""
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
 from piccolo.engine import engine_finder
@@ -10,7 +14,7 @@ from piccolo.engine.postgres import PostgresEngine
 
 ID = "2026-12-03T12:30:00:000017"
 VERSION = "1.38.0"
-DESCRIPTION = "the network's monthly « réalisées » curve kept per audience"
+DESCRIPTION = "the network's monthly « réalisées » curve kept per audience; the territories by name's sort key"
 
 NETWORK = """CREATE TABLE "realised_network" ("id" {pk},
        "audience" VARCHAR(6) NOT NULL DEFAULT '',
@@ -24,7 +28,11 @@ FORWARDS = [
        HAVING SUM("delta") <> 0""",
 ]
 
+NAME_KEY = {False: 'CREATE INDEX "territory_name_key" ON "territory" (lower("name"))',
+            True: 'CREATE INDEX "territory_name_key" ON "territory" (lower("name" COLLATE "C"))'}
+
 BACKWARDS = [
+    'DROP INDEX "territory_name_key"',
     'DROP INDEX "realised_network_uniq"',
     'DROP TABLE "realised_network"',
 ]
@@ -36,7 +44,8 @@ async def forwards():
     async def run():
         db = engine_finder()
         pk = "SERIAL PRIMARY KEY NOT NULL" if isinstance(db, PostgresEngine) else "INTEGER PRIMARY KEY NOT NULL"
-        for statement in [NETWORK.format(pk=pk), *FORWARDS]:
+        postgres = isinstance(db, PostgresEngine)
+        for statement in [NETWORK.format(pk=pk), *FORWARDS, NAME_KEY[postgres]]:
             await db.run_ddl(statement)
 
     async def run_backwards():

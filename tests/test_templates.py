@@ -211,3 +211,85 @@ def test_the_dashboards_filter_options_are_those_the_loops_wrote():
         assert expected.count(" selected>") == sum(
             [filters.region in regions(), filters.departement in departements(), filters.kind in KIND_LABELS,
              filters.module in MODULE_TITLES])
+
+
+# templates/review/charts.html as it was when the charts were Jinja macros (word for word): the reference.
+REFERENCE_CHARTS = """{# SVG charts drawn on the server, each followed by its data table (RGAA: a table equivalent to every chart). #}
+{% macro data_table(chart, rows, id) -%}
+<details class="chart-data">
+  <summary>Données du graphique «&nbsp;{{ chart.title }}&nbsp;» (tableau)</summary>
+  <div class="table-scroll" role="region" aria-labelledby="{{ id }}-titre" tabindex="0">
+  <table class="table">
+    <caption class="sr-only">{{ chart.title }}</caption>
+    <thead><tr><th scope="col">{{ chart.headers[0] }}</th><th scope="col" class="num">{{ chart.headers[1] }}</th></tr></thead>
+    <tbody>{% for label, value in rows %}<tr><th scope="row">{{ label }}</th><td class="num">{{ value|number_fr }}</td></tr>{% endfor %}</tbody>
+  </table>
+  </div>
+</details>
+{%- endmacro %}
+
+{% macro bar_chart(chart, id) -%}
+<figure class="chart">
+  <figcaption id="{{ id }}-titre">{{ chart.title }}</figcaption>
+  <svg viewBox="0 0 {{ chart.width }} {{ chart.height }}" role="img" aria-labelledby="{{ id }}-titre" aria-describedby="{{ id }}-desc" focusable="false">
+    <desc id="{{ id }}-desc">{% for bar in chart.bars %}{{ bar.label }}&nbsp;: {{ bar.value }}{{ ' ; ' if not loop.last else '.' }}{% endfor %}</desc>
+    {% for bar in chart.bars %}
+    <text x="{{ chart.label_width - 8 }}" y="{{ bar.y + 19 }}" text-anchor="end" class="chart-label">{{ bar.label }}</text>
+    <rect x="{{ chart.label_width }}" y="{{ bar.y + 4 }}" width="{{ '%.1f'|format(bar.width) }}" height="{{ chart.row_height - 10 }}" fill="{{ bar.colour }}"></rect>
+    <text x="{{ '%.1f'|format(chart.label_width + bar.width + 6) }}" y="{{ bar.y + 19 }}" class="chart-value">{{ bar.value|number_fr }}</text>
+    {% endfor %}
+  </svg>
+  {{ data_table(chart, chart.rows, id) }}
+</figure>
+{%- endmacro %}
+
+{% macro line_chart(chart, id) -%}
+<figure class="chart">
+  <figcaption id="{{ id }}-titre">{{ chart.title }}</figcaption>
+  <svg viewBox="0 0 {{ chart.width }} {{ chart.height }}" role="img" aria-labelledby="{{ id }}-titre" aria-describedby="{{ id }}-desc" focusable="false">
+    <desc id="{{ id }}-desc">{% for label, value in chart.points %}{{ label }}&nbsp;: {{ value }}{{ ' ; ' if not loop.last else '.' }}{% endfor %}</desc>
+    <line x1="50" y1="{{ chart.height - 40 }}" x2="{{ chart.width - 20 }}" y2="{{ chart.height - 40 }}" class="chart-axis"></line>
+    <line x1="50" y1="15" x2="50" y2="{{ chart.height - 40 }}" class="chart-axis"></line>
+    <text x="44" y="20" text-anchor="end" class="chart-value">{{ chart.max_value }}</text>
+    <text x="44" y="{{ chart.height - 40 }}" text-anchor="end" class="chart-value">0</text>
+    <polyline points="{{ chart.polyline }}" class="chart-line"></polyline>
+    {% for x, y, label, value in chart.coords %}<circle cx="{{ '%.1f'|format(x) }}" cy="{{ '%.1f'|format(y) }}" r="3.5" class="chart-point"></circle>{% endfor %}
+    {% for x, label in chart.ticks %}<text x="{{ '%.1f'|format(x) }}" y="{{ chart.height - 18 }}" text-anchor="middle" class="chart-label">{{ label }}</text>{% endfor %}
+  </svg>
+  {{ data_table(chart, chart.rows, id) }}
+</figure>
+{%- endmacro %}
+"""
+
+
+def test_the_charts_are_the_markup_the_macros_wrote():
+    """/pilotage's charts are written by `BarChart.html` and `LineChart.html` (review/charts.py); the macros they
+    replace, kept here, are the reference, in the application's environment (escaping, French numbers, no bar)."""
+    from jinja2 import ChoiceLoader, DictLoader
+    from litestar.plugins.jinja import JinjaTemplateEngine
+
+    from tracker.review.charts import bar_chart, line_chart
+    from tracker.web.templating import template_config
+
+    config = template_config()
+    engine = JinjaTemplateEngine(directory=config.directory)
+    config.engine_callback(engine)
+    env = engine.engine
+    env.loader = ChoiceLoader([DictLoader({"reference/charts.html": REFERENCE_CHARTS}), env.loader])
+    reference = env.from_string('{% from "reference/charts.html" import bar_chart, line_chart with context %}'
+                                "{{ bar_chart(chart, id) if bars else line_chart(chart, id) }}")
+    charts = [
+        (True, bar_chart("Répartition des actions par statut", [("À venir", 6428), ("En cours", 0), ("Bloquée", 12)],
+                         ("Statut", "Actions"), ["#4b5563", "#1d4e89", "#7a5c00"])),
+        (True, bar_chart("Engagements <par> « secteur » & 'type'", [("Public & \"privé\"", 1234567), ("<b>", 3)],
+                         ("Secteur & co", "Engagements"))),
+        (True, bar_chart("Vide", [("Seul", 0)], ("A", "B"))),
+        (True, bar_chart("Aucune barre", [], ("A", "B"))),
+        (False, line_chart("Actions réalisées en fin de mois (12 derniers mois)",
+                           [(f"mois {i} & <x>", i * 1013 - 40) for i in range(12)], ("Fin de mois", "Actions"))),
+        (False, line_chart("Un point", [("déc. 2026", 0)], ("Mois", "Valeur"))),
+        (False, line_chart("Aucun point", [], ("Mois", "Valeur"))),
+    ]
+    for bars, chart in charts:
+        expected = reference.render(chart=chart, id="graphique-x", bars=bars)
+        assert str(chart.html("graphique-x")) == expected, chart.title

@@ -63,7 +63,9 @@ _FIGURE_NAMES = ("total", *[f"s_{code}" for code in STATUS_LABELS], *[f"m_{m}" f
 def _territories_where(filters: DashboardFilters) -> tuple[str, list]:
     """SQL on `t` (territory): the territories with a roadmap that pass the filters, and its arguments. The
     module and the year may come from different roadmaps of the territory (as « its modules », « its years »)."""
-    where, args = ["t.id IN (SELECT r.territory FROM roadmap r)"], []
+    # EXISTS rather than IN: SQLite then walks `territory_name_key` in the page's order and stops at its 100th
+    # territory (0.07 ms) where IN (a list built first) made it sort the 1,255 (0.5 ms). PostgreSQL: the same semi-join.
+    where, args = ["EXISTS (SELECT 1 FROM roadmap r WHERE r.territory = t.id)"], []
     if filters.module:
         where.append("t.id IN (SELECT r.territory FROM roadmap r JOIN workshop w ON w.id = r.workshop "
                      "WHERE w.module_primary = {} OR w.module_secondary = {})")
