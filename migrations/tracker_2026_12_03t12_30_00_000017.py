@@ -5,7 +5,9 @@ since by the same writes as the territories' months (review/figures.py).
 
 And `territory_name_key`, the territories in the dashboard's order by name (its sort key, written as the page's query
 writes it on each database: `lower(name)` on SQLite, `lower(name COLLATE "C")` on PostgreSQL): the first page of
-/pilotage reads its 100 territories in order instead of sorting the 1,255.
+/pilotage reads its 100 territories in order instead of sorting the 1,255. And `action_open_territory`, open actions
+by territory and deadline (partial, as `action_open_deadline`, and covering the count): each shown territory's
+« en retard » reads its overdue actions alone instead of all its actions.
 
 A frozen snapshot: plain SQL with the table names written out, nothing imported from `tracker`."""
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
@@ -14,7 +16,8 @@ from piccolo.engine.postgres import PostgresEngine
 
 ID = "2026-12-03T12:30:00:000017"
 VERSION = "1.38.0"
-DESCRIPTION = "the network's monthly « réalisées » curve kept per audience; the territories by name's sort key"
+DESCRIPTION = ("the network's monthly « réalisées » curve kept per audience; the territories by name's sort key; "
+               "open actions by territory and deadline")
 
 NETWORK = """CREATE TABLE "realised_network" ("id" {pk},
        "audience" VARCHAR(6) NOT NULL DEFAULT '',
@@ -26,6 +29,8 @@ FORWARDS = [
     """INSERT INTO "realised_network" ("audience", "month", "delta")
        SELECT "audience", "month", SUM("delta") FROM "realised_month" GROUP BY "audience", "month"
        HAVING SUM("delta") <> 0""",
+    """CREATE INDEX "action_open_territory" ON "action" ("territory", "deadline", "confidential", "status")
+       WHERE "status" NOT IN ('abandonnee', 'realisee')""",
 ]
 
 NAME_KEY = {False: 'CREATE INDEX "territory_name_key" ON "territory" (lower("name"))',
@@ -33,6 +38,7 @@ NAME_KEY = {False: 'CREATE INDEX "territory_name_key" ON "territory" (lower("nam
 
 BACKWARDS = [
     'DROP INDEX "territory_name_key"',
+    'DROP INDEX "action_open_territory"',
     'DROP INDEX "realised_network_uniq"',
     'DROP TABLE "realised_network"',
 ]

@@ -112,3 +112,35 @@ async def test_the_pages_filters_on_foreign_keys_use_their_indexes(world):
         rows = await engine().run_querystring(QueryString(explain + sql, probe[index]))
         plan = " / ".join(str(row.get("detail", row.get("QUERY PLAN"))) for row in rows)
         assert index in plan, f"{page}: {plan}"
+
+
+async def test_the_dashboards_page_reads_territories_in_name_order_and_each_ones_overdue_actions_alone(
+        world, monkeypatch):
+    """/pilotage's page of 100 territories (service.dashboard, as it asks it): SQLite walks `territory_name_key` in
+    the page's order (no sort of every territory) and counts each shown territory's « en retard » from
+    `action_open_territory`. PostgreSQL chooses by its costs (on 60 territories, a sort is as cheap)."""
+    if not is_sqlite():
+        pytest.skip("plan SQLite : PostgreSQL choisit selon ses coûts")
+    from tracker.core import sqlite_engine
+    from tracker.core.permissions import Viewer
+    from tracker.review import service
+    from tracker.review.queries import DashboardFilters
+
+    await _network_shaped(world)
+    await _analyse()
+    asked: list[tuple[str, list]] = []
+    original = sqlite_engine._rows
+
+    def recording(connection, sql, args):
+        asked.append((sql, list(args)))
+        return original(connection, sql, args)
+
+    monkeypatch.setattr(sqlite_engine, "_rows", recording)
+    board = await service.dashboard(Viewer(user_id=1, is_reviewer=True), DashboardFilters())
+    monkeypatch.setattr(sqlite_engine, "_rows", original)
+    names = [row["name"].lower() for row in board["rows"]]
+    assert len(names) == 62 and names == sorted(names)
+    sql, args = next((s, a) for s, a in asked if " LIMIT " in s)
+    plan = " / ".join(row["detail"] for row in await engine().run_sql("EXPLAIN QUERY PLAN " + sql, args))
+    assert "SCAN t USING INDEX territory_name_key" in plan, plan
+    assert "action_open_territory (territory=? AND deadline<?)" in plan, plan
