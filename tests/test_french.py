@@ -157,3 +157,11 @@ def test_datetime_attr_and_typo_are_unchanged():
     texts += ["".join(pieces[(i * 7 + j * 3) % len(pieces)] for j in range(i % 17)) for i in range(3000)]
     for text in texts:
         assert typo(text) == old_typo(text), repr(text)
+
+
+def test_month_year_short_is_arrows_over_three_years():
+    from tracker.core.french import month_year_short
+
+    for year in (2025, 2026, 2027):
+        for month in range(1, 13):
+            assert month_year_short(year, month) == arrow.get(year, month, 1).format("MMM YYYY", locale="fr")

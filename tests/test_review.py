@@ -325,3 +325,21 @@ async def test_the_dashboard_shows_a_hundred_territories_a_page(client, world):
     assert "Les 100 premiers sur 10" in idle
     download = await client.get("/pilotage/relances/export.csv")
     assert "CC Page 102" in download.content.decode("utf-8-sig")
+
+
+async def test_the_curves_months_are_those_arrow_counted(world):
+    """The last 12 months of the curve, cut in UTC, as `arrow.get(now).floor('month').shift(months=-i)` labelled
+    them with `format('MMM YYYY', locale='fr')`, at a month's edges and across a year."""
+    from datetime import datetime, timezone
+
+    from tracker.core import clock
+    from tracker.core.permissions import Viewer
+    from tracker.review import service
+
+    for moment in (datetime(2026, 1, 31, 23, 30, tzinfo=timezone.utc), datetime(2026, 3, 1, 0, 10, tzinfo=timezone.utc),
+                   datetime(2026, 12, 3, 12, 0, tzinfo=timezone.utc), datetime(2027, 11, 30, 23, 59, tzinfo=timezone.utc)):
+        with clock.fixed_at(moment):
+            points = await service.realised_by_month(Viewer(user_id=1, is_reviewer=True))
+        end = arrow.get(moment).floor("month")
+        assert [label for label, _ in points] == [
+            end.shift(months=-i).format("MMM YYYY", locale="fr") for i in range(11, -1, -1)], moment

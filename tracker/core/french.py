@@ -16,6 +16,7 @@ NBSP = "\u00a0"
 NNBSP = "\u202f"  # espace fine insécable, the thousands separator
 MONTHS = ("", "janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
           "novembre", "décembre")
+MONTHS_SHORT = ("", "janv", "févr", "mars", "avr", "mai", "juin", "juil", "août", "sept", "oct", "nov", "déc")
 
 _BEFORE = re.compile(r"[ \t]+([:;?!»])")
 _AFTER = re.compile(r"«[ \t]+")
@@ -160,3 +161,8 @@ def number_fr(value: int | float | None) -> str:
     if value is None:
         return ""
     return f"{value:,}".replace(",", NNBSP).replace(".", ",")
+
+
+def month_year_short(year: int, month: int) -> str:
+    """« déc 2026 »: arrow 1.4's `format('MMM YYYY', locale='fr')` of that month."""
+    return f"{MONTHS_SHORT[month]} {year:04d}"

@@ -61,7 +61,7 @@ def dashboard_row(row: dict) -> Markup:
     statuses = "".join([f'<td class="num">{int(by_status[code])}</td>' for code in STATUS_LABELS])
     commitments = row["commitments"]
     agreements = ", ".join([
-        f"{escape(n)} {escape(AGREEMENT_STATE_LABELS.get(state, state).lower())}"
+        f"{_text(str(n))} {_text(str(AGREEMENT_STATE_LABELS.get(state, state)).lower())}"
         for state, n in row["agreements"].items()]) or _NO_AGREEMENT
     updated = row["last_update"]
     update = (f'{_text(french.date_fr(updated))} <span class="muted">({_text(french.relative_fr(updated))})</span>'
@@ -72,8 +72,8 @@ def dashboard_row(row: dict) -> Markup:
         f'        <td class="num">{int(row["total"])}</td>\n{statuses}'
         f'        <td class="num">{int(round(row["share_done"] * 100, 0))}&nbsp;%</td>\n'
         f'        <td class="num">{int(row["overdue"])}</td>\n'
-        f'        <td class="num">{escape(commitments.get("confirme", 0))}&nbsp;/ '
-        f'{escape(commitments.get("propose", 0))}</td>\n'
+        f'        <td class="num">{_text(str(commitments.get("confirme", 0)))}&nbsp;/ '
+        f'{_text(str(commitments.get("propose", 0)))}</td>\n'
         f'        <td>{agreements}</td>\n        <td>{update}</td>\n      </tr>')
 
 

@@ -6,11 +6,10 @@ from __future__ import annotations
 import json
 from datetime import date, timedelta
 
-import arrow
 from piccolo.columns.combination import WhereRaw
 from piccolo.query.functions.aggregate import Count
 
-from tracker.core import clock
+from tracker.core import clock, french
 
 from tracker.core.permissions import Viewer
 from tracker.accounts.tables import Membership
@@ -248,15 +247,15 @@ async def realised_by_month(viewer: Viewer, filters: DashboardFilters | None = N
             "GROUP BY month ORDER BY month", *args
         )
     deltas = {row["month"]: int(row["delta"]) for row in rows}
-    end = arrow.get(clock.now()).floor("month")
-    labels = [end.shift(months=-i) for i in range(months - 1, -1, -1)]
-    first = labels[0].format("YYYY-MM")
+    now = clock.now()  # UTC: the months are cut in UTC
+    last = now.year * 12 + now.month - 1
+    shown = [divmod(last - i, 12) for i in range(months - 1, -1, -1)]  # (year, month - 1), oldest first
+    first = f"{shown[0][0]:04d}-{shown[0][1] + 1:02d}"
     running = sum(v for k, v in deltas.items() if k < first)
     points = []
-    for moment in labels:
-        key = moment.format("YYYY-MM")
-        running += deltas.get(key, 0)
-        points.append((moment.format("MMM YYYY", locale="fr"), running))
+    for year, month0 in shown:
+        running += deltas.get(f"{year:04d}-{month0 + 1:02d}", 0)
+        points.append((french.month_year_short(year, month0 + 1), running))
     return points
 
 
