@@ -13,9 +13,8 @@ from piccolo.query.functions.aggregate import Count
 from tracker.core import clock
 
 from tracker.core.permissions import Viewer
-from tracker.accounts.tables import Membership
 from tracker.commitments.tables import Commitment
-from tracker.core.db import is_sqlite, name_contains
+from tracker.core.db import fetch, in_list, is_sqlite, name_contains
 from tracker.core.errors import Forbidden
 from tracker.partners.kinds import SECTOR_LABELS
 from tracker.partners.tables import PartnerContact
@@ -324,17 +323,15 @@ async def search_actions(viewer: Viewer, search: ActionSearch, *, paginate: bool
 
 
 async def contacts_of(territory_ids: list[int]) -> dict[int, list[dict]]:
-    """Who to contact in each territory: its référents first, then its éditeurs."""
-    rows = await Membership.select(
-        Membership.territory,
-        Membership.role,
-        Membership.user.full_name.as_alias("name"),
-        Membership.user.email.as_alias("email"),
-    ).where(
-        Membership.territory.is_in(territory_ids or [0])
-        & Membership.role.is_in(["referent", "editeur"])
-        & Membership.user.is_active.eq(True)
-    )
+    """Who to contact in each territory: its référents first, then its éditeurs, by name (sorted here rather than in
+    SQL, whose collation differs between the two databases). Raw SQL: the Piccolo select with its join cost ten
+    times the statement at network scale (100 territories, ~400 people)."""
+    if not territory_ids:
+        return {}
+    rows = await fetch(
+        'SELECT m.territory, m.role, u.full_name AS name, u.email FROM membership m JOIN app_user u ON u.id = m."user" '
+        f"WHERE m.territory IN {in_list(territory_ids)} AND m.role IN ('referent', 'editeur') AND u.is_active = {{}}",
+        *territory_ids, True)
     by_territory: dict[int, list[dict]] = {}
     for row in sorted(rows, key=lambda r: (r["role"] != "referent", r["name"])):
         by_territory.setdefault(row["territory"], []).append(row)
