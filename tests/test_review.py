@@ -188,6 +188,56 @@ async def test_follow_ups_list_idle_territories_and_silent_overdue_actions_with_
     assert (await client.get("/pilotage/relances?jours=abc")).status_code == 400
 
 
+async def test_a_note_written_through_the_form_takes_its_action_off_the_silent_list_with_no_rebuild(
+        make_client, world):
+    """« À relancer » reads each action's newest note from `action.last_note_at`, which the note form keeps (in
+    its transaction): no rebuild between the note and the page. A later rebuild finds nothing to correct; a note
+    written behind `add_note`'s back is what `recalculer-indicateurs` corrects."""
+    from tracker.review.figures import rebuild
+
+    async def last_notes() -> dict[int, object]:
+        rows = await Action.raw("SELECT a.id, a.last_note_at, (SELECT MAX(n.created_at) FROM action_note n "
+                                "WHERE n.action = a.id) AS newest FROM action a")
+        return {r["id"]: (r["last_note_at"], r["newest"]) for r in rows}
+
+    reviewer, editor = await make_client(), await make_client()
+    await reviewer.login(EMAILS["reviewer"])
+    await editor.login(EMAILS["ga_editor"])
+
+    def silent(page) -> str:
+        return page.text.split('id="retards"')[1]
+
+    assert "Portage de repas" in silent(await reviewer.get("/pilotage/relances"))
+    sent = await editor.submit(f"/actions/{world.overdue}", f"/actions/{world.overdue}/notes",
+                               {"body": "Relance faite auprès du pilote"})
+    assert sent.status_code == 303
+    assert "Portage de repas" not in silent(await reviewer.get("/pilotage/relances"))
+    kept = await last_notes()
+    assert kept[world.overdue][0] is not None
+    assert (await rebuild())["notes_corrigees"] == 0 and await last_notes() == kept
+
+    # Behind add_note's back (as a bulk load writes): stale until the rebuild, which corrects that one action.
+    await Action.update({Action.last_note_at: None}).where(Action.id == world.overdue)
+    assert "Portage de repas" in silent(await reviewer.get("/pilotage/relances"))
+    assert (await rebuild())["notes_corrigees"] == 1 and await last_notes() == kept
+    assert "Portage de repas" not in silent(await reviewer.get("/pilotage/relances"))
+
+
+async def test_an_older_note_does_not_move_an_actions_newest_note_back(world):
+    """An import may write a note dated before one already there: the newest stays the newest."""
+    from tracker.core.permissions import Viewer
+    from tracker.roadmaps.service import add_note
+    from tracker.accounts.tables import User
+
+    found = await User.select(User.id).where(User.email == EMAILS["ga_editor"]).first()
+    editor = Viewer(user_id=found["id"], email=EMAILS["ga_editor"], roles={world.ga: "editeur"})
+    recent, old = arrow.utcnow().datetime, arrow.utcnow().shift(days=-60).datetime
+    await add_note(editor, world.overdue, "Récente", at=recent)
+    await add_note(editor, world.overdue, "Ancienne", at=old)
+    row = await Action.select(Action.last_note_at).where(Action.id == world.overdue).first()
+    assert row["last_note_at"] == recent
+
+
 async def test_a_note_on_a_confidential_action_does_not_date_the_territory_for_reviewers(make_client, world):
     await Action.update({Action.updated_at: arrow.utcnow().shift(days=-90).datetime}).where(Action.territory == world.ga)
     await ActionNote(action=world.secret, author=1, body="Note confidentielle", created_at=arrow.utcnow().datetime).save()

@@ -107,6 +107,11 @@ async def test_kept_figures_equal_a_rebuild_after_a_burst_of_concurrent_changes(
 
     kept = await figures.kept()
     assert kept == await figures.compute(None)  # row for row, both tables
+    # Each action's newest note, kept beside it for « à relancer », equals the notes' own newest.
+    notes = await Action.raw("SELECT a.id, a.last_note_at AS kept, (SELECT MAX(n.created_at) FROM action_note n "
+                             "WHERE n.action = a.id) AS newest FROM action a")
+    assert [r for r in notes if figures.instant(r["kept"]) != figures.instant(r["newest"])] == []
+    assert next(r for r in notes if r["id"] == world.upcoming)["kept"] is not None
     after = {row["territory"]: row for row in kept[0] if row["audience"] == figures.EVERY}
     for tid, _, _, ids in network:
         assert after[tid]["s_realisee"] == 2 and after[tid]["s_en_pause"] == 3 and before[tid]["s_en_cours"] == 5

@@ -26,7 +26,8 @@ async def _recalculate() -> None:
     from tracker.review.figures import rebuild
 
     done = await rebuild()
-    print(f"Indicateurs recalculés : {done['territoires']} territoires, {done['mois']} lignes mensuelles, "
+    notes = f", {done['notes_corrigees']} dates de dernière note corrigées" if done["notes_corrigees"] else ""
+    print(f"Indicateurs recalculés : {done['territoires']} territoires, {done['mois']} lignes mensuelles{notes}, "
           f"en {done['secondes']} s.")
 
 

@@ -109,8 +109,9 @@ async def prepare_data(args: argparse.Namespace) -> None:
         subprocess.run([sys.executable, "-m", "tracker", "migrate"], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
         figures = await dataset.build(args.actions)
         print("Jeu de données construit : " + ", ".join(f"{k} = {v}" for k, v in figures.items()), flush=True)
-    else:
-        print("Jeu de données réutilisé (--keep).", flush=True)
+    else:  # migrated to this checkout's schema (a data set kept from an earlier version lacks its new columns)
+        subprocess.run([sys.executable, "-m", "tracker", "migrate"], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+        print("Jeu de données réutilisé (--keep), migré.", flush=True)
     seconds, what = await dataset.analyse(url, os.environ["SQLITE_PATH"])
     print(f"{what} en {seconds:.1f} s.", flush=True)
 

@@ -26,6 +26,7 @@ from typing import Any
 from tracker.core.db import fetch, is_sqlite, write_transaction
 from tracker.lifecycle import Touched, observe
 from tracker.review.tables import RealisedMonth, TerritoryFigures
+from tracker.roadmaps.service import rewrite_last_notes
 from tracker.roadmaps.statuses import MODULE_TITLES, STATUS_LABELS
 
 EVERY = "tout"  # every action: administrators, and a territory's members for their own territory
@@ -244,10 +245,11 @@ async def rebuild() -> dict:
     started = time.perf_counter()
     async with write_transaction():
         await _lock(0)
+        notes = await rewrite_last_notes()  # each action's newest note, kept beside it for « à relancer »
         figures, months = await compute(None)
         await _write_all(figures, months)
     return {"territoires": len({r["territory"] for r in figures}), "lignes": len(figures), "mois": len(months),
-            "secondes": round(time.perf_counter() - started, 2)}
+            "notes_corrigees": notes, "secondes": round(time.perf_counter() - started, 2)}
 
 
 async def kept() -> tuple[list[dict], list[dict]]:

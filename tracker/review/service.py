@@ -362,17 +362,18 @@ async def follow_ups(viewer: Viewer, idle_days: int = IDLE_DAYS, limit: int | No
 
     today = clock.today()
     # Overdue actions with no note in the last 30 days: the `limit` most overdue picked from the partial index
-    # `action_open_deadline` (ids only), then joined for those rows alone; their count in the same statement.
+    # `action_open_deadline`, which holds each action's newest note (`last_note_at`), then joined for those rows
+    # alone; their count, from that index alone, in the same statement.
     scope = viewer.actions_scope_sql("a.territory", "a.confidential", sqlite=sqlite)
     indexed = " INDEXED BY action_open_deadline" if sqlite else ""
-    silent_sql = (f"FROM action a{indexed} WHERE a.{_OPEN} AND a.deadline < {{}} AND {scope} AND NOT EXISTS "
-                  "(SELECT 1 FROM action_note n WHERE n.action = a.id AND n.created_at >= {})")
+    silent_sql = (f"FROM action a{indexed} WHERE a.{_OPEN} AND a.deadline < {{}} AND {scope} "
+                  "AND (a.last_note_at IS NULL OR a.last_note_at < {})")
     silent_args = [today, now - timedelta(days=30)]
     silent = await Action.raw(
         f"WITH s AS (SELECT a.id {silent_sql} ORDER BY a.deadline, a.id{cut}) "
         "SELECT CAST(a.id AS INTEGER) AS id, a.title, a.status, a.deadline, "
         "CAST(a.territory AS INTEGER) AS territory_id, t.name AS territory_name, p.name AS pilot_name, "
-        "(SELECT MAX(n.created_at) FROM action_note n WHERE n.action = a.id) AS last_note, "
+        "a.last_note_at AS last_note, "
         f"(SELECT CAST(COUNT(*) AS INTEGER) {silent_sql}) AS total "
         "FROM s JOIN action a ON a.id = s.id JOIN territory t ON t.id = a.territory "
         "LEFT JOIN partner p ON p.id = a.pilot ORDER BY a.deadline, a.id",

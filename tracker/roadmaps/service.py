@@ -10,7 +10,7 @@ from typing import Iterable, Sequence
 from piccolo.query.functions.aggregate import Count, Max
 
 from tracker.core.permissions import Viewer
-from tracker.core.db import in_list, is_sqlite, write_transaction
+from tracker.core.db import fetch, in_list, is_sqlite, write_transaction
 from tracker.core.errors import Forbidden, InvalidInput, NotFound
 from tracker import lifecycle
 from tracker.partners.tables import PartnerTerritory
@@ -398,9 +398,22 @@ async def commentable_action(viewer: Viewer, action_id: int) -> dict:
 
 async def add_note(viewer: Viewer, action_id: int, body: str, *, at: datetime | None = None) -> None:
     await commentable_action(viewer, action_id)
+    written = at or clock.now()
     async with write_transaction():
-        await ActionNote.insert(ActionNote(action=action_id, author=viewer.user_id, body=body, created_at=at or clock.now()))
+        await ActionNote.insert(ActionNote(action=action_id, author=viewer.user_id, body=body, created_at=written))
+        # The action's newest note, kept beside it (an imported note may be dated before one already there).
+        await fetch("UPDATE action SET last_note_at = {} WHERE id = {} AND (last_note_at IS NULL OR last_note_at < {})",
+                    written, action_id, written)
         await lifecycle.touched(ACTION.subject, action_id)  # a note dates the territory's last update
+
+
+async def rewrite_last_notes() -> int:
+    """`action.last_note_at` rewritten from the notes wherever it differs (`recalculer-indicateurs`, after rows
+    written in bulk outside `add_note`); returns how many actions it corrected."""
+    differs = "IS NOT" if is_sqlite() else "IS DISTINCT FROM"
+    newest = "(SELECT MAX(n.created_at) FROM action_note n WHERE n.action = action.id)"
+    rows = await fetch(f"UPDATE action SET last_note_at = {newest} WHERE last_note_at {differs} {newest} RETURNING id")
+    return len(rows)
 
 
 # --- workshops (administrators) ---------------------------------------------------------------------------

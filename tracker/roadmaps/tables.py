@@ -62,6 +62,10 @@ class Action(Table):
     version = Integer(default=1)
     created_at = Timestamptz()
     updated_at = Timestamptz()
+    # When its newest follow-up note was written (None: never): kept by `roadmaps.service.add_note`, the only
+    # writer of notes, and rewritten by `recalculer-indicateurs`; « à relancer » reads it from the partial index
+    # `action_open_deadline` instead of probing the notes of every overdue action (issue 15).
+    last_note_at = Timestamptz(null=True, default=None)
 
 
 class ActionNote(Table):
