@@ -145,13 +145,18 @@ def _who(contacts: dict[int, list[dict]]):
     function rather than a Jinja macro (a macro call builds a frame, a context and a caller: half of the page's
     rendering), f-strings over escaped values as in web/templating.py; once per territory."""
     made: dict[int, Markup] = {}
+    roles: dict[str, str] = {}  # « (référent du territoire) », once per role
+
+    def role(code: str) -> str:
+        if code not in roles:
+            roles[code] = f' <span class="muted">({escape(ROLE_LABELS.get(code, code).lower())})</span>'
+        return roles[code]
 
     def who(territory_id: int) -> Markup:
         if territory_id not in made:
             people = contacts.get(territory_id)
             made[territory_id] = Markup(", ".join(
-                f'<a href="mailto:{escape(p["email"])}">{escape(p["name"])}</a> <span class="muted">'
-                f'({escape(ROLE_LABELS.get(p["role"], p["role"]).lower())})</span>' for p in people
+                f'<a href="mailto:{escape(p["email"])}">{escape(p["name"])}</a>{role(p["role"])}' for p in people
             )) if people else _NOBODY
         return made[territory_id]
 
