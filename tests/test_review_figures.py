@@ -190,3 +190,45 @@ async def test_overdue_counts_follow_the_date_with_no_write(client, world):
     assert after["CA du Grand Angoulême"] == before["CA du Grand Angoulême"]
     assert "Échéance demain" in follow.text.split('id="retards"')[1]
     assert await figures.kept() == kept  # nothing was written: « en retard » is not kept
+
+
+async def test_a_status_change_between_open_statuses_moves_the_kept_counts_in_one_statement(make_client, world,
+                                                                                             monkeypatch):
+    """Issue 15: a move between open statuses is applied to its territory's kept rows (both audiences, « tout »
+    alone for a confidential action) by one UPDATE, not by recomputing the territory; into « réalisée » it is
+    recomputed (a month of the curve moves). Kept == rebuilt after each."""
+    written: list[str] = []
+    original = figures.fetch
+
+    async def recording(sql: str, *args):
+        written.append(sql)
+        return await original(sql, *args)
+
+    monkeypatch.setattr(figures, "fetch", recording)
+    editor = await make_client()
+    await editor.login(EMAILS["ga_editor"])
+    before = {(r["territory"], r["audience"]): r for r in (await figures.kept())[0]}
+    forms = await _status_forms(editor, world.ga_roadmap, [world.upcoming, world.secret])
+    for action_id, target in ((world.upcoming, "en_cours"), (world.secret, "en_cours")):
+        written.clear()
+        moved = await editor.post(f"/actions/{action_id}/statut", {**forms[action_id], "status": target},
+                                  htmx=True)
+        assert moved.status_code == 200
+        figures_sql = [sql for sql in written if "territory_figures" in sql or "GROUP BY" in sql]
+        assert len(figures_sql) == 1 and figures_sql[0].startswith("UPDATE territory_figures"), figures_sql
+    kept = await figures.kept()
+    assert kept == await figures.compute(None)
+    after = {(r["territory"], r["audience"]): r for r in kept[0]}
+    every, public = (world.ga, figures.EVERY), (world.ga, figures.PUBLIC)
+    assert after[every]["s_en_cours"] == before[every]["s_en_cours"] + 2
+    assert after[every]["s_a_venir"] == before[every]["s_a_venir"] - 2
+    assert after[public]["s_en_cours"] == before[public]["s_en_cours"] + 1  # the confidential one not counted
+    assert after[every]["last_update"] > before[every]["last_update"]
+
+    forms = await _status_forms(editor, world.ga_roadmap, [world.upcoming])
+    written.clear()
+    done = await editor.post(f"/actions/{world.upcoming}/statut",
+                             {**forms[world.upcoming], "status": "realisee", "comment": "Fait"}, htmx=True)
+    assert done.status_code == 200
+    assert any("GROUP BY" in sql for sql in written)  # recomputed: the month of the curve moved
+    assert await figures.kept() == await figures.compute(None)

@@ -17,6 +17,9 @@ import pstats
 import statistics
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
+
+from tracker.bench import machine
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_POSTGRES = "postgresql://postgres@127.0.0.1:5432/suivi_bench"
@@ -113,7 +116,10 @@ async def measure(http, page, args) -> None:
     statements = []
     cpu = 0.0
     profiler = cProfile.Profile() if args.cprofile else None
+    database: dict[int, float] = {}
     for n, (method, path, headers, client, action, _) in enumerate(plan):
+        if n == 3:  # PostgreSQL's backends of the bench's database, from the first measured request
+            database = machine.cpu_seconds(machine.database_processes())
         body = target = None
         if action is not None:  # the status and version it has now (an action comes round again after a lap)
             target = "a_venir" if action["status"] == "en_cours" else "en_cours"
@@ -138,10 +144,13 @@ async def measure(http, page, args) -> None:
             action["status"] = target
         if n >= 3:
             times.append(elapsed * 1000)
+    after = machine.cpu_seconds(machine.database_processes())
+    backends = sum(t - database.get(pid, 0.0) for pid, t in after.items())
     print(f"{page.key}: {len(times)} requêtes, moyenne {statistics.mean(times):.1f} ms, "
           f"médiane {statistics.median(times):.1f} ms, min {min(times):.1f} ms, "
-          f"CPU du processus {cpu * 1000 / len(times):.1f} ms par requête, "
-          f"requêtes SQL par requête {min(statements)}–{max(statements)}")
+          f"CPU du processus {cpu * 1000 / len(times):.1f} ms par requête"
+          + (f", CPU de PostgreSQL {backends * 1000 / len(times):.1f} ms par requête" if after else "")
+          + f", requêtes SQL par requête {min(statements)}–{max(statements)}")
     if profiler:
         stats = pstats.Stats(profiler)
         stats.sort_stats("tottime").print_stats(args.cprofile)
@@ -157,6 +166,8 @@ def main(argv: list[str] | None = None) -> None:
         os.environ.setdefault("SQLITE_PATH", str(ROOT / "var" / "bench.sqlite3"))
     else:
         os.environ.setdefault("DATABASE_URL", DEFAULT_POSTGRES)
+        # whose backends' CPU is counted (bench.machine.database_processes)
+        os.environ.setdefault("BENCH_DATABASE_NAME", urlsplit(os.environ["DATABASE_URL"]).path.lstrip("/"))
     os.environ.setdefault("MAIL_BACKEND", "console")
     import logging
 

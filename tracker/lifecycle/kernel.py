@@ -181,6 +181,11 @@ class Touched:
     subject: str
     subject_id: int | None
     territory_id: int | None = None
+    # A state change taken by `apply`: (source, target), when it was written and the row's confidential flag (for
+    # an observer that moves its kept counts by one instead of recomputing them). None for any other write.
+    moved: tuple[str, str] | None = None
+    at: datetime | None = None
+    confidential: bool | None = None
 
 
 Observer = Callable[[Sequence[Touched]], Awaitable[None]]
@@ -199,12 +204,16 @@ def observe(subject: str, callback: Observer) -> None:
 async def touched(subject: str, subject_id: int | None, territory_id: int | None = None) -> None:
     """Tell the observers of `subject` that a row was written. Call it inside the write transaction, from every
     writer outside the kernel (the kernel's own functions call it already)."""
+    await _notify(Touched(subject, subject_id, territory_id))
+
+
+async def _notify(change: Touched) -> None:
+    subject = change.subject
     if not _observers.get(subject):
         return
-    change = Touched(subject, subject_id, territory_id)
     waiting = _deferred.get()
     if waiting is not None:
-        if change not in waiting:
+        if change.moved is not None or change not in waiting:  # each move counts, even one just like another
             waiting.append(change)
         return
     for callback in _observers[subject]:
@@ -369,20 +378,24 @@ async def _write(machine: Machine, step: Step, subject_id: int, version: int, wr
         raise Conflict(await conflict_message(machine, subject_id))
     if machine.after is not None:
         await machine.after(step)
-    await _record_step(machine, step, subject_id)
+    await _record_step(machine, step, subject_id, written)
 
 
-async def _record_step(machine: Machine, step: Step, subject_id: int) -> None:
+async def _record_step(machine: Machine, step: Step, subject_id: int, written: datetime) -> None:
+    source, target = step.transition.source, step.transition.target
+    confidential = step.row.get("confidential")
     await record(
         subject=machine.subject,
         subject_id=subject_id,
         territory_id=step.row["territory"],
-        source=step.transition.source,
-        target=step.transition.target,
+        source=source,
+        target=target,
         actor=step.actor,
         comment=step.comment,
         at=step.at,
         recorded_at=step.recorded_at,
+        change=Touched(machine.subject, subject_id, step.row["territory"], (source, target), written,
+                       None if confidential is None else bool(confidential)),
     )
 
 
@@ -435,9 +448,11 @@ async def record(
     comment: str = "",
     at: datetime | None = None,
     recorded_at: datetime | None = None,
+    change: Touched | None = None,
 ) -> None:
     """One history entry. Call only inside the write transaction of the change it records. `at`: when it
-    happened; `recorded_at`: when it was written, for an event recorded afterwards (None otherwise).
+    happened; `recorded_at`: when it was written, for an event recorded afterwards (None otherwise); `change`:
+    what the observers are told (by default, that the row was written).
 
     The partner's contact who acted is kept as a reference (never a copy of their name): once the contact is
     erased, the entry reads « contact supprimé »."""
@@ -446,7 +461,7 @@ async def record(
     await fetch(_RECORD, subject, subject_id, territory_id, source, target,
                 actor.user_id if actor else None, actor.contact_id if actor else None,
                 actor.acting_as if actor else "", comment, at or clock.now(), recorded_at)
-    await touched(subject, subject_id, territory_id)
+    await _notify(change or Touched(subject, subject_id, territory_id))
 
 
 async def record_created(

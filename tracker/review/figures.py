@@ -36,6 +36,7 @@ AUDIENCES = (EVERY, PUBLIC)
 SUBJECTS = ("action", "commitment", "agreement", "partner")
 LOCK_SPACE = 15  # PostgreSQL advisory locks (LOCK_SPACE, territory id); (LOCK_SPACE, 0) is the whole table's
 BATCH = 400
+REALISED = "realisee"  # entering or leaving it moves a month of the curve
 
 
 def instant(value: datetime | str | None) -> datetime | None:
@@ -234,9 +235,39 @@ async def refresh(territory_ids: Iterable[int | None]) -> None:
     if not ids:
         return
     await _lock(*ids, shared=0)  # always in the same order: no two transactions wait for each other
+    await _recompute(ids)
+
+
+async def _recompute(ids: Sequence[int]) -> None:
+    """`refresh` once the territories' locks are held."""
     kept_months: dict[tuple[int, str, str], int] = {}
     figures, months = await compute(ids, kept_months=kept_months)
     await _write(figures, months, ids, kept_months)
+
+
+def _movable(change: Touched) -> bool:
+    """An action's status change that moves its territory's counts by one and nothing else: not into or out of
+    « réalisée » (that moves a month of the curve: recomputed), and with what the move needs known."""
+    if change.subject != "action" or change.moved is None or change.territory_id is None:
+        return False
+    source, target = change.moved
+    return (source in STATUS_LABELS and target in STATUS_LABELS and source != target and REALISED not in (source, target)
+            and change.at is not None and change.confidential is not None)
+
+
+async def _move(change: Touched) -> bool:
+    """One status change applied to the kept rows of its territory (both audiences, or « tout » alone for a
+    confidential action) in one UPDATE: a status count down, another up, the last update later. False when a row
+    is missing (the territory is then recomputed)."""
+    source, target = change.moved
+    audiences = _audiences(change.confidential)
+    at = instant(change.at).astimezone(timezone.utc)
+    rows = await fetch(
+        f"UPDATE territory_figures SET s_{source} = s_{source} - 1, s_{target} = s_{target} + 1, "
+        "last_update = CASE WHEN last_update IS NULL OR last_update < {} THEN {} ELSE last_update END "
+        f"WHERE territory = {{}} AND audience IN ({', '.join('{}' for _ in audiences)}) RETURNING audience",
+        at, at, change.territory_id, *audiences)
+    return len(rows) == len(audiences)
 
 
 async def rebuild() -> dict:
@@ -298,8 +329,20 @@ async def _territories(changes: Sequence[Touched]) -> set[int]:
 
 
 async def on_change(changes: Sequence[Touched]) -> None:
-    """The kernel's observer: recompute the territories a change moved, in its transaction."""
-    await refresh(await _territories(changes))
+    """The kernel's observer, in the change's transaction: a status change between two open statuses moves its
+    territory's counts by one (one UPDATE instead of recomputing the territory: the status change's two
+    statements of figures become one); any other change recomputes the territories it moved."""
+    whole = await _territories([c for c in changes if not _movable(c)])
+    moves = [c for c in changes if _movable(c) and c.territory_id not in whole]  # a recomputed one includes them
+    ids = sorted(whole | {c.territory_id for c in moves})
+    if not ids:
+        return
+    await _lock(*ids, shared=0)  # every territory at once, in one order, as `refresh` takes them
+    for change in moves:
+        if not await _move(change):
+            whole.add(change.territory_id)
+    if whole:
+        await _recompute(sorted(whole))
 
 
 def install() -> None:
