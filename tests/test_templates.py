@@ -293,3 +293,96 @@ def test_the_charts_are_the_markup_the_macros_wrote():
     for bars, chart in charts:
         expected = reference.render(chart=chart, id="graphique-x", bars=bars)
         assert str(chart.html("graphique-x")) == expected, chart.title
+
+
+REFERENCE_FOLLOW_UP_ROWS = {
+    "idle": """{% for row in rows %}<tr>
+      <th scope="row"><a href="/territoires/{{ row.siren }}">{{ row.name }}</a></th>
+      <td>{% if row.last_update %}{{ row.last_update|date_fr }} <span class="muted">({{ row.last_update|relative_fr }})</span>{% else %}Jamais{% endif %}</td>
+      <td>{{ who(row.id) }}</td></tr>{% endfor %}""",
+    "unanswered": """{% for c in rows %}<tr>
+      <th scope="row">{{ c.partner_name }}</th>
+      <td><a href="/actions/{{ c.action_id }}">{{ c.action_title }}</a> <span class="muted">({{ c.territory_name }})</span></td>
+      <td>{{ c.updated_at|date_fr }} <span class="muted">({{ c.updated_at|relative_fr }})</span></td>
+      <td>{% if data.shows_partner_contacts %}{% for p in data.partner_contacts.get(c.partner_id, []) %}<a href="mailto:{{ p.email }}">{{ p.full_name }}</a>{{ ', ' if not loop.last }}{% else %}<span class="muted">Aucun contact enregistré</span>{% endfor %}{% else %}{{ who(c.territory) }} <span class="muted">(les coordonnées des contacts du partenaire restent au territoire)</span>{% endif %}</td></tr>{% endfor %}""",
+    "silent": """{% for a in rows %}<tr>
+      <th scope="row"><a href="/actions/{{ a.id }}">{{ a.title }}</a> {{ status_badge(a.status) }}</th>
+      <td>{{ a.territory_name }}</td>
+      <td>{{ due(a.deadline, True) }}</td>
+      <td>{% if a.last_note %}{{ a.last_note|date_fr }}{% else %}Aucune{% endif %}</td>
+      <td>{{ who(a.territory_id) }}{% if a.pilot_name %}<br><span class="muted">Pilote&nbsp;: {{ a.pilot_name }}</span>{% endif %}</td></tr>{% endfor %}""",
+}
+
+
+def test_the_follow_up_rows_are_the_markup_the_template_wrote():
+    """« À relancer »'s three lists are written by `review.routes.idle_rows`, `unanswered_rows` and `silent_rows`
+    (its Jinja loops were half of the page's time); the template's loops, kept here, are the reference, in the
+    application's environment, over rows with missing values, accents and characters to escape."""
+    from datetime import date, datetime, timedelta, timezone
+
+    from litestar.plugins.jinja import JinjaTemplateEngine
+
+    from tracker.core import clock
+    from tracker.review.routes import _who, idle_rows, silent_rows, unanswered_rows
+    from tracker.web.templating import template_config
+
+    config = template_config()
+    engine = JinjaTemplateEngine(directory=config.directory)
+    config.engine_callback(engine)
+    reference = {kind: engine.engine.from_string(source) for kind, source in REFERENCE_FOLLOW_UP_ROWS.items()}
+    now = clock.now()
+    today = clock.today()
+    contacts = {
+        1: [{"territory": 1, "role": "referent", "name": "Rita Référente", "email": "rita@ga.example.org"},
+            {"territory": 1, "role": "editeur", "name": "Tom <& \"Jerry\">", "email": "t'o&m@x.example.org"}],
+        2: [{"territory": 2, "role": "editeur", "name": "Victor", "email": "v@vr.example.org"}],
+        3: [{"territory": 3, "role": "inconnu<", "name": "", "email": ""}],
+    }
+    idle = [
+        {"id": 1, "siren": "200071827", "name": "CA du Grand Angoulême", "last_update": now - timedelta(days=70)},
+        {"id": 4, "siren": "<2000>", "name": "CC <Tom & \"Jerry\"> l'été", "last_update": None},
+        {"id": 3, "siren": "200068781", "name": "Valence", "last_update": datetime(2026, 3, 29, 0, 30)},
+        {"id": 2, "siren": "200068782", "name": "Métropole", "last_update": datetime(2025, 1, 1, tzinfo=timezone.utc)},
+    ]
+    unanswered = [
+        {"id": 10, "role": "pilote", "updated_at": now - timedelta(days=20), "territory": 1,
+         "territory_name": "CA du Grand Angoulême", "partner_id": 5, "partner_name": "Solidarité Angoumois",
+         "action_id": 7, "action_title": "Guichet unique"},
+        {"id": 11, "role": "financeur", "updated_at": datetime(2026, 1, 31, 23, 30, tzinfo=timezone.utc),
+         "territory": 4, "territory_name": "CC <b>&</b>", "partner_id": 6, "partner_name": "SEM « Drôme » & \"Cie\"",
+         "action_id": 8, "action_title": "Audit <script>'x'</script>"},
+        {"id": 12, "role": "contributeur", "updated_at": now - timedelta(days=400), "territory": 2,
+         "territory_name": "Valence", "partner_id": 7, "partner_name": None, "action_id": 9, "action_title": ""},
+    ]
+    partner_contacts = {
+        5: [{"partner": 5, "full_name": "Sophie Bernard", "email": "sophie@solidarite.example.org"},
+            {"partner": 5, "full_name": "Jean <Dupont> & fils", "email": "j\"d@x.example.org"}],
+        6: [{"partner": 6, "full_name": "Élise", "email": "elise@sem.example.org"}],
+    }
+    silent = [
+        {"id": 45, "title": "Portage de repas", "status": "en_cours", "deadline": today - timedelta(days=10),
+         "territory_id": 1, "territory_name": "CA du Grand Angoulême", "pilot_name": "Solidarité Angoumois",
+         "last_note": None},
+        {"id": 46, "title": "Carte <des> « initiatives » & 'co'", "status": "bloquee",
+         "deadline": today - timedelta(days=10), "territory_id": 4, "territory_name": "CC <Tom & \"Jerry\">",
+         "pilot_name": None, "last_note": now - timedelta(days=45)},
+        {"id": 47, "title": "Audit", "status": "<inconnu & \"x\">", "deadline": date(2025, 6, 1), "territory_id": 2,
+         "territory_name": "Valence", "pilot_name": "", "last_note": datetime(2026, 3, 29, 1, 30)},
+        {"id": 48, "title": "Sans date", "status": "en_pause", "deadline": None, "territory_id": 3,
+         "territory_name": "Métropole", "pilot_name": "SEM <Drôme>", "last_note": datetime(2026, 3, 29, 23, 30,
+                                                                                            tzinfo=timezone.utc)},
+        {"id": 49, "title": "Encore", "status": "en_cours", "deadline": today - timedelta(days=400),
+         "territory_id": 1, "territory_name": "CA du Grand Angoulême", "pilot_name": "P", "last_note": None},
+    ]
+    for rows in ([], idle, *([row] for row in idle)):
+        assert str(idle_rows(rows, _who(contacts))) == reference["idle"].render(rows=rows, who=_who(contacts))
+    for shows in (False, True):
+        data = {"shows_partner_contacts": shows, "partner_contacts": partner_contacts if shows else {}}
+        for rows in ([], unanswered, *([row] for row in unanswered)):
+            assert str(unanswered_rows(rows, _who(contacts), partner_contacts if shows else None)) == \
+                reference["unanswered"].render(rows=rows, who=_who(contacts), data=data), (shows, rows)
+    for rows in ([], silent, *([row] for row in silent)):
+        assert str(silent_rows(rows, _who(contacts))) == reference["silent"].render(rows=rows, who=_who(contacts))
+    shown = str(silent_rows(silent, _who(contacts)))
+    assert "Carte &lt;des&gt; « initiatives » &amp; &#39;co&#39;" in shown and "<inconnu" not in shown
+    assert "t&#39;o&amp;m@x.example.org" in shown and "Aucun référent ni éditeur" in shown

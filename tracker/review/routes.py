@@ -178,17 +178,85 @@ def _who(contacts: dict[int, list[dict]]):
     function rather than a Jinja macro (a macro call builds a frame, a context and a caller: half of the page's
     rendering), f-strings over escaped values as in web/templating.py; once per territory."""
     made: dict[int, Markup] = {}
+    roles: dict[str, str] = {}  # « (référent du territoire) », once per role
+
+    def role(code: str) -> str:
+        if code not in roles:
+            roles[code] = f' <span class="muted">({escape(ROLE_LABELS.get(code, code).lower())})</span>'
+        return roles[code]
 
     def who(territory_id: int) -> Markup:
         if territory_id not in made:
             people = contacts.get(territory_id)
             made[territory_id] = Markup(", ".join(
-                f'<a href="mailto:{escape(p["email"])}">{escape(p["name"])}</a> <span class="muted">'
-                f'({escape(ROLE_LABELS.get(p["role"], p["role"]).lower())})</span>' for p in people
+                f'<a href="mailto:{escape(p["email"])}">{escape(p["name"])}</a>{role(p["role"])}' for p in people
             )) if people else _NOBODY
         return made[territory_id]
 
     return who
+
+
+# « À relancer »'s three lists: each row one f-string over escaped values, the list joined here (in Jinja, up to
+# 3 × 100 rows of a dozen expressions each were half of the page's time). The markup is the template's, kept in
+# tests/test_templates.py as the reference. The status badge and the deadline are written as web/templating.py's
+# `status_badge` and `due` write them (a layer above: not imported), once per status and per deadline.
+_NO_DEADLINE = '<span class="muted">Sans échéance</span>'
+_NO_PARTNER_CONTACT = '<span class="muted">Aucun contact enregistré</span>'
+_AT_THE_TERRITORY = ' <span class="muted">(les coordonnées des contacts du partenaire restent au territoire)</span>'
+
+
+def _when(moment) -> str:
+    """« 3 décembre 2026 <span class="muted">(il y a 2 mois)</span> »."""
+    return f'{escape(french.date_fr(moment))} <span class="muted">({escape(french.relative_fr(moment))})</span>'
+
+
+def idle_rows(rows: list[dict], who) -> Markup:
+    return Markup("".join(
+        f'<tr>\n      <th scope="row"><a href="/territoires/{escape(row["siren"])}">{escape(row["name"])}</a></th>\n'
+        f'      <td>{_when(row["last_update"]) if row["last_update"] else "Jamais"}</td>\n'
+        f'      <td>{who(row["id"])}</td></tr>' for row in rows))
+
+
+def unanswered_rows(rows: list[dict], who, partner_contacts: dict[int, list[dict]] | None) -> Markup:
+    """`partner_contacts`: the partners' contacts when the viewer may see them (an administrator), else None."""
+    out = []
+    for c in rows:
+        if partner_contacts is None:
+            contact = f"{who(c['territory'])}{_AT_THE_TERRITORY}"
+        else:
+            contact = ", ".join(f'<a href="mailto:{escape(p["email"])}">{escape(p["full_name"])}</a>'
+                                for p in partner_contacts.get(c["partner_id"], [])) or _NO_PARTNER_CONTACT
+        out.append(
+            f'<tr>\n      <th scope="row">{escape(c["partner_name"])}</th>\n'
+            f'      <td><a href="/actions/{escape(c["action_id"])}">{escape(c["action_title"])}</a> '
+            f'<span class="muted">({escape(c["territory_name"])})</span></td>\n'
+            f'      <td>{_when(c["updated_at"])}</td>\n      <td>{contact}</td></tr>')
+    return Markup("".join(out))
+
+
+def silent_rows(rows: list[dict], who) -> Markup:
+    badges: dict = {}
+    dues: dict = {}
+    out = []
+    for a in rows:
+        status, deadline = a["status"], a["deadline"]
+        badge = badges.get(status)
+        if badge is None:
+            badge = badges[status] = (f'<span class="badge status-{escape(status)}">'
+                                      f'{escape(STATUS_LABELS.get(status, status))}</span>')
+        shown = dues.get(deadline)
+        if shown is None:
+            shown = dues[deadline] = (
+                f'<time datetime="{escape(french.datetime_attr(deadline))}">{escape(french.date_fr(deadline))}</time> '
+                f'<span class="muted">({escape(french.relative_fr(deadline))})</span> '
+                '<span class="badge overdue">En retard</span>') if deadline else _NO_DEADLINE
+        note = escape(french.date_fr(a["last_note"])) if a["last_note"] else "Aucune"
+        pilot = f'<br><span class="muted">Pilote&nbsp;: {escape(a["pilot_name"])}</span>' if a["pilot_name"] else ""
+        out.append(
+            f'<tr>\n      <th scope="row"><a href="/actions/{escape(a["id"])}">{escape(a["title"])}</a> {badge}</th>\n'
+            f'      <td>{escape(a["territory_name"])}</td>\n      <td>{shown}</td>\n      <td>{note}</td>\n'
+            f'      <td>{who(a["territory_id"])}{pilot}</td></tr>')
+    return Markup("".join(out))
 
 
 @get("/pilotage/relances", name="review_follow_ups")
@@ -196,7 +264,9 @@ async def review_follow_ups(request: Request, viewer: NamedDependency[Viewer]) -
     service.require_reviewer(viewer)
     query = read_follow_up_query(request.query_params)
     data = await service.follow_ups(viewer, query.idle_days)
-    return render(request, "review/follow_ups.html", {"data": data, "who": _who(data["contacts"])})
+    return render(request, "review/follow_ups.html", {
+        "data": data, "who": _who(data["contacts"]),
+        "idle_rows": idle_rows, "unanswered_rows": unanswered_rows, "silent_rows": silent_rows})
 
 
 @get("/territoires/{siren:str}/point-codir", name="codir_pack")
