@@ -163,7 +163,7 @@ def test_a_dashboard_row_is_the_markup_the_template_wrote():
          "by_status": {**counts, "realisee": 2, "bloquee": 1, "en_cours": 4}, "share_done": 2 / 7, "overdue": 3,
          "commitments": {"confirme": 4, "propose": 1}, "agreements": {"signe": 1, "brouillon": 2},
          "last_update": clock.now() - timedelta(days=3)},
-        {"siren": "200000001", "name": "CC <Tom & \"Jerry\">", "kind": "inconnu", "departement": "", "total": 0,
+        {"siren": "200000001", "name": "CC <Tom & \"Jerry\"> l'été", "kind": "inconnu", "departement": "", "total": 0,
          "by_status": counts, "share_done": 0.0, "overdue": 0, "commitments": {}, "agreements": {},
          "last_update": None},
         {"siren": "200000002", "name": "Métropole", "kind": "ME", "departement": "2A", "total": 8,
