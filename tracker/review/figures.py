@@ -12,7 +12,9 @@ One function computes them, `compute`, from the base tables and the history, for
 calls `on_change` (registered by `install`, from the app factory and the command line) for every change of an
 action, a commitment or an agreement, and the writers outside the kernel call `lifecycle.touched`. `rebuild`
 (`python -m tracker recalculer-indicateurs`) rewrites them all. A territory's row is recomputed whole (a territory
-holds a few dozen actions): no increment that could drift. The network's months move by the difference between a
+holds a few dozen actions), except for the commonest change, a status change between two open statuses, which moves
+two counts and the last update by one UPDATE (`_move`; the tests compare the kept rows with a rebuild after bursts
+of such changes, and `recalculer-indicateurs` rewrites whatever might have drifted). The network's months move by the difference between a
 territory's months as kept and as recomputed, in the same transaction (on PostgreSQL an upsert that adds to the
 row: concurrent writers of one month queue on its row lock and each adds to what the previous one committed), so
 they stay the sum of the territories' months; the tests compare them with a rebuild.
