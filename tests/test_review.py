@@ -343,3 +343,16 @@ async def test_the_curves_months_are_those_arrow_counted(world):
         end = arrow.get(moment).floor("month")
         assert [label for label, _ in points] == [
             end.shift(months=-i).format("MMM YYYY", locale="fr") for i in range(11, -1, -1)], moment
+
+
+async def test_one_day_without_update_is_written_in_the_singular(client, world):
+    """« depuis 1 jour », not « 1 jours » (found by looking at the page), on the page and in its download."""
+    await Action.update({Action.updated_at: arrow.utcnow().shift(days=-90).datetime}).where(Action.territory == world.vr)
+    await figures_rebuilt()  # rows written behind the kernel's back
+    await client.login(EMAILS["reviewer"])
+    one = await client.get("/pilotage/relances?jours=1")
+    assert "Territoires sans mise à jour depuis 1 jour</h2>" in one.text and "1 jours" not in one.text
+    assert "Territoires sans mise à jour depuis 2 jours</h2>" in (await client.get("/pilotage/relances?jours=2")).text
+    download = (await client.get("/pilotage/relances/export.csv?jours=1")).text
+    assert "Sans mise à jour depuis 1 jour;" in download or "Sans mise à jour depuis 1 jour," in download
+    assert "1 jours" not in download
