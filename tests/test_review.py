@@ -356,3 +356,15 @@ async def test_one_day_without_update_is_written_in_the_singular(client, world):
     download = (await client.get("/pilotage/relances/export.csv?jours=1")).text
     assert "Sans mise à jour depuis 1 jour;" in download or "Sans mise à jour depuis 1 jour," in download
     assert "1 jours" not in download
+
+
+async def test_the_dashboards_summary_writes_one_action_in_the_singular(client, world):
+    """« 1 action, dont 0 en retard », not « 1 actions » (a filter can leave one action)."""
+    async with write_transaction():
+        lone = await territory("200000777", "CC du Test", kind="CC")
+        await action(await roadmap(lone), lone, "Seule action")
+    await figures_rebuilt()
+    await client.login(EMAILS["reviewer"])
+    page = await client.get("/pilotage?type=CC")
+    assert "1 territoire avec une feuille de route (filtrés) — 1 action, dont 0 en retard." in page.text
+    assert "actions, dont" in (await client.get("/pilotage")).text
