@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from markupsafe import Markup
 
 from tracker.core.french import number_fr
+from tracker.core.markup import text as _text
 
 PALETTE = ["#1d4e89", "#b34700", "#2e7d32", "#8a1c1c", "#5c3d99", "#4b4b4b", "#006d77", "#7a5c00"]
 
@@ -93,12 +94,6 @@ class LineChart:
     @property
     def polyline(self) -> str:
         return " ".join(f"{x:.1f},{y:.1f}" for x, y, _, _ in self.coords)
-
-
-def _text(value) -> str:
-    """markupsafe's `escape` of a value, as a str (its five replacements: & < > ' ")."""
-    return (str(value).replace("&", "&amp;").replace(">", "&gt;").replace("<", "&lt;").replace("'", "&#39;")
-            .replace('"', "&#34;"))
 
 
 def _desc(pairs: list[tuple[str, int]]) -> str:

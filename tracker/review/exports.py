@@ -132,7 +132,8 @@ async def follow_up_rows(request: Request, viewer: Viewer) -> tuple[str, list[Co
                Column("Date", "datetime"), Column("Échéance", "date"), Column("À contacter", width=60)]
     rows: list[list[Any]] = []
     for r in data["idle"]:
-        rows.append([f"Sans mise à jour depuis {days} jour{'s' if days > 1 else ''}", r["name"], "", r["last_update"], None, people(r["id"])])
+        rows.append([f"Sans mise à jour depuis {days} jour{'s' if days > 1 else ''}", r["name"], "", r["last_update"],
+                     None, people(r["id"])])
     for c in data["unanswered"]:
         contacts = (", ".join(f"{p['full_name']} <{p['email']}>" for p in data["partner_contacts"].get(c["partner_id"], []))
                     if data["shows_partner_contacts"] else people(c["territory"]))

@@ -28,9 +28,11 @@ from tracker.review.queries import (
     read_pack_query,
 )
 from tracker.review.charts import bar_chart, line_chart
+from tracker.roadmaps.markup import due, status_badge
 from tracker.roadmaps.statuses import MODULE_TITLES, STATUS_LABELS
 from tracker.territories.reference import KIND_LABELS, departements, regions
 from tracker.core import french
+from tracker.core.markup import text
 from tracker.core.http import redirect, render
 
 STATUS_COLOURS = ["#4b5563", "#1d4e89", "#7a5c00", "#8a1c1c", "#2e7d32", "#6b6b6b"]
@@ -44,43 +46,36 @@ _NO_AGREEMENT = '<span class="muted">Aucun</span>'
 _NEVER = '<span class="muted">Jamais</span>'
 
 
-def _text(value: str) -> str:
-    """markupsafe's `escape` of a plain string, as a str: the same five replacements (& < > ' "), without a Markup
-    built per value (a dashboard page escapes ~1,500 values)."""
-    return (value.replace("&", "&amp;").replace(">", "&gt;").replace("<", "&lt;").replace("'", "&#39;")
-            .replace('"', "&#34;"))
-
-
 def dashboard_row(row: dict) -> Markup:
     """One territory's row of the dashboard: its 14 cells in one f-string over escaped values (in Jinja, 100 rows ×
     20 expressions were half of /pilotage's time). The markup is the one the template wrote. The counts are the
     integers `service.dashboard` made (written as they are: an integer needs no escaping); every text is escaped."""
-    kind = _text(str(KIND_LABELS.get(row["kind"], row["kind"])))
-    place = f", {_text(str(row['departement']))}" if row["departement"] else ""
+    kind = text(KIND_LABELS.get(row["kind"], row["kind"]))
+    place = f", {text(row['departement'])}" if row["departement"] else ""
     by_status = row["by_status"]
     statuses = "".join([f'<td class="num">{int(by_status[code])}</td>' for code in STATUS_LABELS])
     commitments = row["commitments"]
     agreements = ", ".join([
-        f"{_text(str(n))} {_text(str(AGREEMENT_STATE_LABELS.get(state, state)).lower())}"
+        f"{text(n)} {text(str(AGREEMENT_STATE_LABELS.get(state, state)).lower())}"
         for state, n in row["agreements"].items()]) or _NO_AGREEMENT
     updated = row["last_update"]
-    update = (f'{_text(french.date_fr(updated))} <span class="muted">({_text(french.relative_fr(updated))})</span>'
+    update = (f'{text(french.date_fr(updated))} <span class="muted">({text(french.relative_fr(updated))})</span>'
               if updated else _NEVER)
     return Markup(
-        f'<tr>\n        <th scope="row"><a href="/territoires/{_text(str(row["siren"]))}">{_text(str(row["name"]))}</a><br>'
+        f'<tr>\n        <th scope="row"><a href="/territoires/{text(row["siren"])}">{text(row["name"])}</a><br>'
         f'<span class="muted">{kind}{place}</span></th>\n'
         f'        <td class="num">{int(row["total"])}</td>\n{statuses}'
         f'        <td class="num">{int(round(row["share_done"] * 100, 0))}&nbsp;%</td>\n'
         f'        <td class="num">{int(row["overdue"])}</td>\n'
-        f'        <td class="num">{_text(str(commitments.get("confirme", 0)))}&nbsp;/ '
-        f'{_text(str(commitments.get("propose", 0)))}</td>\n'
+        f'        <td class="num">{text(commitments.get("confirme", 0))}&nbsp;/ '
+        f'{text(commitments.get("propose", 0))}</td>\n'
         f'        <td>{agreements}</td>\n        <td>{update}</td>\n      </tr>')
 
 
 def _option_list(items) -> tuple[tuple[object, str, str], ...]:
     """Per code: the `<option>` as the filter form's loop wrote it, not chosen and chosen."""
-    return tuple((code, f'<option value="{_text(str(code))}" >{_text(label)}</option>',
-                  f'<option value="{_text(str(code))}" selected>{_text(label)}</option>') for code, label in items)
+    return tuple((code, f'<option value="{text(code)}" >{text(label)}</option>',
+                  f'<option value="{text(code)}" selected>{text(label)}</option>') for code, label in items)
 
 
 @cache
@@ -198,9 +193,8 @@ def _who(contacts: dict[int, list[dict]]):
 
 # « À relancer »'s three lists: each row one f-string over escaped values, the list joined here (in Jinja, up to
 # 3 × 100 rows of a dozen expressions each were half of the page's time). The markup is the template's, kept in
-# tests/test_templates.py as the reference. The status badge and the deadline are written as web/templating.py's
-# `status_badge` and `due` write them (a layer above: not imported), once per status and per deadline.
-_NO_DEADLINE = '<span class="muted">Sans échéance</span>'
+# tests/test_templates.py as the reference. The status badge and the deadline are roadmaps/markup.py's (as on every
+# list of actions), made once per status and per deadline.
 _NO_PARTNER_CONTACT = '<span class="muted">Aucun contact enregistré</span>'
 _AT_THE_TERRITORY = ' <span class="muted">(les coordonnées des contacts du partenaire restent au territoire)</span>'
 
@@ -242,14 +236,10 @@ def silent_rows(rows: list[dict], who) -> Markup:
         status, deadline = a["status"], a["deadline"]
         badge = badges.get(status)
         if badge is None:
-            badge = badges[status] = (f'<span class="badge status-{escape(status)}">'
-                                      f'{escape(STATUS_LABELS.get(status, status))}</span>')
+            badge = badges[status] = status_badge(status)
         shown = dues.get(deadline)
         if shown is None:
-            shown = dues[deadline] = (
-                f'<time datetime="{escape(french.datetime_attr(deadline))}">{escape(french.date_fr(deadline))}</time> '
-                f'<span class="muted">({escape(french.relative_fr(deadline))})</span> '
-                '<span class="badge overdue">En retard</span>') if deadline else _NO_DEADLINE
+            shown = dues[deadline] = due(deadline, True)
         note = escape(french.date_fr(a["last_note"])) if a["last_note"] else "Aucune"
         pilot = f'<br><span class="muted">Pilote&nbsp;: {escape(a["pilot_name"])}</span>' if a["pilot_name"] else ""
         out.append(
