@@ -19,21 +19,26 @@ territory's months as kept and as recomputed, in the same transaction (on Postgr
 row: concurrent writers of one month queue on its row lock and each adds to what the previous one committed), so
 they stay the sum of the territories' months; the tests compare them with a rebuild.
 
-« En retard » is not kept (it changes with the date, with no write): the pages count it at read time from the
-partial index `action_open_deadline`."""
+« En retard » changes with the date, with no write. Each row keeps it as of the day it was counted (`overdue`,
+`overdue_on`) with the earliest deadline still ahead that day among the territory's open actions (`next_deadline`):
+the count holds until that deadline passes, since only a change (which recomputes the row) or a passing deadline can
+move it. The pages read the kept count while it holds and count the others at read time from the partial index
+`action_open_territory` (`overdue_sql`); `quotidien` recounts the rows whose deadline has passed
+(`refresh_stale_overdue`). A status change between two open statuses leaves it as it is (`_move`)."""
 from __future__ import annotations
 
 import json
 import time
 from collections.abc import Iterable, Sequence
-from datetime import datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
+from tracker.core import clock
 from tracker.core.db import fetch, is_sqlite, write_transaction
 from tracker.lifecycle import Touched, observe
 from tracker.review.tables import RealisedMonth, RealisedNetwork, TerritoryFigures
 from tracker.roadmaps.service import rewrite_last_notes
-from tracker.roadmaps.statuses import MODULE_TITLES, STATUS_LABELS
+from tracker.roadmaps.statuses import CLOSED, MODULE_TITLES, STATUS_LABELS
 
 EVERY = "tout"  # every action: administrators, and a territory's members for their own territory
 PUBLIC = "public"  # confidential actions left out: ADGCF reviewers
@@ -43,6 +48,10 @@ SUBJECTS = ("action", "commitment", "agreement", "partner")
 LOCK_SPACE = 15  # PostgreSQL advisory locks (LOCK_SPACE, territory id); (LOCK_SPACE, 0) is the whole table's
 BATCH = 400
 REALISED = "realisee"  # entering or leaving it moves a month of the curve
+SILENT_DAYS = 30  # « à relancer »: an overdue action with no note for that long is silent
+# Word for word the condition of the partial indexes `action_open_deadline` and `action_open_territory`, so that the
+# planners use them.
+OPEN = '"status" NOT IN (' + ", ".join(f"'{code}'" for code in sorted(CLOSED)) + ")"
 
 
 def instant(value: datetime | str | None) -> datetime | None:
@@ -66,10 +75,11 @@ def _month_sql() -> str:
     return "substr(h.created_at, 1, 7)" if is_sqlite() else "to_char(h.created_at AT TIME ZONE 'UTC', 'YYYY-MM')"
 
 
-def _empty(territory: int, audience: str) -> dict:
+def _empty(territory: int, audience: str, today: date) -> dict:
     return {"territory": territory, "audience": audience, "total": 0, **{f"s_{s}": 0 for s in STATUS_LABELS},
             **{f"m_{m}": 0 for m in MODULE_TITLES}, "last_update": None, "commitments": {},
-            "commitment_sectors": {}, "agreements": {}}
+            "commitment_sectors": {}, "agreements": {}, "overdue": 0, "overdue_on": today, "next_deadline": None, "silent": 0,
+            "silent_until": None}
 
 
 def _audiences(confidential: Any) -> tuple[str, ...]:
@@ -79,19 +89,20 @@ def _audiences(confidential: Any) -> tuple[str, ...]:
 async def compute(territory_ids: Sequence[int] | None = None, *, kept_months: dict | None = None
                   ) -> tuple[list[dict], list[dict], list[dict]]:
     """The rows of the three tables, rebuilt from the base tables and the history, for `territory_ids` (None: the
-    whole network), in one statement of five grouped queries whatever their number. A territory gets rows only when
+    whole network), in one statement of six grouped queries whatever their number. A territory gets rows only when
     it has an action, a commitment or an agreement; a month only when its delta is not zero; the network's months
     are these months summed by audience (those of `territory_ids` alone when given), without the zero sums. Rows
     come sorted.
     `kept_months`: a dict that the same statement fills with the months kept now for these territories
     ((territory, audience, month) → delta), so that `refresh` writes only the months that moved."""
     figures: dict[tuple[int, str], dict] = {}
+    today, cutoff = clock.today(), clock.now() - timedelta(days=SILENT_DAYS)
 
     def row(territory: int, audience: str) -> dict:
         key = (territory, audience)
         if key not in figures:
             for a in AUDIENCES:  # both audiences or none: a territory whose actions are all confidential has both
-                figures.setdefault((territory, a), _empty(territory, a))
+                figures.setdefault((territory, a), _empty(territory, a, today))
         return figures[key]
 
     def later(target: dict, value: Any) -> None:
@@ -107,6 +118,13 @@ async def compute(territory_ids: Sequence[int] | None = None, *, kept_months: di
         "SELECT 'action' AS kind, territory, confidential, status AS k1, CAST(module AS TEXT) AS k2, COUNT(*) AS n, "
         f"MAX(updated_at) AS at FROM action WHERE 1 = 1{_in('territory', territory_ids)} "
         "GROUP BY territory, confidential, status, module "
+        # « En retard » today and the earliest deadline still ahead (until which that count holds); of those, the
+        # silent ones (no note for SILENT_DAYS) and the oldest recent note (until whose thirtieth day that holds).
+        "UNION ALL SELECT 'open', territory, confidential, CAST(MIN(CASE WHEN deadline >= {} THEN deadline END) AS TEXT), "
+        "CAST(SUM(CASE WHEN deadline < {} AND (last_note_at IS NULL OR last_note_at < {}) THEN 1 ELSE 0 END) AS TEXT), "
+        "SUM(CASE WHEN deadline < {} THEN 1 ELSE 0 END), MIN(CASE WHEN deadline < {} AND last_note_at >= {} "
+        f"THEN last_note_at END) FROM action WHERE {OPEN} AND deadline IS NOT NULL{_in('territory', territory_ids)} "
+        "GROUP BY territory, confidential "
         "UNION ALL SELECT 'note', a.territory, a.confidential, NULL, NULL, 0, MAX(n.created_at) "
         f"FROM action_note n JOIN action a ON a.id = n.action WHERE 1 = 1{_in('a.territory', territory_ids)} "
         "GROUP BY a.territory, a.confidential "
@@ -125,7 +143,8 @@ async def compute(territory_ids: Sequence[int] | None = None, *, kept_months: di
         f"GROUP BY h.territory, a.confidential, {month}"
         + ("" if kept_months is None else
            " UNION ALL SELECT 'kept', territory, NULL, month, audience, delta, NULL FROM realised_month "
-           f"WHERE 1 = 1{_in('territory', territory_ids)}")
+           f"WHERE 1 = 1{_in('territory', territory_ids)}"),
+        today, today, cutoff, today, today, cutoff,
     ):
         kind, territory, n = g["kind"], int(g["territory"]), int(g["n"])
         if kind == "kept":
@@ -145,6 +164,17 @@ async def compute(territory_ids: Sequence[int] | None = None, *, kept_months: di
                 if g["k2"] is not None and f"m_{int(g['k2'])}" in target:
                     target[f"m_{int(g['k2'])}"] += n
                 later(target, g["at"])
+            elif kind == "open":
+                target["overdue"] += n
+                ahead = None if g["k1"] is None else date.fromisoformat(str(g["k1"])[:10])
+                if ahead is not None and (target["next_deadline"] is None or ahead < target["next_deadline"]):
+                    target["next_deadline"] = ahead
+                target["silent"] += int(g["k2"])
+                recent = instant(g["at"])
+                if recent is not None:
+                    until = recent.astimezone(timezone.utc) + timedelta(days=SILENT_DAYS)
+                    if target["silent_until"] is None or until < target["silent_until"]:
+                        target["silent_until"] = until
             elif kind == "note":
                 later(target, g["at"])
             elif kind == "commitment":
@@ -168,7 +198,8 @@ def _network(months: list[dict]) -> list[dict]:
 
 
 _FIGURE_COLUMNS = ("territory", "audience", "total", *[f"s_{s}" for s in STATUS_LABELS],
-                   *[f"m_{m}" for m in MODULE_TITLES], "last_update", "commitments", "commitment_sectors", "agreements")
+                   *[f"m_{m}" for m in MODULE_TITLES], "last_update", "commitments", "commitment_sectors", "agreements",
+                   "overdue", "overdue_on", "next_deadline", "silent", "silent_until")
 _JSON = ("commitments", "commitment_sectors", "agreements")
 
 
@@ -337,6 +368,49 @@ async def kept() -> tuple[list[dict], list[dict], list[dict]]:
     return (sorted(figures, key=lambda r: (r["territory"], r["audience"])),
             sorted(months, key=lambda r: (r["territory"], r["audience"], r["month"])),
             sorted(network, key=lambda r: (r["audience"], r["month"])))
+
+
+def overdue_sql(territory: str, scope: str) -> str:
+    """SQL: a territory's « en retard » as a viewer counts it, for the row `f` of `territory_figures` that this viewer
+    reads (LEFT JOINed: none counts too): the kept count while its day holds (counted on or before today, no open
+    deadline passed since), else counted from the partial index `action_open_territory`. `territory`: the column that
+    names the territory; `scope`: the viewer's condition on the actions `a` (the same actions as the row's audience).
+    Three arguments: today, three times."""
+    indexed = " INDEXED BY action_open_territory" if is_sqlite() else ""
+    return ("(CASE WHEN f.overdue_on <= {} AND (f.next_deadline IS NULL OR f.next_deadline >= {}) THEN f.overdue "
+            f"ELSE (SELECT CAST(COUNT(*) AS INTEGER) FROM action a{indexed} WHERE a.territory = {territory} "
+            f"AND a.{OPEN} AND a.deadline < {{}} AND {scope}) END)")
+
+
+def silent_sql(territory: str, scope: str) -> str:
+    """SQL: as `overdue_sql`, the territory's overdue actions with no note for SILENT_DAYS (« à relancer »): kept
+    while its day holds and no recent note has aged past SILENT_DAYS since. Five arguments: today, today, now,
+    today, now − SILENT_DAYS."""
+    indexed = " INDEXED BY action_open_territory" if is_sqlite() else ""
+    return ("(CASE WHEN f.overdue_on <= {} AND (f.next_deadline IS NULL OR f.next_deadline >= {}) "
+            "AND (f.silent_until IS NULL OR f.silent_until >= {}) THEN f.silent "
+            f"ELSE (SELECT CAST(COUNT(*) AS INTEGER) FROM action a{indexed} WHERE a.territory = {territory} "
+            f"AND a.{OPEN} AND a.deadline < {{}} AND {scope} AND (a.last_note_at IS NULL OR a.last_note_at < {{}})) END)")
+
+
+async def stale_overdue() -> list[int]:
+    """The territories whose kept « en retard » or silent count no longer holds: a deadline passed since it was
+    counted, a recent note has aged past SILENT_DAYS, or never counted (or counted on a later day: the clock went
+    back)."""
+    today = clock.today()
+    return sorted(int(r["territory"]) for r in await fetch(
+        "SELECT DISTINCT territory FROM territory_figures WHERE overdue_on IS NULL OR overdue_on > {} "
+        "OR next_deadline < {} OR silent_until < {}", today, today, clock.now()))
+
+
+async def refresh_stale_overdue() -> int:
+    """The territories of `stale_overdue` recomputed, a few hundred per write transaction (`quotidien`). Returns
+    how many."""
+    ids = await stale_overdue()
+    for start in range(0, len(ids), BATCH):
+        async with write_transaction():
+            await refresh(ids[start:start + BATCH])
+    return len(ids)
 
 
 # --- what changed → which territories ------------------------------------------------------------------------

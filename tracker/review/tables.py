@@ -19,7 +19,8 @@ class TerritoryFigures(Table, tablename="territory_figures"):
     """The network review's figures of one territory, as one audience sees them: `tout` (administrators: every
     action) or `public` (ADGCF reviewers: confidential actions left out). Written only by review/figures.py, inside
     the transaction of every change (the kernel's observers), rebuilt by `recalculer-indicateurs`. « En retard »
-    is not kept: it changes with the date, and is counted at read time from an index."""
+    changes with the date: kept as of `overdue_on`, and holding until `next_deadline` passes; its silent part also
+    until `silent_until` (review/figures.py)."""
 
     territory = ForeignKey(Territory, on_delete=OnDelete.cascade, null=False)
     audience = Varchar(length=6)
@@ -38,6 +39,11 @@ class TerritoryFigures(Table, tablename="territory_figures"):
     commitments = Text(default="{}")  # JSON: state → count
     commitment_sectors = Text(default="{}")  # JSON: partner's sector → count
     agreements = Text(default="{}")  # JSON: agreement state → parties of this territory in that state
+    overdue = Integer(default=0)  # open actions past their deadline on `overdue_on`
+    overdue_on = Date(null=True, default=None)  # the day it was counted (NULL: never, count at read time)
+    next_deadline = Date(null=True, default=None)  # the earliest open deadline on or after that day
+    silent = Integer(default=0)  # of `overdue`, those with no note for 30 days (« à relancer »)
+    silent_until = Timestamptz(null=True, default=None)  # when the oldest recent note of those ages past 30 days
 
 
 class RealisedMonth(Table, tablename="realised_month"):
