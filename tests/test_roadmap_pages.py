@@ -63,6 +63,10 @@ async def test_sub_actions_follow_their_parent(client, world):
     html = (await client.get(f"/feuilles-de-route/{world.ga_roadmap}")).text
     assert html.index("Guichet unique des associations") < html.index("Sous-action du guichet")
     assert 'class="sub-action"' in html
+    # The parent's page lists it (the page reads sub-actions only for an action that has some).
+    parent = (await client.get(f"/actions/{world.upcoming}")).text
+    assert "Sous-action du guichet" in parent.split("<h3>Sous-actions</h3>")[1]
+    assert "<h3>Sous-actions</h3>" not in (await client.get(f"/actions/{world.overdue}")).text
 
 
 async def test_an_editor_creates_an_action_through_the_form(client, world):
