@@ -370,6 +370,11 @@ async def kept() -> tuple[list[dict], list[dict], list[dict]]:
             sorted(network, key=lambda r: (r["audience"], r["month"])))
 
 
+# The row `f`'s « en retard » still holds: counted on or before today, no open deadline passed since (two
+# arguments: today, today). `stale_overdue` asks the opposite.
+_HOLDS = "f.overdue_on <= {} AND (f.next_deadline IS NULL OR f.next_deadline >= {})"
+
+
 def overdue_sql(territory: str, scope: str) -> str:
     """SQL: a territory's « en retard » as a viewer counts it, for the row `f` of `territory_figures` that this viewer
     reads (LEFT JOINed: none counts too): the kept count while its day holds (counted on or before today, no open
@@ -377,7 +382,7 @@ def overdue_sql(territory: str, scope: str) -> str:
     names the territory; `scope`: the viewer's condition on the actions `a` (the same actions as the row's audience).
     Three arguments: today, three times."""
     indexed = " INDEXED BY action_open_territory" if is_sqlite() else ""
-    return ("(CASE WHEN f.overdue_on <= {} AND (f.next_deadline IS NULL OR f.next_deadline >= {}) THEN f.overdue "
+    return (f"(CASE WHEN {_HOLDS} THEN f.overdue "
             f"ELSE (SELECT CAST(COUNT(*) AS INTEGER) FROM action a{indexed} WHERE a.territory = {territory} "
             f"AND a.{OPEN} AND a.deadline < {{}} AND {scope}) END)")
 
@@ -387,8 +392,7 @@ def silent_sql(territory: str, scope: str) -> str:
     while its day holds and no recent note has aged past SILENT_DAYS since. Five arguments: today, today, now,
     today, now − SILENT_DAYS."""
     indexed = " INDEXED BY action_open_territory" if is_sqlite() else ""
-    return ("(CASE WHEN f.overdue_on <= {} AND (f.next_deadline IS NULL OR f.next_deadline >= {}) "
-            "AND (f.silent_until IS NULL OR f.silent_until >= {}) THEN f.silent "
+    return (f"(CASE WHEN {_HOLDS} AND (f.silent_until IS NULL OR f.silent_until >= {{}}) THEN f.silent "
             f"ELSE (SELECT CAST(COUNT(*) AS INTEGER) FROM action a{indexed} WHERE a.territory = {territory} "
             f"AND a.{OPEN} AND a.deadline < {{}} AND {scope} AND (a.last_note_at IS NULL OR a.last_note_at < {{}})) END)")
 
