@@ -22,9 +22,11 @@ they stay the sum of the territories' months; the tests compare them with a rebu
 « En retard » changes with the date, with no write. Each row keeps it as of the day it was counted (`overdue`,
 `overdue_on`) with the earliest deadline still ahead that day among the territory's open actions (`next_deadline`):
 the count holds until that deadline passes, since only a change (which recomputes the row) or a passing deadline can
-move it. The pages read the kept count while it holds and count the others at read time from the partial index
-`action_open_territory` (`overdue_sql`); `quotidien` recounts the rows whose deadline has passed
-(`refresh_stale_overdue`). A status change between two open statuses leaves it as it is (`_move`)."""
+move it. Its part with no note for SILENT_DAYS (« à relancer »: `silent`) holds also until the oldest recent note
+among those actions ages past SILENT_DAYS (`silent_until`). The pages read the kept counts while they hold and count
+the others at read time from the partial index `action_open_territory` (`overdue_sql`, `silent_sql`); `quotidien`
+recounts the rows a deadline or a note has overtaken (`refresh_stale_overdue`). A status change between two open
+statuses leaves them as they are (`_move`)."""
 from __future__ import annotations
 
 import json
@@ -78,8 +80,8 @@ def _month_sql() -> str:
 def _empty(territory: int, audience: str, today: date) -> dict:
     return {"territory": territory, "audience": audience, "total": 0, **{f"s_{s}": 0 for s in STATUS_LABELS},
             **{f"m_{m}": 0 for m in MODULE_TITLES}, "last_update": None, "commitments": {},
-            "commitment_sectors": {}, "agreements": {}, "overdue": 0, "overdue_on": today, "next_deadline": None, "silent": 0,
-            "silent_until": None}
+            "commitment_sectors": {}, "agreements": {}, "overdue": 0, "overdue_on": today, "next_deadline": None,
+            "silent": 0, "silent_until": None}
 
 
 def _audiences(confidential: Any) -> tuple[str, ...]:
@@ -375,26 +377,30 @@ async def kept() -> tuple[list[dict], list[dict], list[dict]]:
 _HOLDS = "f.overdue_on <= {} AND (f.next_deadline IS NULL OR f.next_deadline >= {})"
 
 
+def _counted(territory: str, scope: str, also: str = "") -> str:
+    """SQL: a territory's open actions past their deadline as a viewer counts them, read from the partial index
+    `action_open_territory` (one argument, today, then those of `also`, a further condition on them)."""
+    indexed = " INDEXED BY action_open_territory" if is_sqlite() else ""
+    return (f"(SELECT CAST(COUNT(*) AS INTEGER) FROM action a{indexed} WHERE a.territory = {territory} "
+            f"AND a.{OPEN} AND a.deadline < {{}} AND {scope}{also})")
+
+
 def overdue_sql(territory: str, scope: str) -> str:
     """SQL: a territory's « en retard » as a viewer counts it, for the row `f` of `territory_figures` that this viewer
     reads (LEFT JOINed: none counts too): the kept count while its day holds (counted on or before today, no open
-    deadline passed since), else counted from the partial index `action_open_territory`. `territory`: the column that
-    names the territory; `scope`: the viewer's condition on the actions `a` (the same actions as the row's audience).
-    Three arguments: today, three times."""
-    indexed = " INDEXED BY action_open_territory" if is_sqlite() else ""
-    return (f"(CASE WHEN {_HOLDS} THEN f.overdue "
-            f"ELSE (SELECT CAST(COUNT(*) AS INTEGER) FROM action a{indexed} WHERE a.territory = {territory} "
-            f"AND a.{OPEN} AND a.deadline < {{}} AND {scope}) END)")
+    deadline passed since), else counted at read time. `territory`: the column that names the territory; `scope`:
+    the viewer's condition on the actions `a` (the same actions as the row's audience). Three arguments: today,
+    three times."""
+    return f"(CASE WHEN {_HOLDS} THEN f.overdue ELSE {_counted(territory, scope)} END)"
 
 
 def silent_sql(territory: str, scope: str) -> str:
     """SQL: as `overdue_sql`, the territory's overdue actions with no note for SILENT_DAYS (« à relancer »): kept
     while its day holds and no recent note has aged past SILENT_DAYS since. Five arguments: today, today, now,
     today, now − SILENT_DAYS."""
-    indexed = " INDEXED BY action_open_territory" if is_sqlite() else ""
-    return (f"(CASE WHEN {_HOLDS} AND (f.silent_until IS NULL OR f.silent_until >= {{}}) THEN f.silent "
-            f"ELSE (SELECT CAST(COUNT(*) AS INTEGER) FROM action a{indexed} WHERE a.territory = {territory} "
-            f"AND a.{OPEN} AND a.deadline < {{}} AND {scope} AND (a.last_note_at IS NULL OR a.last_note_at < {{}})) END)")
+    counted = _counted(territory, scope, " AND (a.last_note_at IS NULL OR a.last_note_at < {})")
+    holds = f"{_HOLDS} AND (f.silent_until IS NULL OR f.silent_until >= {{}})"
+    return f"(CASE WHEN {holds} THEN f.silent ELSE {counted} END)"
 
 
 async def stale_overdue() -> list[int]:

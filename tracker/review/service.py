@@ -42,7 +42,7 @@ def _visible_actions(viewer: Viewer):
 def _overdue(today: date):
     """Open and past its deadline, written as the partial index `action_open_deadline` says it (literal statuses,
     in its order), so that the planners read that index."""
-    return WhereRaw(f'"action".{_OPEN} AND "action"."deadline" < {{}}', today)
+    return WhereRaw(f'"action".{figures.OPEN} AND "action"."deadline" < {{}}', today)
 
 
 # --- dashboard ----------------------------------------------------------------------------------------------
@@ -189,10 +189,6 @@ def _sector_sums(sqlite: bool, source: str, where: str) -> str:
         each, value = "json_each_text(f.commitment_sectors::json) j", "CAST(j.value AS INTEGER)"
     return (f"SELECT j.key AS sector, CAST(SUM({value}) AS INTEGER) AS n FROM {source} CROSS JOIN {each} "
             f"WHERE {where} AND length(f.commitment_sectors) > 2 GROUP BY j.key")  # not "{}"
-
-
-# The condition of the partial indexes of open actions (one place: review/figures.py).
-_OPEN = figures.OPEN
 
 
 def _counts(text: str) -> dict:
@@ -366,7 +362,7 @@ async def follow_ups(viewer: Viewer, idle_days: int = IDLE_DAYS, limit: int | No
     indexed = " INDEXED BY action_open_deadline" if sqlite else ""
     cutoff = now - timedelta(days=figures.SILENT_DAYS)
     silent = await Action.raw(
-        f"WITH s AS (SELECT a.id FROM action a{indexed} WHERE a.{_OPEN} AND a.deadline < {{}} AND {scope} "
+        f"WITH s AS (SELECT a.id FROM action a{indexed} WHERE a.{figures.OPEN} AND a.deadline < {{}} AND {scope} "
         f"AND (a.last_note_at IS NULL OR a.last_note_at < {{}}) ORDER BY a.deadline, a.id{cut}) "
         "SELECT CAST(a.id AS INTEGER) AS id, a.title, a.status, a.deadline, "
         "CAST(a.territory AS INTEGER) AS territory_id, t.name AS territory_name, p.name AS pilot_name, "
